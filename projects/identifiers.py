@@ -1,0 +1,108 @@
+"""Format checks of identifiers and document numbers, one function each.
+
+Each returns None when the value is well-formed, or a Chinese message saying what is wrong.
+The rule engine (rules.py) and the model validators (validators.py) both call these: one check, one place.
+"""
+
+import datetime
+import re
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+CHONGQING_DIVISION_PREFIXES = ("5001", "5002")
+DOCUMENT_NUMBER_MAX_LENGTH = 50
+_DIGITS = re.compile(r"^\d+$")
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|javascript:|on\w+\s*=", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def credit_code_problem(value: str) -> str | None:
+    """Unified social credit code, GB 32100-2015 (check character by python-stdnum)."""
+    if not value:
+        return "请填写统一社会信用代码。"
+    try:
+        uscc.validate(value)
+    except StdnumError:
+        return f"统一社会信用代码“{value}”无效：应为18位，且校验码须符合GB 32100-2015。"
+    return None
+
+
+def id_number_problem(value: str) -> str | None:
+    """Resident identity number, GB 11643 check digit (python-stdnum's cn.ric)."""
+    if not value:
+        return "请填写身份证号码。"
+    try:
+        ric.validate(value)
+    except StdnumError:
+        return "身份证号码无效：应为18位，且出生日期与校验码须符合GB 11643。"
+    return None
+
+
+def is_chongqing_division(code: str) -> bool:
+    return len(code) == 6 and code.isdigit() and code.startswith(CHONGQING_DIVISION_PREFIXES)
+
+
+def _date_from(text: str, fmt: str) -> datetime.date | None:
+    try:
+        return datetime.datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
+
+
+def project_number_problem(value: str) -> str | None:
+    """16 digits: 6-digit county code + yyMMdd + 4-digit serial (e.g. 5001032106180001)."""
+    if not (len(value) == 16 and _DIGITS.match(value)):
+        return f"项目编号“{value}”格式错误：应为16位数字（6位区县代码+6位日期yyMMdd+4位流水号）。"
+    if not is_chongqing_division(value[:6]):
+        return f"项目编号“{value}”的前6位不是重庆市的区县行政区划代码（5001xx或5002xx）。"
+    if _date_from(value[6:12], "%y%m%d") is None:
+        return f"项目编号“{value}”的第7至12位不是有效日期（yyMMdd）。"
+    return None
+
+
+PERMIT_NUMBER_18 = re.compile(r"^\d{18}$")
+
+
+def permit_number_problem(value: str) -> tuple[str, str] | None:
+    """Construction permit number. Since 2014: 18 digits = division + yyyyMMdd + serial(2) + works class(2).
+
+    Returns None when it is a valid 18-digit number, ("warning", message) for an older local format that a
+    backfill of old projects must accept, ("error", message) when it cannot be a permit number at all.
+    """
+    if not value:
+        return ("error", "请填写施工许可证编号。")
+    if len(value) > DOCUMENT_NUMBER_MAX_LENGTH:
+        return ("error", f"施工许可证编号不能超过{DOCUMENT_NUMBER_MAX_LENGTH}个字符。")
+    if PERMIT_NUMBER_18.match(value):
+        if not is_chongqing_division(value[:6]):
+            return ("error", f"施工许可证编号“{value}”的前6位不是重庆市的行政区划代码。")
+        if _date_from(value[6:14], "%Y%m%d") is None:
+            return ("error", f"施工许可证编号“{value}”的第7至14位不是有效日期（yyyyMMdd）。")
+        return None
+    if _DIGITS.match(value):
+        return ("error", f"施工许可证编号“{value}”为纯数字但不是18位：2014年起的编号为18位数字。")
+    return (
+        "warning",
+        f"施工许可证编号“{value}”不是2014年起的18位格式，按旧版地方格式接受，请核对证书原件。",
+    )
+
+
+def document_number_problem(value: str, label: str) -> str | None:
+    """Award notice, contract filing, drawing review certificate, completion filing numbers: free text, ≤ 50."""
+    if not value or not value.strip():
+        return f"请填写{label}。"
+    if len(value) > DOCUMENT_NUMBER_MAX_LENGTH:
+        return f"{label}不能超过{DOCUMENT_NUMBER_MAX_LENGTH}个字符。"
+    if value != value.strip() or _CONTROL.search(value):
+        return f"{label}首尾不能有空格，且不能含控制字符。"
+    return None
+
+
+def markup_problem(value: str) -> str | None:
+    """Text fields take plain text only: HTML tags or script are refused, not silently stripped."""
+    if value and _MARKUP.search(value):
+        return "不能包含HTML标签或脚本代码，请输入纯文本。"
+    if value and _CONTROL.search(value):
+        return "不能包含控制字符。"
+    return None

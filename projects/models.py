@@ -1,0 +1,629 @@
+"""The backfill record: organisations, the Project and its six stage records, evidence, the audit trail."""
+
+import hashlib
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .validators import (
+    validate_credit_code,
+    validate_optional_credit_code,
+    validate_optional_id_number,
+    validate_plain_text,
+)
+
+PLAIN = [validate_plain_text]
+MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+AREA = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+def text(verbose_name, max_length=200, **kwargs):
+    """A plain-text CharField: blank allowed while the record is a draft (the rule engine asks for it)."""
+    kwargs.setdefault("blank", True)
+    return models.CharField(verbose_name, max_length=max_length, validators=PLAIN, **kwargs)
+
+
+def credit_code(verbose_name):
+    return models.CharField(verbose_name, max_length=18, blank=True, validators=[validate_optional_credit_code])
+
+
+def id_number(verbose_name):
+    return models.CharField(verbose_name, max_length=18, blank=True, validators=[validate_optional_id_number])
+
+
+# ---------------------------------------------------------------- organisations
+
+
+class EnterpriseKind(models.TextChoices):
+    CONSTRUCTION = "construction", "建筑企业"
+    SURVEY_DESIGN = "survey_design", "勘察设计企业"
+    DRAWING_REVIEW = "drawing_review", "施工图审查机构"
+
+
+class Enterprise(models.Model):
+    name = models.CharField("企业名称", max_length=200, validators=PLAIN)
+    credit_code = models.CharField(
+        "统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    kind = models.CharField("企业类别", max_length=20, choices=EnterpriseKind.choices)
+    # Contact details are private: shown to the enterprise and its reviewers, never publicly.
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True, validators=PLAIN)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "企业"
+        verbose_name_plural = "企业"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AuthorityKind(models.TextChoices):
+    DISTRICT = "district", "区"
+    COUNTY = "county", "县"
+    ZONE = "zone", "开发区"
+
+
+class Authority(models.Model):
+    """A review authority: one of the 38 districts/counties or 5 development zones (projects/data/)."""
+
+    code = models.CharField("代码", max_length=10, unique=True)
+    name = models.CharField("名称", max_length=50, unique=True)
+    kind = models.CharField("类别", max_length=10, choices=AuthorityKind.choices)
+    # Zones have no GB/T 2260 code of their own; 万盛 and 双桥 lie inside 綦江 and 大足.
+    parent_code = models.CharField("所在区县代码", max_length=6, blank=True)
+
+    class Meta:
+        verbose_name = "审核主管部门"
+        verbose_name_plural = "审核主管部门"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def division_code(self) -> str:
+        """The GB/T 2260 code used for project numbers: its own, else the district it lies in, else ''."""
+        if self.kind != AuthorityKind.ZONE:
+            return self.code
+        return self.parent_code
+
+
+class Role(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业填报人员"
+    REVIEWER = "reviewer", "审核人员"
+    CITY = "city", "市级管理人员"
+
+
+class Membership(models.Model):
+    """Which organisation a user acts for, and as what. One per user."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, null=True, blank=True)
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "用户所属单位"
+        verbose_name_plural = "用户所属单位"
+        constraints = [
+            models.CheckConstraint(
+                name="membership_org_matches_role",
+                condition=(
+                    Q(role="enterprise", enterprise__isnull=False, authority__isnull=True)
+                    | Q(role="reviewer", enterprise__isnull=True, authority__isnull=False)
+                    | Q(role="city", enterprise__isnull=True, authority__isnull=True)
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.organisation_name}"
+
+    @property
+    def organisation_name(self) -> str:
+        if self.enterprise_id:
+            return self.enterprise.name
+        if self.authority_id:
+            return self.authority.name
+        return "重庆市城乡建设委员会"
+
+
+class BackfillWindow(models.Model):
+    """When an enterprise kind may start and submit backfills. Data, not code: the city extends it when the
+    ministry fixes its final date (渝建〔2018〕213号: 2018-09-30 "以住建部最终确定时间为准")."""
+
+    enterprise_kind = models.CharField("企业类别", max_length=20, choices=EnterpriseKind.choices, unique=True)
+    opens_on = models.DateField("开始日期")
+    closes_on = models.DateField("截止日期")
+    basis = models.CharField("依据", max_length=200, blank=True, validators=PLAIN)
+
+    class Meta:
+        verbose_name = "补录时限"
+        verbose_name_plural = "补录时限"
+
+    def __str__(self):
+        return f"{self.get_enterprise_kind_display()}：{self.opens_on} 至 {self.closes_on}"
+
+    def is_open_on(self, day) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+
+# ---------------------------------------------------------------- the backfill project
+
+
+class ProjectType(models.TextChoices):
+    BUILDING_GENERAL = "building_general", "建筑工程施工总承包"
+    MUNICIPAL_GENERAL = "municipal_general", "市政公用工程施工总承包"
+    SPECIALTY = "specialty", "与上述施工总承包相关的专业承包"
+    OTHER = "other", "其他类型（不在本次补录范围）"
+
+
+IN_SCOPE_PROJECT_TYPES = (ProjectType.BUILDING_GENERAL, ProjectType.MUNICIPAL_GENERAL, ProjectType.SPECIALTY)
+
+
+class StartBasis(models.TextChoices):
+    PERMIT = "permit", "施工许可证"
+    START_APPROVAL = "start_approval", "县级以上主管部门同意开工的证明材料"
+    NONE = "none", "均无"
+
+
+class Status(models.TextChoices):
+    """The lifecycle of ENGINEERING.md. Transitions live on Project; who may run them, in services.py."""
+
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交待审核"
+    RETURNED = "returned", "退回修改"
+    REJECTED = "rejected", "不予受理"
+    IN_NOTICE = "in_notice", "公示中"
+    OBJECTED = "objected", "异议处理中"
+    ENTERING = "entering", "入库中"
+    IN_NATIONAL_LIBRARY = "in_national_library", "已入全国平台项目库"
+
+
+ENTERPRISE_EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
+
+
+class Project(ConcurrentTransitionMixin, models.Model):
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="补录企业")
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="projects", verbose_name="项目所在地审核部门"
+    )
+    project_number = models.CharField(
+        "项目编号", max_length=16, unique=True, help_text="16位：区县代码+yyMMdd+4位流水号；已有全国平台编号的保留原编号。"
+    )
+    county_code = models.CharField("项目所在区县代码", max_length=6, help_text="GB/T 2260，如渝中区500103。")
+    name = models.CharField("项目名称", max_length=200, validators=PLAIN)
+    address = models.CharField("项目地址", max_length=300, validators=PLAIN)
+    project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
+    is_classified = models.BooleanField("是否涉密项目", default=False)
+    is_completed = models.BooleanField("是否已竣工", default=False)
+    start_basis = models.CharField("开工依据", max_length=20, choices=StartBasis.choices, default=StartBasis.PERMIT)
+    already_in_national_library = models.BooleanField("是否已进入全国平台项目库", default=False)
+    total_investment = models.DecimalField("总投资（元）", null=True, blank=True, **MONEY)
+    total_area = models.DecimalField("总面积（平方米）", null=True, blank=True, **AREA)
+    status = FSMField("状态", default=Status.DRAFT, choices=Status.choices, protected=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "补录项目"
+        verbose_name_plural = "补录项目"
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["enterprise", "-updated_at"]),
+            models.Index(fields=["authority", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.project_number} {self.name}"
+
+    @property
+    def is_editable_by_enterprise(self) -> bool:
+        return self.status in ENTERPRISE_EDITABLE_STATUSES
+
+    @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.SUBMITTED)
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+
+# ---------------------------------------------------------------- the six stages
+
+
+class StageCode(models.TextChoices):
+    REGISTRATION = "registration", "项目报建"
+    TENDERING = "tendering", "项目招投标"
+    CONTRACT = "contract", "合同备案"
+    DRAWING_REVIEW = "drawing_review", "施工图审查"
+    PERMIT = "permit", "施工许可"
+    COMPLETION = "completion", "竣工验收备案"
+
+
+STAGE_ORDER = list(StageCode.values)
+
+
+class Stage(models.Model):
+    """What every stage record has. Each subclass is one of the national platform's six stage tables."""
+
+    code: str = ""
+    document_field: str = ""  # the stage's document number, unique per stage across projects
+    date_field: str = ""  # the stage's date in the chain registration ≤ … ≤ completion
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="最后修改人"
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.project_id}·{self.get_code_display()}"
+
+    @classmethod
+    def get_code_display(cls):
+        return StageCode(cls.code).label
+
+    @property
+    def document_number(self) -> str:
+        return getattr(self, self.document_field)
+
+
+def unique_document_number(model_name, field):
+    return models.UniqueConstraint(
+        fields=[field], condition=~Q(**{field: ""}), name=f"{model_name}_unique_{field}"
+    )
+
+
+class ApprovalLevel(models.TextChoices):
+    NATIONAL = "national", "国家级"
+    PROVINCIAL = "provincial", "省级（直辖市）"
+    CITY = "city", "地市级"
+    COUNTY = "county", "区县级"
+    OTHER = "other", "其他"
+
+
+class ProjectNature(models.TextChoices):
+    NEW = "001", "新建"
+    EXTENSION = "002", "改建"
+    EXPANSION = "003", "扩建"
+    RECOVERY = "004", "恢复"
+    RELOCATION = "005", "迁建"
+    DEMOLITION = "006", "拆除"
+    OTHER = "099", "其他"
+
+
+class RegistrationStage(Stage):
+    """项目报建 — TBProjectInfo."""
+
+    code = StageCode.REGISTRATION
+    document_field = "registration_number"
+    date_field = "registered_on"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="registration")
+    registration_number = text("报建编号", 50)
+    registered_on = models.DateField("报建日期", null=True, blank=True)
+    owner_name = text("建设单位名称")
+    owner_credit_code = credit_code("建设单位统一社会信用代码")
+    approval_number = text("立项文号", 100)
+    approval_level = models.CharField("立项级别", max_length=20, choices=ApprovalLevel.choices, blank=True)
+    land_use_permit_number = text("用地规划许可证编号", 50)
+    works_planning_permit_number = text("工程规划许可证编号", 50)
+    nature = models.CharField("建设性质", max_length=3, choices=ProjectNature.choices, blank=True)
+    function = text("工程用途", 100)
+    scale = text("建设规模", 500)
+
+    class Meta:
+        verbose_name = "项目报建"
+        verbose_name_plural = "项目报建"
+        constraints = [unique_document_number("registration", "registration_number")]
+
+
+class TenderClass(models.TextChoices):
+    CONSTRUCTION = "construction", "施工"
+    SURVEY = "survey", "勘察"
+    DESIGN = "design", "设计"
+    SUPERVISION = "supervision", "监理"
+
+
+class TenderMethod(models.TextChoices):
+    OPEN = "open", "公开招标"
+    INVITED = "invited", "邀请招标"
+    DIRECT = "direct", "直接发包"
+    OTHER = "other", "其他"
+
+
+class TenderingStage(Stage):
+    """项目招投标 — TBTenderInfo."""
+
+    code = StageCode.TENDERING
+    document_field = "award_notice_number"
+    date_field = "awarded_on"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="tendering")
+    award_notice_number = text("中标通知书编号", 50)
+    tender_class = models.CharField("招标类型", max_length=20, choices=TenderClass.choices, blank=True)
+    tender_method = models.CharField("招标方式", max_length=20, choices=TenderMethod.choices, blank=True)
+    awarded_on = models.DateField("中标日期", null=True, blank=True)
+    award_amount = models.DecimalField("中标金额（元）", null=True, blank=True, **MONEY)
+    area = models.DecimalField("面积（平方米）", null=True, blank=True, **AREA)
+    tender_agency_name = text("招标代理机构")
+    winner_name = text("中标单位名称")
+    winner_credit_code = credit_code("中标单位统一社会信用代码")
+    project_manager_name = text("项目经理姓名", 50)
+    project_manager_id_number = id_number("项目经理身份证号码")
+
+    class Meta:
+        verbose_name = "项目招投标"
+        verbose_name_plural = "项目招投标"
+        constraints = [unique_document_number("tendering", "award_notice_number")]
+
+
+class ContractType(models.TextChoices):
+    SURVEY = "100", "勘察"
+    DESIGN = "200", "设计"
+    CONSTRUCTION_GENERAL = "301", "施工总包"
+    SUBCONTRACT = "302", "施工分包"
+    LABOUR = "303", "施工劳务"
+    SUPERVISION = "400", "监理"
+    EPC = "600", "工程总承包"
+
+
+class ContractStage(Stage):
+    """合同备案 — TBContractRecordManage."""
+
+    code = StageCode.CONTRACT
+    document_field = "filing_number"
+    date_field = "signed_on"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="contract")
+    filing_number = text("合同备案编号", 50)
+    contract_number = text("合同编号", 50)
+    contract_type = models.CharField("合同类别", max_length=3, choices=ContractType.choices, blank=True)
+    amount = models.DecimalField("合同金额（元）", null=True, blank=True, **MONEY)
+    signed_on = models.DateField("合同签订日期", null=True, blank=True)
+    employer_name = text("发包单位名称")
+    employer_credit_code = credit_code("发包单位统一社会信用代码")
+    contractor_name = text("承包单位名称")
+    contractor_credit_code = credit_code("承包单位统一社会信用代码")
+    joint_venture_members = models.TextField(
+        "联合体成员", blank=True, validators=PLAIN, help_text="每行一个：单位名称 统一社会信用代码"
+    )
+
+    class Meta:
+        verbose_name = "合同备案"
+        verbose_name_plural = "合同备案"
+        constraints = [unique_document_number("contract", "filing_number")]
+
+
+class DrawingReviewStage(Stage):
+    """施工图审查 — TBProjectCensorInfo."""
+
+    code = StageCode.DRAWING_REVIEW
+    document_field = "certificate_number"
+    date_field = "completed_on"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="drawing_review")
+    certificate_number = text("施工图审查合格书编号", 50)
+    review_agency_name = text("审查机构名称")
+    review_agency_credit_code = credit_code("审查机构统一社会信用代码")
+    completed_on = models.DateField("审查完成日期", null=True, blank=True)
+    passed_first_review = models.BooleanField("是否一次审查通过", null=True, blank=True)
+    first_review_violation_count = models.PositiveIntegerField("一次审查违反强制性条文数", null=True, blank=True)
+    first_review_violations = models.TextField("违反的强制性条文", blank=True, validators=PLAIN)
+
+    class Meta:
+        verbose_name = "施工图审查"
+        verbose_name_plural = "施工图审查"
+        constraints = [unique_document_number("drawing_review", "certificate_number")]
+
+
+class PermitStage(Stage):
+    """施工许可 — TBBuilderLicenceManage."""
+
+    code = StageCode.PERMIT
+    document_field = "permit_number"
+    date_field = "issued_on"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="permit")
+    permit_number = text("施工许可证编号", 50)
+    land_use_permit_number = text("用地规划许可证编号", 50)
+    works_planning_permit_number = text("工程规划许可证编号", 50)
+    drawing_review_certificate_number = text("施工图审查合格书编号", 50)
+    contract_amount = models.DecimalField("合同金额（元）", null=True, blank=True, **MONEY)
+    area = models.DecimalField("面积（平方米）", null=True, blank=True, **AREA)
+    issued_on = models.DateField("发证日期", null=True, blank=True)
+    survey_enterprise_name = text("勘察单位名称")
+    design_enterprise_name = text("设计单位名称")
+    construction_enterprise_name = text("施工单位名称")
+    construction_enterprise_credit_code = credit_code("施工单位统一社会信用代码")
+    supervision_enterprise_name = text("监理单位名称")
+    safety_licence_number = text("施工单位安全生产许可证编号", 50)
+    project_manager_name = text("项目经理姓名", 50)
+    project_manager_id_number = id_number("项目经理身份证号码")
+    chief_supervisor_name = text("总监理工程师姓名", 50)
+    chief_supervisor_id_number = id_number("总监理工程师身份证号码")
+
+    class Meta:
+        verbose_name = "施工许可"
+        verbose_name_plural = "施工许可"
+        constraints = [unique_document_number("permit", "permit_number")]
+
+
+class StructureType(models.TextChoices):
+    BRICK_CONCRETE = "001", "砖混结构"
+    BRICK_WOOD = "002", "砖木结构"
+    FRAME = "003", "框架结构"
+    FRAME_SHEAR_WALL = "004", "框架-剪力墙结构"
+    SHEAR_WALL = "005", "剪力墙结构"
+    FRAME_TUBE = "006", "框架-筒体结构"
+    TUBE = "007", "筒体结构"
+    SLAB_COLUMN = "008", "板柱-剪力墙结构"
+    SHORT_LEG_SHEAR_WALL = "009", "短肢剪力墙结构"
+    MASONRY = "010", "砌体结构"
+    BENT = "011", "排架结构"
+    SPACE = "012", "空间结构"
+    MIXED = "013", "混合结构"
+    STEEL = "014", "钢结构"
+
+
+class CompletionStage(Stage):
+    """竣工验收备案 — TBProjectFinishManage."""
+
+    code = StageCode.COMPLETION
+    document_field = "filing_number"
+    date_field = "filed_on"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="completion")
+    filing_number = text("竣工验收备案编号", 50)
+    permit_number = text("施工许可证编号", 50)
+    quality_supervision_body = text("质量监督机构")
+    construction_enterprise_name = text("施工单位名称")
+    construction_enterprise_credit_code = credit_code("施工单位统一社会信用代码")
+    actual_cost = models.DecimalField("实际造价（元）", null=True, blank=True, **MONEY)
+    actual_area = models.DecimalField("实际面积（平方米）", null=True, blank=True, **AREA)
+    actual_scale = text("实际建设规模", 500)
+    structure_type = models.CharField("结构体系", max_length=3, choices=StructureType.choices, blank=True)
+    actual_start_on = models.DateField("实际开工日期", null=True, blank=True)
+    actual_completion_on = models.DateField("实际竣工验收日期", null=True, blank=True)
+    filed_on = models.DateField("竣工验收备案日期", null=True, blank=True)
+    remarks = models.TextField("备注", blank=True, validators=PLAIN)
+
+    class Meta:
+        verbose_name = "竣工验收备案"
+        verbose_name_plural = "竣工验收备案"
+        constraints = [unique_document_number("completion", "filing_number")]
+
+
+STAGE_MODELS: dict[str, type[Stage]] = {
+    m.code: m
+    for m in (RegistrationStage, TenderingStage, ContractStage, DrawingReviewStage, PermitStage, CompletionStage)
+}
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def evidence_upload_to(instance, filename):
+    # The stored name carries no user input: the original name is kept in a field, never in a path.
+    return f"evidence/{instance.project_id}/{instance.stage}/{instance.sha256[:16]}-{timezone.now():%Y%m%d%H%M%S%f}"
+
+
+def private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class Evidence(models.Model):
+    """A supporting document (证明材料) for one stage. Never hard-deleted: archived with a reason."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="evidence")
+    stage = models.CharField("环节", max_length=20, choices=StageCode.choices)
+    file = models.FileField("文件", upload_to=evidence_upload_to, storage=private_storage, max_length=300)
+    original_name = models.CharField("原文件名", max_length=255, validators=PLAIN)
+    content_type = models.CharField("文件类型", max_length=50)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    description = models.CharField("说明", max_length=200, blank=True, validators=PLAIN)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    archived_at = models.DateTimeField("删除时间", null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    archive_reason = models.CharField("删除原因", max_length=200, blank=True, validators=PLAIN)
+
+    class Meta:
+        verbose_name = "证明材料"
+        verbose_name_plural = "证明材料"
+        ordering = ["stage", "uploaded_at", "id"]
+        indexes = [models.Index(fields=["project", "stage"])]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.archived_at is None
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, by whom, for whom, when, from where, and what changed.
+
+    Append-only and hash-chained: each event's hash covers its content and the previous event's hash,
+    so an event altered or removed behind the application's back breaks the chain (verify_audit).
+    Written only through projects.audit.record().
+    """
+
+    occurred_at = models.DateTimeField("时间", default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_username = models.CharField("操作人", max_length=150, blank=True)
+    organisation = models.CharField("所属单位", max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    action = models.CharField("操作", max_length=50)
+    object_type = models.CharField("对象类型", max_length=50)
+    object_id = models.CharField("对象ID", max_length=50, blank=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+    message = models.CharField("说明", max_length=500, blank=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "id"])]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def canonical_payload(self) -> bytes:
+        payload = {
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "organisation": self.organisation,
+            "ip_address": self.ip_address,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "project_id": self.project_id,
+            "changes": self.changes,
+            "message": self.message,
+            "previous_hash": self.previous_hash,
+        }
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical_payload()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """A single row locked while an event is appended, so concurrent writers chain one after another."""
+
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "审计链头"
+
+    def __str__(self):
+        return self.last_hash

@@ -1,0 +1,315 @@
+"""Every write to a backfill record: permission check, rule check, change, audit event — in one transaction.
+
+Views and admin classes call these; nothing else writes to records. Each raises PermissionDenied (a user who
+may not act), RecordLocked (a record not editable in its state) or RuleViolation (what the rule engine refuses),
+each with a Chinese message, and leaves nothing changed.
+"""
+
+import hashlib
+import random
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from . import audit, identifiers, rules
+from .audit import Actor
+from .models import (
+    STAGE_MODELS,
+    BackfillWindow,
+    Evidence,
+    Project,
+    Role,
+    StageCode,
+    Status,
+)
+
+
+class RecordLocked(Exception):
+    """The record's state does not allow this change."""
+
+
+class RuleViolation(ValidationError):
+    """The rule engine refused the data; .findings says why, field by field."""
+
+    def __init__(self, findings):
+        self.findings = findings
+        super().__init__([f.message for f in findings])
+
+
+# ---------------------------------------------------------------- who may act
+
+
+def enterprise_of(actor: Actor):
+    membership = actor.membership
+    if membership is None or membership.role != Role.ENTERPRISE:
+        raise PermissionDenied("只有企业填报人员可以补录项目信息。")
+    return membership.enterprise
+
+
+def ensure_own_project(actor: Actor, project: Project):
+    if enterprise_of(actor).pk != project.enterprise_id:
+        raise PermissionDenied("只能操作本企业的补录项目。")
+
+
+def ensure_editable(project: Project):
+    if not project.is_editable_by_enterprise:
+        raise RecordLocked(
+            f"该项目当前状态为“{project.get_status_display()}”，不能修改。"
+            "如需更正已入库信息，请提交更正申请。"
+        )
+
+
+def lock_project(project: Project) -> Project:
+    """Re-read the row under a lock, so a concurrent transition cannot slip in between check and write."""
+    return Project.objects.select_for_update().select_related("enterprise", "authority").get(pk=project.pk)
+
+
+# ---------------------------------------------------------------- the project
+
+
+def issue_project_number(county_code: str, today) -> str:
+    """6-digit county code + yyMMdd + 4-digit serial: the next serial for that county and day."""
+    prefix = f"{county_code}{today:%y%m%d}"
+    last = (
+        Project.objects.filter(project_number__startswith=prefix)
+        .order_by("-project_number")
+        .values_list("project_number", flat=True)
+        .first()
+    )
+    serial = int(last[-4:]) + 1 if last else 1
+    if serial > 9999:
+        raise RuleViolation([_project_finding("project_number", "该区县当日项目编号已用完，请明日再试。")])
+    return f"{prefix}{serial:04d}"
+
+
+def _project_finding(field, message):
+    return rules.Finding("PROJECT", rules.Category.LEGALITY, rules.Severity.ERROR, rules.PROJECT, field, message)
+
+
+def create_project(*, actor: Actor, data: dict) -> Project:
+    """Start a backfill. `data` holds the Project form's cleaned fields; a blank project_number is issued."""
+    enterprise = enterprise_of(actor)
+    window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
+    problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
+    if problem:
+        raise RuleViolation([_project_finding("", problem)])
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                project = Project(enterprise=enterprise, created_by=actor.user, **data)
+                if not project.project_number:
+                    project.project_number = issue_project_number(project.county_code, timezone.localdate())
+                _check_project(project)
+                project.save()
+                audit.record(
+                    actor, "project.create", project, project=project,
+                    changes=audit.diff({}, audit.field_values(project)),
+                )
+                return project
+        except IntegrityError:
+            # Two enterprises took the same serial at once: the unique constraint refused one; draw again.
+            if data.get("project_number") or attempt == 2:
+                raise RuleViolation([_project_finding("project_number", "该项目编号已被使用。")]) from None
+    raise AssertionError("unreachable")
+
+
+def _check_project(project: Project):
+    if project.authority_id and project.authority.division_code and not project.county_code:
+        project.county_code = project.authority.division_code
+    findings = rules.errors_on_save(project, project)
+    if not identifiers.is_chongqing_division(project.county_code or ""):
+        findings.append(_project_finding("county_code", "请填写重庆市的区县行政区划代码（5001xx或5002xx）。"))
+    duplicate = Project.objects.filter(project_number=project.project_number).exclude(pk=project.pk).exists()
+    if duplicate:
+        findings.append(_project_finding("project_number", f"项目编号“{project.project_number}”已被其他补录项目使用。"))
+    if findings:
+        raise RuleViolation(findings)
+
+
+PROJECT_EDITABLE_FIELDS = [
+    "authority", "county_code", "name", "address", "project_type", "is_classified", "is_completed",
+    "start_basis", "already_in_national_library", "total_investment", "total_area",
+]
+
+
+@transaction.atomic
+def update_project(*, actor: Actor, project: Project, data: dict) -> Project:
+    ensure_own_project(actor, project)
+    project = lock_project(project)
+    ensure_editable(project)
+    before = audit.field_values(project)
+    for name in PROJECT_EDITABLE_FIELDS:
+        if name in data:
+            setattr(project, name, data[name])
+    _check_project(project)
+    project.save()
+    changes = audit.diff(before, audit.field_values(project))
+    if changes:
+        audit.record(actor, "project.update", project, project=project, changes=changes)
+    return project
+
+
+# ---------------------------------------------------------------- the six stages
+
+
+@transaction.atomic
+def save_stage(*, actor: Actor, project: Project, stage_code: str, data: dict):
+    """Create or update one stage from a form's cleaned data. Returns (stage, warnings)."""
+    ensure_own_project(actor, project)
+    project = lock_project(project)
+    ensure_editable(project)
+    model = STAGE_MODELS[stage_code]
+    stage = model.objects.filter(project=project).first()
+    before = audit.field_values(stage) if stage else {}
+    if stage is None:
+        stage = model(project=project)
+    for name, value in data.items():
+        setattr(stage, name, value)
+    stage.updated_by = actor.user
+    stage.full_clean()
+
+    errors = rules.errors_on_save(project, stage)
+    if errors:
+        raise RuleViolation(errors)
+    try:
+        with transaction.atomic():
+            stage.save()
+    except IntegrityError:
+        label = model._meta.get_field(model.document_field).verbose_name
+        raise RuleViolation(
+            [rules.Finding("TRUTH-5", rules.Category.TRUTHFULNESS, rules.Severity.ERROR, stage_code,
+                           model.document_field, f"{label}已被其他项目使用。")]
+        ) from None
+    changes = audit.diff(before, audit.field_values(stage))
+    if changes:
+        action = "stage.update" if before else "stage.create"
+        audit.record(actor, action, stage, project=project, changes=changes,
+                     message=StageCode(stage_code).label)
+        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    return stage, rules.warnings_on_save(project, stage)
+
+
+# ---------------------------------------------------------------- evidence
+
+
+ALLOWED_EVIDENCE_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def sniff_evidence(uploaded_file) -> str:
+    """The file's type decided by its content (magic bytes), never by its name. Returns the MIME type."""
+    if uploaded_file.size == 0:
+        raise ValidationError("文件为空，请重新选择。", code="empty")
+    limit = settings.EVIDENCE_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            f"文件大小为{uploaded_file.size / 1048576:.1f}MB，超过上限{limit / 1048576:.0f}MB。", code="too_large"
+        )
+    uploaded_file.seek(0)
+    head = uploaded_file.read(8192)
+    uploaded_file.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_EVIDENCE_TYPES:
+        found = f"（识别为{kind.mime}）" if kind else ""
+        raise ValidationError(
+            f"文件“{uploaded_file.name}”的内容不是PDF、JPEG或PNG{found}：只接受这三种格式，按文件内容判断，与扩展名无关。",
+            code="bad_type",
+        )
+    return kind.mime
+
+
+def file_sha256(uploaded_file) -> str:
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def add_evidence(*, actor: Actor, project: Project, stage_code: str, uploaded_file, description="") -> Evidence:
+    ensure_own_project(actor, project)
+    project = lock_project(project)
+    ensure_editable(project)
+    if stage_code not in STAGE_MODELS:
+        raise ValidationError("未知的环节。")
+    content_type = sniff_evidence(uploaded_file)
+    evidence = Evidence(
+        project=project,
+        stage=stage_code,
+        original_name=uploaded_file.name[-255:],
+        content_type=content_type,
+        size=uploaded_file.size,
+        sha256=file_sha256(uploaded_file),
+        description=description,
+        uploaded_by=actor.user,
+    )
+    evidence.full_clean(exclude=["file"])
+    evidence.file.save(f"{random.getrandbits(64):016x}", uploaded_file, save=False)
+    # Stored before the row is written: a rollback leaves an orphan file, never a row without its file.
+    evidence.save()
+    audit.record(
+        actor, "evidence.add", evidence, project=project,
+        changes={"original_name": [None, evidence.original_name], "sha256": [None, evidence.sha256],
+                 "stage": [None, stage_code], "size": [None, evidence.size]},
+        message=StageCode(stage_code).label,
+    )
+    return evidence
+
+
+@transaction.atomic
+def archive_evidence(*, actor: Actor, evidence: Evidence, reason: str) -> Evidence:
+    """'Delete' for the enterprise: the file stays, archived with who, when and why (nothing is hard-deleted)."""
+    ensure_own_project(actor, evidence.project)
+    project = lock_project(evidence.project)
+    ensure_editable(project)
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.archived_at is not None:
+        raise RecordLocked("该证明材料已删除。")
+    evidence.archived_at = timezone.now()
+    evidence.archived_by = actor.user
+    evidence.archive_reason = reason or "企业删除"
+    evidence.full_clean(exclude=["file"])
+    evidence.save(update_fields=["archived_at", "archived_by", "archive_reason"])
+    audit.record(
+        actor, "evidence.archive", evidence, project=project,
+        changes={"archived_at": [None, audit.serialise(evidence.archived_at)]},
+        message=evidence.archive_reason,
+    )
+    return evidence
+
+
+# ---------------------------------------------------------------- the lifecycle
+
+
+@transaction.atomic
+def submit_project(*, actor: Actor, project: Project) -> Project:
+    """draft/returned → submitted, when the rule engine finds no error. The record is then locked for the
+    enterprise until a reviewer returns it."""
+    ensure_own_project(actor, project)
+    project = lock_project(project)
+    if not can_proceed(project.submit):
+        raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能提交。")
+    findings = rules.evaluate(rules.load_project(project.pk))
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        raise RuleViolation(errors)
+    before = project.status
+    project.submit()
+    project.save()
+    audit.record(
+        actor, "project.submit", project, project=project,
+        changes={"status": [before, project.status]},
+        message=f"提交审核（{len(findings)}条提示）" if findings else "提交审核",
+    )
+    return project
+
+
+__all__ = [
+    "Actor", "PermissionDenied", "RecordLocked", "RuleViolation", "Status",
+    "create_project", "update_project", "save_stage", "add_evidence", "archive_evidence", "submit_project",
+]
