@@ -57,9 +57,7 @@ def field_values(instance, exclude=("id", "updated_at", "updated_by", "created_a
 
 def diff(before: dict, after: dict) -> dict:
     """{field: [before, after]} for every field whose value changed."""
-    return {
-        name: [before.get(name), value] for name, value in after.items() if before.get(name) != value
-    }
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
 def record(actor: Actor | None, action: str, obj, *, project=None, changes=None, message="") -> AuditEvent:

@@ -30,7 +30,9 @@ def text(verbose_name, max_length=200, **kwargs):
 
 
 def credit_code(verbose_name):
-    return models.CharField(verbose_name, max_length=18, blank=True, validators=[validate_optional_credit_code])
+    return models.CharField(
+        verbose_name, max_length=18, blank=True, validators=[validate_optional_credit_code]
+    )
 
 
 def id_number(verbose_name):
@@ -192,12 +194,17 @@ ENTERPRISE_EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
 
 
 class Project(ConcurrentTransitionMixin, models.Model):
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="补录企业")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="补录企业"
+    )
     authority = models.ForeignKey(
         Authority, on_delete=models.PROTECT, related_name="projects", verbose_name="项目所在地审核部门"
     )
     project_number = models.CharField(
-        "项目编号", max_length=16, unique=True, help_text="16位：区县代码+yyMMdd+4位流水号；已有全国平台编号的保留原编号。"
+        "项目编号",
+        max_length=16,
+        unique=True,
+        help_text="16位：区县代码+yyMMdd+4位流水号；已有全国平台编号的保留原编号。",
     )
     county_code = models.CharField("项目所在区县代码", max_length=6, help_text="GB/T 2260，如渝中区500103。")
     name = models.CharField("项目名称", max_length=200, validators=PLAIN)
@@ -205,7 +212,9 @@ class Project(ConcurrentTransitionMixin, models.Model):
     project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
     is_classified = models.BooleanField("是否涉密项目", default=False)
     is_completed = models.BooleanField("是否已竣工", default=False)
-    start_basis = models.CharField("开工依据", max_length=20, choices=StartBasis.choices, default=StartBasis.PERMIT)
+    start_basis = models.CharField(
+        "开工依据", max_length=20, choices=StartBasis.choices, default=StartBasis.PERMIT
+    )
     already_in_national_library = models.BooleanField("是否已进入全国平台项目库", default=False)
     total_investment = models.DecimalField("总投资（元）", null=True, blank=True, **MONEY)
     total_area = models.DecimalField("总面积（平方米）", null=True, blank=True, **AREA)
@@ -283,7 +292,10 @@ class Stage(models.Model):
 
 def unique_document_number(model_name, field):
     return models.UniqueConstraint(
-        fields=[field], condition=~Q(**{field: ""}), name=f"{model_name}_unique_{field}"
+        fields=[field],
+        condition=~Q(**{field: ""}),
+        name=f"{model_name}_unique_{field}",
+        violation_error_message="该编号已被其他补录项目使用，同一编号不能重复补录。",
     )
 
 
@@ -421,7 +433,9 @@ class DrawingReviewStage(Stage):
     review_agency_credit_code = credit_code("审查机构统一社会信用代码")
     completed_on = models.DateField("审查完成日期", null=True, blank=True)
     passed_first_review = models.BooleanField("是否一次审查通过", null=True, blank=True)
-    first_review_violation_count = models.PositiveIntegerField("一次审查违反强制性条文数", null=True, blank=True)
+    first_review_violation_count = models.PositiveIntegerField(
+        "一次审查违反强制性条文数", null=True, blank=True
+    )
     first_review_violations = models.TextField("违反的强制性条文", blank=True, validators=PLAIN)
 
     class Meta:
@@ -509,7 +523,14 @@ class CompletionStage(Stage):
 
 STAGE_MODELS: dict[str, type[Stage]] = {
     m.code: m
-    for m in (RegistrationStage, TenderingStage, ContractStage, DrawingReviewStage, PermitStage, CompletionStage)
+    for m in (
+        RegistrationStage,
+        TenderingStage,
+        ContractStage,
+        DrawingReviewStage,
+        PermitStage,
+        CompletionStage,
+    )
 }
 
 

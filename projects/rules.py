@@ -114,7 +114,9 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(code, *, category, title, stage=PROJECT, field="", severity=Severity.ERROR, on_save=True, involves=()):
+def rule(
+    code, *, category, title, stage=PROJECT, field="", severity=Severity.ERROR, on_save=True, involves=()
+):
     """Register a check. The check takes a RecordContext and yields Problems (or plain messages)."""
 
     def register(check):
@@ -138,7 +140,9 @@ class RecordContext:
     project: Project
     stages: dict  # stage code -> stage instance, or None when not filled yet
     evidence_counts: dict  # stage code -> number of active evidence files
-    duplicate_documents: dict  # stage code -> project number of another project using the same document number
+    duplicate_documents: (
+        dict  # stage code -> project number of another project using the same document number
+    )
     window: BackfillWindow | None
     today: datetime.date = field(default_factory=timezone.localdate)
 
@@ -256,7 +260,9 @@ def warnings_on_save(project: Project, candidate) -> list[Finding]:
 # ---------------------------------------------------------------- scope (补录范围)
 
 
-@rule("SCOPE-1", category=Category.SCOPE, field="county_code", title="项目位于重庆市行政区域内", on_save=False)
+@rule(
+    "SCOPE-1", category=Category.SCOPE, field="county_code", title="项目位于重庆市行政区域内", on_save=False
+)
 def in_chongqing(ctx):
     if not identifiers.is_chongqing_division(ctx.project.county_code or ""):
         yield f"项目所在区县代码“{ctx.project.county_code}”不是重庆市的行政区划代码，不在本次补录范围内。"
@@ -268,14 +274,23 @@ def completed(ctx):
         yield "本次只补录已竣工的项目：该项目未竣工。"
 
 
-@rule("SCOPE-3", category=Category.SCOPE, field="start_basis", title="具有施工许可证或同意开工证明", on_save=False)
+@rule(
+    "SCOPE-3",
+    category=Category.SCOPE,
+    field="start_basis",
+    title="具有施工许可证或同意开工证明",
+    on_save=False,
+)
 def has_start_basis(ctx):
     if ctx.project.start_basis == StartBasis.NONE:
         yield "项目须具有施工许可证，或项目所在地县级以上主管部门同意开工的证明材料。"
 
 
 @rule(
-    "SCOPE-4", category=Category.SCOPE, field="already_in_national_library", title="尚未进入全国平台项目库",
+    "SCOPE-4",
+    category=Category.SCOPE,
+    field="already_in_national_library",
+    title="尚未进入全国平台项目库",
     on_save=False,
 )
 def not_in_national_library(ctx):
@@ -326,26 +341,52 @@ def required_stages(project) -> list[str]:
 
 REQUIRED_FIELDS = {
     StageCode.REGISTRATION: [
-        "registration_number", "registered_on", "owner_name", "owner_credit_code", "land_use_permit_number",
-        "works_planning_permit_number", "nature",
+        "registration_number",
+        "registered_on",
+        "owner_name",
+        "owner_credit_code",
+        "land_use_permit_number",
+        "works_planning_permit_number",
+        "nature",
     ],
     StageCode.TENDERING: [
-        "award_notice_number", "tender_method", "awarded_on", "award_amount", "winner_name", "winner_credit_code",
-        "project_manager_name", "project_manager_id_number",
+        "award_notice_number",
+        "tender_method",
+        "awarded_on",
+        "award_amount",
+        "winner_name",
+        "winner_credit_code",
+        "project_manager_name",
+        "project_manager_id_number",
     ],
     StageCode.CONTRACT: [
-        "filing_number", "contract_type", "amount", "signed_on", "employer_name", "contractor_name",
+        "filing_number",
+        "contract_type",
+        "amount",
+        "signed_on",
+        "employer_name",
+        "contractor_name",
         "contractor_credit_code",
     ],
     StageCode.DRAWING_REVIEW: ["certificate_number", "review_agency_name", "completed_on"],
     StageCode.PERMIT: [
-        "permit_number", "drawing_review_certificate_number", "contract_amount", "issued_on",
-        "construction_enterprise_name", "construction_enterprise_credit_code", "project_manager_name",
+        "permit_number",
+        "drawing_review_certificate_number",
+        "contract_amount",
+        "issued_on",
+        "construction_enterprise_name",
+        "construction_enterprise_credit_code",
+        "project_manager_name",
         "project_manager_id_number",
     ],
     StageCode.COMPLETION: [
-        "filing_number", "permit_number", "construction_enterprise_name", "construction_enterprise_credit_code",
-        "actual_start_on", "actual_completion_on", "filed_on",
+        "filing_number",
+        "permit_number",
+        "construction_enterprise_name",
+        "construction_enterprise_credit_code",
+        "actual_start_on",
+        "actual_completion_on",
+        "filed_on",
     ],
 }
 
@@ -408,8 +449,12 @@ def no_future_dates(ctx):
         for name, value in stage_dates(stage):
             if value > ctx.today:
                 label = stage._meta.get_field(name).verbose_name
-                yield Problem(f"“{label}”（{value:%Y-%m-%d}）晚于今天，补录的是已竣工项目，日期不能在将来。",
-                              stage=code, field=name, involves=(code,))
+                yield Problem(
+                    f"“{label}”（{value:%Y-%m-%d}）晚于今天，补录的是已竣工项目，日期不能在将来。",
+                    stage=code,
+                    field=name,
+                    involves=(code,),
+                )
 
 
 @rule("TRUTH-5", category=Category.TRUTHFULNESS, title="文件编号未被其他项目使用")
@@ -544,8 +589,13 @@ def dates_in_order(ctx):
         previous = (stage, day)
 
 
-@rule("LOGIC-2", category=Category.LOGIC, stage=StageCode.COMPLETION, title="开工、竣工、备案日期有序",
-      involves=(StageCode.PERMIT, StageCode.COMPLETION))
+@rule(
+    "LOGIC-2",
+    category=Category.LOGIC,
+    stage=StageCode.COMPLETION,
+    title="开工、竣工、备案日期有序",
+    involves=(StageCode.PERMIT, StageCode.COMPLETION),
+)
 def completion_dates_in_order(ctx):
     completion = ctx.stage(StageCode.COMPLETION)
     if completion is None:
@@ -569,8 +619,15 @@ def relative_gap(a: Decimal, b: Decimal) -> float:
     return float(abs(a - b) / b) if b else 0.0
 
 
-@rule("LOGIC-3", category=Category.LOGIC, stage=StageCode.CONTRACT, field="amount", severity=Severity.WARNING,
-      title="合同金额与中标金额相近", involves=(StageCode.TENDERING, StageCode.CONTRACT))
+@rule(
+    "LOGIC-3",
+    category=Category.LOGIC,
+    stage=StageCode.CONTRACT,
+    field="amount",
+    severity=Severity.WARNING,
+    title="合同金额与中标金额相近",
+    involves=(StageCode.TENDERING, StageCode.CONTRACT),
+)
 def contract_amount_near_award(ctx):
     tendering, contract = ctx.stage(StageCode.TENDERING), ctx.stage(StageCode.CONTRACT)
     if not (tendering and contract and tendering.award_amount and contract.amount is not None):
@@ -584,8 +641,14 @@ def contract_amount_near_award(ctx):
         )
 
 
-@rule("LOGIC-4", category=Category.LOGIC, stage=StageCode.COMPLETION, field="actual_area",
-      severity=Severity.WARNING, title="实际面积与报建面积相近")
+@rule(
+    "LOGIC-4",
+    category=Category.LOGIC,
+    stage=StageCode.COMPLETION,
+    field="actual_area",
+    severity=Severity.WARNING,
+    title="实际面积与报建面积相近",
+)
 def actual_area_near_registered(ctx):
     completion = ctx.stage(StageCode.COMPLETION)
     registered = ctx.project.total_area
@@ -611,8 +674,12 @@ CONTRACTOR_FIELDS = [
 ]
 
 
-@rule("LINK-1", category=Category.LINKAGE, title="中标单位、承包单位、施工单位一致",
-      involves=tuple(code for code, _, _ in CONTRACTOR_FIELDS))
+@rule(
+    "LINK-1",
+    category=Category.LINKAGE,
+    title="中标单位、承包单位、施工单位一致",
+    involves=tuple(code for code, _, _ in CONTRACTOR_FIELDS),
+)
 def same_contractor(ctx):
     first = None  # (code, label, value)
     for code, name, label in CONTRACTOR_FIELDS:
@@ -632,8 +699,14 @@ def same_contractor(ctx):
             )
 
 
-@rule("LINK-2", category=Category.LINKAGE, stage=StageCode.PERMIT, field="drawing_review_certificate_number",
-      title="施工许可所列审查合格书编号与施工图审查环节一致", involves=(StageCode.DRAWING_REVIEW, StageCode.PERMIT))
+@rule(
+    "LINK-2",
+    category=Category.LINKAGE,
+    stage=StageCode.PERMIT,
+    field="drawing_review_certificate_number",
+    title="施工许可所列审查合格书编号与施工图审查环节一致",
+    involves=(StageCode.DRAWING_REVIEW, StageCode.PERMIT),
+)
 def permit_cites_drawing_review(ctx):
     review, permit = ctx.stage(StageCode.DRAWING_REVIEW), ctx.stage(StageCode.PERMIT)
     if review and permit and review.certificate_number and permit.drawing_review_certificate_number:
@@ -644,8 +717,14 @@ def permit_cites_drawing_review(ctx):
             )
 
 
-@rule("LINK-3", category=Category.LINKAGE, stage=StageCode.COMPLETION, field="permit_number",
-      title="竣工验收备案所列施工许可证编号与施工许可环节一致", involves=(StageCode.PERMIT, StageCode.COMPLETION))
+@rule(
+    "LINK-3",
+    category=Category.LINKAGE,
+    stage=StageCode.COMPLETION,
+    field="permit_number",
+    title="竣工验收备案所列施工许可证编号与施工许可环节一致",
+    involves=(StageCode.PERMIT, StageCode.COMPLETION),
+)
 def completion_cites_permit(ctx):
     permit, completion = ctx.stage(StageCode.PERMIT), ctx.stage(StageCode.COMPLETION)
     if permit and completion and permit.permit_number and completion.permit_number:
@@ -656,8 +735,13 @@ def completion_cites_permit(ctx):
             )
 
 
-@rule("LINK-4", category=Category.LINKAGE, stage=StageCode.PERMIT, title="报建与施工许可的规划许可证编号一致",
-      involves=(StageCode.REGISTRATION, StageCode.PERMIT))
+@rule(
+    "LINK-4",
+    category=Category.LINKAGE,
+    stage=StageCode.PERMIT,
+    title="报建与施工许可的规划许可证编号一致",
+    involves=(StageCode.REGISTRATION, StageCode.PERMIT),
+)
 def planning_permits_agree(ctx):
     registration, permit = ctx.stage(StageCode.REGISTRATION), ctx.stage(StageCode.PERMIT)
     if not (registration and permit):
@@ -669,8 +753,14 @@ def planning_permits_agree(ctx):
             yield Problem(f"施工许可的{label}“{ours}”与项目报建的“{theirs}”不一致。", field=name)
 
 
-@rule("LINK-5", category=Category.LINKAGE, stage=StageCode.TENDERING, field="winner_credit_code",
-      severity=Severity.WARNING, title="补录企业为项目的施工单位")
+@rule(
+    "LINK-5",
+    category=Category.LINKAGE,
+    stage=StageCode.TENDERING,
+    field="winner_credit_code",
+    severity=Severity.WARNING,
+    title="补录企业为项目的施工单位",
+)
 def enterprise_is_contractor(ctx):
     tendering = ctx.stage(StageCode.TENDERING)
     own = ctx.project.enterprise.credit_code
@@ -688,4 +778,3 @@ def rules_by_code() -> dict[str, Rule]:
 def summarise(findings: list[Finding]) -> dict:
     errors = sum(1 for f in findings if f.is_error)
     return {"errors": errors, "warnings": len(findings) - errors, "can_submit": errors == 0}
-

@@ -87,7 +87,9 @@ def issue_project_number(county_code: str, today) -> str:
 
 
 def _project_finding(field, message):
-    return rules.Finding("PROJECT", rules.Category.LEGALITY, rules.Severity.ERROR, rules.PROJECT, field, message)
+    return rules.Finding(
+        "PROJECT", rules.Category.LEGALITY, rules.Severity.ERROR, rules.PROJECT, field, message
+    )
 
 
 def create_project(*, actor: Actor, data: dict) -> Project:
@@ -102,12 +104,16 @@ def create_project(*, actor: Actor, data: dict) -> Project:
         try:
             with transaction.atomic():
                 project = Project(enterprise=enterprise, created_by=actor.user, **data)
-                if not project.project_number:
+                _default_county(project)
+                if not project.project_number and identifiers.is_chongqing_division(project.county_code):
                     project.project_number = issue_project_number(project.county_code, timezone.localdate())
                 _check_project(project)
                 project.save()
                 audit.record(
-                    actor, "project.create", project, project=project,
+                    actor,
+                    "project.create",
+                    project,
+                    project=project,
                     changes=audit.diff({}, audit.field_values(project)),
                 )
                 return project
@@ -118,22 +124,40 @@ def create_project(*, actor: Actor, data: dict) -> Project:
     raise AssertionError("unreachable")
 
 
-def _check_project(project: Project):
+def _default_county(project: Project):
+    """A district's or county's own code; a zone's parent district; else the enterprise must say."""
     if project.authority_id and project.authority.division_code and not project.county_code:
         project.county_code = project.authority.division_code
+
+
+def _check_project(project: Project):
+    _default_county(project)
     findings = rules.errors_on_save(project, project)
+    if not project.project_number:  # not issued because the county is missing: say that, once
+        findings = [f for f in findings if f.field != "project_number"]
     if not identifiers.is_chongqing_division(project.county_code or ""):
         findings.append(_project_finding("county_code", "请填写重庆市的区县行政区划代码（5001xx或5002xx）。"))
     duplicate = Project.objects.filter(project_number=project.project_number).exclude(pk=project.pk).exists()
     if duplicate:
-        findings.append(_project_finding("project_number", f"项目编号“{project.project_number}”已被其他补录项目使用。"))
+        findings.append(
+            _project_finding("project_number", f"项目编号“{project.project_number}”已被其他补录项目使用。")
+        )
     if findings:
         raise RuleViolation(findings)
 
 
 PROJECT_EDITABLE_FIELDS = [
-    "authority", "county_code", "name", "address", "project_type", "is_classified", "is_completed",
-    "start_basis", "already_in_national_library", "total_investment", "total_area",
+    "authority",
+    "county_code",
+    "name",
+    "address",
+    "project_type",
+    "is_classified",
+    "is_completed",
+    "start_basis",
+    "already_in_national_library",
+    "total_investment",
+    "total_area",
 ]
 
 
@@ -182,14 +206,23 @@ def save_stage(*, actor: Actor, project: Project, stage_code: str, data: dict):
     except IntegrityError:
         label = model._meta.get_field(model.document_field).verbose_name
         raise RuleViolation(
-            [rules.Finding("TRUTH-5", rules.Category.TRUTHFULNESS, rules.Severity.ERROR, stage_code,
-                           model.document_field, f"{label}已被其他项目使用。")]
+            [
+                rules.Finding(
+                    "TRUTH-5",
+                    rules.Category.TRUTHFULNESS,
+                    rules.Severity.ERROR,
+                    stage_code,
+                    model.document_field,
+                    f"{label}已被其他项目使用。",
+                )
+            ]
         ) from None
     changes = audit.diff(before, audit.field_values(stage))
     if changes:
         action = "stage.update" if before else "stage.create"
-        audit.record(actor, action, stage, project=project, changes=changes,
-                     message=StageCode(stage_code).label)
+        audit.record(
+            actor, action, stage, project=project, changes=changes, message=StageCode(stage_code).label
+        )
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
     return stage, rules.warnings_on_save(project, stage)
 
@@ -207,7 +240,8 @@ def sniff_evidence(uploaded_file) -> str:
     limit = settings.EVIDENCE_MAX_BYTES
     if uploaded_file.size > limit:
         raise ValidationError(
-            f"文件大小为{uploaded_file.size / 1048576:.1f}MB，超过上限{limit / 1048576:.0f}MB。", code="too_large"
+            f"文件大小为{uploaded_file.size / 1048576:.1f}MB，超过上限{limit / 1048576:.0f}MB。",
+            code="too_large",
         )
     uploaded_file.seek(0)
     head = uploaded_file.read(8192)
@@ -231,7 +265,9 @@ def file_sha256(uploaded_file) -> str:
 
 
 @transaction.atomic
-def add_evidence(*, actor: Actor, project: Project, stage_code: str, uploaded_file, description="") -> Evidence:
+def add_evidence(
+    *, actor: Actor, project: Project, stage_code: str, uploaded_file, description=""
+) -> Evidence:
     ensure_own_project(actor, project)
     project = lock_project(project)
     ensure_editable(project)
@@ -253,9 +289,16 @@ def add_evidence(*, actor: Actor, project: Project, stage_code: str, uploaded_fi
     # Stored before the row is written: a rollback leaves an orphan file, never a row without its file.
     evidence.save()
     audit.record(
-        actor, "evidence.add", evidence, project=project,
-        changes={"original_name": [None, evidence.original_name], "sha256": [None, evidence.sha256],
-                 "stage": [None, stage_code], "size": [None, evidence.size]},
+        actor,
+        "evidence.add",
+        evidence,
+        project=project,
+        changes={
+            "original_name": [None, evidence.original_name],
+            "sha256": [None, evidence.sha256],
+            "stage": [None, stage_code],
+            "size": [None, evidence.size],
+        },
         message=StageCode(stage_code).label,
     )
     return evidence
@@ -276,7 +319,10 @@ def archive_evidence(*, actor: Actor, evidence: Evidence, reason: str) -> Eviden
     evidence.full_clean(exclude=["file"])
     evidence.save(update_fields=["archived_at", "archived_by", "archive_reason"])
     audit.record(
-        actor, "evidence.archive", evidence, project=project,
+        actor,
+        "evidence.archive",
+        evidence,
+        project=project,
         changes={"archived_at": [None, audit.serialise(evidence.archived_at)]},
         message=evidence.archive_reason,
     )
@@ -302,7 +348,10 @@ def submit_project(*, actor: Actor, project: Project) -> Project:
     project.submit()
     project.save()
     audit.record(
-        actor, "project.submit", project, project=project,
+        actor,
+        "project.submit",
+        project,
+        project=project,
         changes={"status": [before, project.status]},
         message=f"提交审核（{len(findings)}条提示）" if findings else "提交审核",
     )
@@ -310,6 +359,15 @@ def submit_project(*, actor: Actor, project: Project) -> Project:
 
 
 __all__ = [
-    "Actor", "PermissionDenied", "RecordLocked", "RuleViolation", "Status",
-    "create_project", "update_project", "save_stage", "add_evidence", "archive_evidence", "submit_project",
+    "Actor",
+    "PermissionDenied",
+    "RecordLocked",
+    "RuleViolation",
+    "Status",
+    "create_project",
+    "update_project",
+    "save_stage",
+    "add_evidence",
+    "archive_evidence",
+    "submit_project",
 ]

@@ -1,0 +1,52 @@
+# backfill-portal — the two commands a newcomer needs: `make run` and `make test`.
+#
+# The virtualenv lives in .venv and is (re)installed only when pyproject.toml or constraints.txt
+# changed since the last install (the stamp file .venv/.installed), so re-runs start at once.
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+DEMO_PASSWORD ?= demo-pass-2018
+PYTEST_ARGS ?=
+
+.PHONY: run test lint venv clean-venv
+
+# Create the venv with the interpreter the project pins (pyproject: >=3.11,<3.12).
+$(VPY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
+		"backfill-portal needs Python 3.11; %s is %d.%d (run: make PYTHON=python3.11 ...)" \
+		% (sys.executable, *sys.version_info[:2]))'
+	$(PYTHON) -m venv $(VENV)
+
+# Install the project with its test extra; constraints.txt pins every transitive package too.
+# The project itself installs as metadata only (pyproject: packages = []): the code runs from this tree.
+$(STAMP): $(VPY) pyproject.toml constraints.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check -c constraints.txt ".[test]"
+	@rm -rf build *.egg-info
+	@touch $@
+
+venv: $(STAMP)
+
+# The demo: embedded SQLite + filesystem broker in var/, demo logins, runserver + Celery worker/beat.
+run: export DEMO_MODE := 1
+run: export DJANGO_DEBUG := 1
+run: export DEMO_PASSWORD := $(DEMO_PASSWORD)
+run: export PORT := $(PORT)
+run: $(STAMP)
+	$(VPY) manage.py migrate --noinput
+	$(VPY) manage.py createcachetable
+	$(VPY) manage.py load_authorities
+	$(VPY) manage.py seed_demo
+	$(VPY) scripts/run_dev.py
+
+test: $(STAMP)
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,52 @@
+"""Reads: which records a user may see. Every page that shows a record goes through these."""
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from .models import Evidence, Project, Role, Status
+
+NOT_YET_SUBMITTED = (Status.DRAFT,)
+
+
+def visible_projects(user):
+    """Enterprise: its own records. Reviewer: submitted records lying in its authority. City: all submitted."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None:
+        return Project.objects.none()
+    if membership.role == Role.ENTERPRISE:
+        return Project.objects.filter(enterprise_id=membership.enterprise_id)
+    if membership.role == Role.REVIEWER:
+        return Project.objects.filter(authority_id=membership.authority_id).exclude(
+            status__in=NOT_YET_SUBMITTED
+        )
+    if membership.role == Role.CITY:
+        return Project.objects.exclude(status__in=NOT_YET_SUBMITTED)
+    return Project.objects.none()
+
+
+def own_projects(enterprise):
+    return Project.objects.filter(enterprise=enterprise)
+
+
+def search_projects(queryset, q: str, status: str = ""):
+    if status:
+        queryset = queryset.filter(status=status)
+    q = (q or "").strip()
+    if q:
+        queryset = queryset.filter(
+            Q(name__icontains=q)
+            | Q(project_number__icontains=q)
+            | Q(registration__registration_number=q)
+            | Q(tendering__award_notice_number=q)
+            | Q(contract__filing_number=q)
+            | Q(drawing_review__certificate_number=q)
+            | Q(permit__permit_number=q)
+            | Q(completion__filing_number=q)
+        )
+    return queryset
+
+
+def get_visible_evidence(user, project_id, evidence_id) -> Evidence:
+    """404 unless the user may see the project: an id guessed in the URL learns nothing."""
+    project = get_object_or_404(visible_projects(user), pk=project_id)
+    return get_object_or_404(Evidence.objects.select_related("project"), pk=evidence_id, project=project)

@@ -1,0 +1,280 @@
+"""The enterprise's pages. Thin: read through selectors, write through services, show findings."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import rules, selectors, services
+from .audit import Actor
+from .forms import (
+    ArchiveEvidenceForm,
+    EvidenceUploadForm,
+    ProjectForm,
+    ProjectSearchForm,
+    add_findings,
+    stage_form_class,
+)
+from .models import STAGE_MODELS, STAGE_ORDER, Role, StageCode
+
+PAGE_SIZE = 20
+
+
+def enterprise_required(view):
+    """Logged in, and acting for an enterprise; the enterprise is passed on. Others get a 403 page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        membership = getattr(request.user, "membership", None)
+        if membership is None or membership.role != Role.ENTERPRISE:
+            raise PermissionDenied("此页面仅供企业填报人员使用。")
+        return view(request, membership.enterprise, *args, **kwargs)
+
+    return wrapper
+
+
+def own_project_or_404(enterprise, pk):
+    return get_object_or_404(selectors.own_projects(enterprise).select_related("authority"), pk=pk)
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    membership = getattr(request.user, "membership", None)
+    if membership is not None and membership.role == Role.ENTERPRISE:
+        return redirect("project_list")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    raise PermissionDenied("您的账号尚未关联单位，请联系管理员。")
+
+
+@enterprise_required
+def project_list(request, enterprise):
+    form = ProjectSearchForm(request.GET or None)
+    q = status = ""
+    if form.is_valid():
+        q, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    projects = selectors.search_projects(
+        selectors.own_projects(enterprise).select_related("authority"), q, status
+    ).order_by("-updated_at", "-id")
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "projects/project_list.html", {"form": form, "page": page, "enterprise": enterprise}
+    )
+
+
+@enterprise_required
+def project_create(request, enterprise):
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.create_project(actor=Actor.from_request(request), data=form.cleaned_data)
+        except services.RuleViolation as violation:
+            add_findings(form, violation.findings)
+        else:
+            messages.success(
+                request, f"已创建补录项目，项目编号{project.project_number}。请依次填写六个环节。"
+            )
+            return redirect("project_detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "enterprise": enterprise})
+
+
+@enterprise_required
+def project_edit(request, enterprise, pk):
+    project = own_project_or_404(enterprise, pk)
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_project(
+                actor=Actor.from_request(request), project=project, data=form.cleaned_data
+            )
+        except services.RuleViolation as violation:
+            add_findings(form, violation.findings)
+        except services.RecordLocked as locked:
+            messages.error(request, str(locked))
+            return redirect("project_detail", pk=project.pk)
+        else:
+            messages.success(request, "项目基本信息已保存。")
+            return redirect("project_detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "project": project})
+
+
+@enterprise_required
+def project_detail(request, enterprise, pk):
+    own_project_or_404(enterprise, pk)
+    project = rules.load_project(pk)
+    stages = rules.stages_of(project)
+    evidence = list(project.evidence.filter(archived_at__isnull=True))
+    rows = [
+        {
+            "code": code,
+            "label": StageCode(code).label,
+            "stage": stages[code],
+            "evidence": [e for e in evidence if e.stage == code],
+        }
+        for code in STAGE_ORDER
+    ]
+    return render(request, "projects/project_detail.html", {"project": project, "rows": rows})
+
+
+@enterprise_required
+def stage_edit(request, enterprise, pk, stage_code):
+    if stage_code not in STAGE_MODELS:
+        raise Http404("没有这个环节。")
+    project = own_project_or_404(enterprise, pk)
+    stage = STAGE_MODELS[stage_code].objects.filter(project=project).first()
+    form_class = stage_form_class(stage_code)
+    form = form_class(request.POST or None, instance=stage)
+    if request.method == "POST":
+        if not project.is_editable_by_enterprise:
+            messages.error(request, f"该项目当前状态为“{project.get_status_display()}”，不能修改。")
+            return redirect("project_detail", pk=project.pk)
+        if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in form.fields}
+            try:
+                _stage, warnings = services.save_stage(
+                    actor=Actor.from_request(request), project=project, stage_code=stage_code, data=data
+                )
+            except services.RuleViolation as violation:
+                add_findings(form, violation.findings)
+            except services.RecordLocked as locked:
+                messages.error(request, str(locked))
+                return redirect("project_detail", pk=project.pk)
+            else:
+                messages.success(request, f"“{StageCode(stage_code).label}”环节已保存。")
+                for warning in warnings:
+                    messages.warning(request, warning.message)
+                return redirect("stage_edit", pk=project.pk, stage_code=stage_code)
+    evidence = project.evidence.filter(stage=stage_code, archived_at__isnull=True).select_related(
+        "uploaded_by"
+    )
+    return render(
+        request,
+        "projects/stage_form.html",
+        {
+            "project": project,
+            "form": form,
+            "stage_code": stage_code,
+            "stage_label": StageCode(stage_code).label,
+            "stage_tabs": [(code, StageCode(code).label) for code in STAGE_ORDER],
+            "evidence": evidence,
+            "upload_form": EvidenceUploadForm(),
+            "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
+        },
+    )
+
+
+@require_POST
+@enterprise_required
+def evidence_upload(request, enterprise, pk, stage_code):
+    if stage_code not in STAGE_MODELS:
+        raise Http404("没有这个环节。")
+    project = own_project_or_404(enterprise, pk)
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    back = reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": stage_code}) + "#evidence"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"上传失败：{error}")
+        return redirect(back)
+    try:
+        evidence = services.add_evidence(
+            actor=Actor.from_request(request),
+            project=project,
+            stage_code=stage_code,
+            uploaded_file=form.cleaned_data["file"],
+            description=form.cleaned_data["description"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, f"上传失败：{message}")
+    except services.RecordLocked as locked:
+        messages.error(request, str(locked))
+    else:
+        messages.success(request, f"已上传“{evidence.original_name}”。")
+    return redirect(back)
+
+
+@login_required
+def evidence_view(request, pk, evidence_id):
+    """Serve a private evidence file after the permission check: the owner enterprise, or its reviewers."""
+    evidence = selectors.get_visible_evidence(request.user, pk, evidence_id)
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    # inline for PDF and images (viewable in the browser); the name is the one the uploader gave.
+    response["Content-Disposition"] = _content_disposition(evidence.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _content_disposition(name):
+    from urllib.parse import quote
+
+    return f"inline; filename*=UTF-8''{quote(name)}"
+
+
+@require_POST
+@enterprise_required
+def evidence_archive(request, enterprise, pk, evidence_id):
+    project = own_project_or_404(enterprise, pk)
+    evidence = get_object_or_404(project.evidence.all(), pk=evidence_id)
+    form = ArchiveEvidenceForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.archive_evidence(actor=Actor.from_request(request), evidence=evidence, reason=reason)
+    except (services.RecordLocked, ValidationError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, f"已删除“{evidence.original_name}”（文件存档备查）。")
+    return redirect(
+        reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": evidence.stage}) + "#evidence"
+    )
+
+
+@enterprise_required
+def self_check(request, enterprise, pk):
+    own_project_or_404(enterprise, pk)
+    project = rules.load_project(pk)
+    findings = rules.evaluate(project)
+    groups = [
+        {
+            "stage": stage,
+            "label": rules.STAGE_LABELS[stage],
+            "findings": [f for f in findings if f.stage == stage],
+        }
+        for stage in [rules.PROJECT, *STAGE_ORDER]
+    ]
+    return render(
+        request,
+        "projects/self_check.html",
+        {
+            "project": project,
+            "groups": groups,
+            "summary": rules.summarise(findings),
+            "rule_count": len(rules.RULES),
+        },
+    )
+
+
+@require_POST
+@enterprise_required
+def project_submit(request, enterprise, pk):
+    project = own_project_or_404(enterprise, pk)
+    try:
+        services.submit_project(actor=Actor.from_request(request), project=project)
+    except services.RuleViolation as violation:
+        messages.error(request, f"提交失败：自查发现{len(violation.findings)}个错误，请修改后再提交。")
+        return redirect("self_check", pk=project.pk)
+    except services.RecordLocked as locked:
+        messages.error(request, str(locked))
+    else:
+        messages.success(request, "已提交审核。审核期间不能修改；如被退回，可修改后重新提交。")
+    return redirect("project_detail", pk=project.pk)
