@@ -87,6 +87,27 @@ def record(actor: Actor | None, action: str, obj, *, project=None, changes=None,
     return event
 
 
+def labelled_changes(event: AuditEvent) -> list[tuple[str, object, object]]:
+    """(field label, before, after) for an event's changes, with the model's Chinese labels where known."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("projects", event.object_type) if event.object_type else None
+    except LookupError:
+        model = None
+    rows = []
+    for name, pair in (event.changes or {}).items():
+        before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        label = name
+        if model is not None:
+            try:
+                label = str(model._meta.get_field(name).verbose_name)
+            except Exception:  # a change that is not a field (e.g. the comments of a return)
+                label = {"comments": "审核意见"}.get(name, name)
+        rows.append((label, before, after))
+    return rows
+
+
 def verify_chain() -> tuple[int, AuditEvent | None]:
     """Walk the chain in id order. Returns (events checked, first broken event or None)."""
     previous = ""

@@ -12,8 +12,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 CHONGQING_DIVISION_PREFIXES = ("5001", "5002")
 DOCUMENT_NUMBER_MAX_LENGTH = 50
-_DIGITS = re.compile(r"^\d+$")
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|javascript:|on\w+\s*=", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")  # used with fullmatch: "^…$" would let a trailing newline in
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|javascript:|\bon\w+\s*=", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -22,9 +22,13 @@ def credit_code_problem(value: str) -> str | None:
     if not value:
         return "请填写统一社会信用代码。"
     try:
-        uscc.validate(value)
+        # python-stdnum accepts lower case and separators; the code is stored and compared as printed on the
+        # licence (LINK-1, unique per enterprise), so only that form is valid.
+        valid = uscc.validate(value) == value
     except StdnumError:
-        return f"统一社会信用代码“{value}”无效：应为18位，且校验码须符合GB 32100-2015。"
+        valid = False
+    if not valid:
+        return f"统一社会信用代码“{value}”无效：应为18位数字或大写字母，且校验码须符合GB 32100-2015。"
     return None
 
 
@@ -52,7 +56,7 @@ def _date_from(text: str, fmt: str) -> datetime.date | None:
 
 def project_number_problem(value: str) -> str | None:
     """16 digits: 6-digit county code + yyMMdd + 4-digit serial (e.g. 5001032106180001)."""
-    if not (len(value) == 16 and _DIGITS.match(value)):
+    if not (len(value) == 16 and _DIGITS.fullmatch(value)):
         return f"项目编号“{value}”格式错误：应为16位数字（6位区县代码+6位日期yyMMdd+4位流水号）。"
     if not is_chongqing_division(value[:6]):
         return f"项目编号“{value}”的前6位不是重庆市的区县行政区划代码（5001xx或5002xx）。"
@@ -61,7 +65,7 @@ def project_number_problem(value: str) -> str | None:
     return None
 
 
-PERMIT_NUMBER_18 = re.compile(r"^\d{18}$")
+PERMIT_NUMBER_18 = re.compile(r"\d{18}")
 
 
 def permit_number_problem(value: str) -> tuple[str, str] | None:
@@ -74,13 +78,15 @@ def permit_number_problem(value: str) -> tuple[str, str] | None:
         return ("error", "请填写施工许可证编号。")
     if len(value) > DOCUMENT_NUMBER_MAX_LENGTH:
         return ("error", f"施工许可证编号不能超过{DOCUMENT_NUMBER_MAX_LENGTH}个字符。")
-    if PERMIT_NUMBER_18.match(value):
+    if value != value.strip() or _CONTROL.search(value):
+        return ("error", "施工许可证编号首尾不能有空格，且不能含控制字符。")
+    if PERMIT_NUMBER_18.fullmatch(value):
         if not is_chongqing_division(value[:6]):
             return ("error", f"施工许可证编号“{value}”的前6位不是重庆市的行政区划代码。")
         if _date_from(value[6:14], "%Y%m%d") is None:
             return ("error", f"施工许可证编号“{value}”的第7至14位不是有效日期（yyyyMMdd）。")
         return None
-    if _DIGITS.match(value):
+    if _DIGITS.fullmatch(value):
         return ("error", f"施工许可证编号“{value}”为纯数字但不是18位：2014年起的编号为18位数字。")
     return (
         "warning",

@@ -225,6 +225,9 @@ class Project(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    # The backfill window is checked against the first submission: a record returned for revision after the
+    # window closed may still be resubmitted (docs/lifecycle.md).
+    first_submitted_at = models.DateTimeField("首次提交时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "补录项目"
@@ -242,9 +245,54 @@ class Project(ConcurrentTransitionMixin, models.Model):
     def is_editable_by_enterprise(self) -> bool:
         return self.status in ENTERPRISE_EDITABLE_STATUSES
 
+    # The lifecycle (docs/lifecycle.md). A transition only moves the state; who may run it, what is recorded
+    # and what follows on commit are the services' (projects.services, review.services, publicity.services).
+
     @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.SUBMITTED)
     def submit(self):
         self.submitted_at = timezone.now()
+        if self.first_submitted_at is None:
+            self.first_submitted_at = self.submitted_at
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.DRAFT)
+    def withdraw(self):
+        """The enterprise takes back a submission no reviewer has decided yet."""
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.RETURNED)
+    def return_for_revision(self):
+        """Back to the enterprise with comments; it edits and resubmits."""
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
+    def reject(self):
+        """Out of scope or false information: final."""
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.IN_NOTICE)
+    def approve(self):
+        """Approved by the district: the 10-day public notice starts (publicity)."""
+
+    @transition(field=status, source=Status.IN_NOTICE, target=Status.OBJECTED)
+    def receive_objection(self):
+        """A member of the public objected: the notice clock pauses."""
+
+    @transition(field=status, source=Status.OBJECTED, target=Status.IN_NOTICE)
+    def dismiss_objection(self):
+        """The district found the objection unfounded: the notice resumes."""
+
+    @transition(field=status, source=Status.OBJECTED, target=Status.RETURNED)
+    def uphold_objection(self):
+        """The objection stands: back to the enterprise, the objection attached as a comment."""
+
+    @transition(field=status, source=Status.IN_NOTICE, target=Status.ENTERING)
+    def close_notice(self):
+        """The notice ended with no objection standing: delivery to the national platform starts."""
+
+    @transition(field=status, source=Status.ENTERING, target=Status.IN_NATIONAL_LIBRARY)
+    def enter_national_library(self):
+        """The national platform accepted the record: locked for good."""
+
+    @transition(field=status, source=Status.IN_NATIONAL_LIBRARY, target=Status.IN_NOTICE)
+    def start_correction_notice(self):
+        """The city approved a correction: the corrected version is noticed for 10 days."""
 
 
 # ---------------------------------------------------------------- the six stages
@@ -579,6 +627,73 @@ class Evidence(models.Model):
     @property
     def is_active(self) -> bool:
         return self.archived_at is None
+
+
+# ---------------------------------------------------------------- submissions, comments, notifications
+
+
+class SubmissionVersion(models.Model):
+    """What the enterprise submitted, each time it submitted: the reviewer sees what changed since the last."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField("第几次提交")
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    content = models.JSONField("提交内容")  # {"project": {field: value}, stage code: {field: value} | None}
+    evidence = models.JSONField("证明材料", default=list)  # [{"id", "stage", "name", "sha256"}]
+
+    class Meta:
+        verbose_name = "提交版本"
+        verbose_name_plural = "提交版本"
+        ordering = ["project", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="submission_version_unique")]
+
+    def __str__(self):
+        return f"{self.project_id} 第{self.number}次提交"
+
+
+class ReviewComment(models.Model):
+    """A reviewer's comment pinned to a stage and field, shown to the enterprise beside that field."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="review_comments")
+    stage = models.CharField("环节", max_length=20, blank=True, help_text="空：针对项目基本信息或整体")
+    field = models.CharField("字段", max_length=60, blank=True)
+    text = models.TextField("意见", validators=PLAIN)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_organisation = models.CharField("审核单位", max_length=200)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    # Comments of a return belong to the submission they answered; the next submission settles them.
+    settled_by_version = models.ForeignKey(
+        SubmissionVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "审核意见"
+        verbose_name_plural = "审核意见"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class Notification(models.Model):
+    """The in-portal inbox: one row per recipient user."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内通知"
+        verbose_name_plural = "站内通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+
+    def __str__(self):
+        return self.title
 
 
 # ---------------------------------------------------------------- the audit trail

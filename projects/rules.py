@@ -324,7 +324,11 @@ def window_problem(window: BackfillWindow | None, kind_label: str, today: dateti
 
 @rule("SCOPE-7", category=Category.SCOPE, title="在补录时限内", on_save=False)
 def within_window(ctx):
-    problem = window_problem(ctx.window, ctx.project.enterprise.get_kind_display(), ctx.today)
+    """Checked on the day of the first submission: a record first submitted within the window and returned
+    for revision may be resubmitted after the window closed (docs/lifecycle.md)."""
+    first = ctx.project.first_submitted_at
+    day = timezone.localdate(first) if first else ctx.today
+    problem = window_problem(ctx.window, ctx.project.enterprise.get_kind_display(), day)
     if problem:
         yield problem
 
@@ -695,7 +699,7 @@ def same_contractor(ctx):
                 f"施工许可和竣工验收备案的施工单位应为同一企业。",
                 stage=code,
                 field=name,
-                involves=(first[0], code),
+                involves=(code,),  # refuses the later stage only: the first named stays editable
             )
 
 
@@ -705,7 +709,7 @@ def same_contractor(ctx):
     stage=StageCode.PERMIT,
     field="drawing_review_certificate_number",
     title="施工许可所列审查合格书编号与施工图审查环节一致",
-    involves=(StageCode.DRAWING_REVIEW, StageCode.PERMIT),
+    involves=(StageCode.PERMIT,),  # only the citing stage: the cited one may be renumbered at its source
 )
 def permit_cites_drawing_review(ctx):
     review, permit = ctx.stage(StageCode.DRAWING_REVIEW), ctx.stage(StageCode.PERMIT)
@@ -723,7 +727,7 @@ def permit_cites_drawing_review(ctx):
     stage=StageCode.COMPLETION,
     field="permit_number",
     title="竣工验收备案所列施工许可证编号与施工许可环节一致",
-    involves=(StageCode.PERMIT, StageCode.COMPLETION),
+    involves=(StageCode.COMPLETION,),  # only the citing stage (see LINK-2)
 )
 def completion_cites_permit(ctx):
     permit, completion = ctx.stage(StageCode.PERMIT), ctx.stage(StageCode.COMPLETION)
@@ -740,7 +744,7 @@ def completion_cites_permit(ctx):
     category=Category.LINKAGE,
     stage=StageCode.PERMIT,
     title="报建与施工许可的规划许可证编号一致",
-    involves=(StageCode.REGISTRATION, StageCode.PERMIT),
+    involves=(StageCode.PERMIT,),  # only the citing stage (see LINK-2)
 )
 def planning_permits_agree(ctx):
     registration, permit = ctx.stage(StageCode.REGISTRATION), ctx.stage(StageCode.PERMIT)

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import Evidence, Project, Role, Status
+from .models import AuditEvent, Evidence, Notification, Project, ReviewComment, Role, Status
 
 NOT_YET_SUBMITTED = (Status.DRAFT,)
 
@@ -50,3 +50,30 @@ def get_visible_evidence(user, project_id, evidence_id) -> Evidence:
     """404 unless the user may see the project: an id guessed in the URL learns nothing."""
     project = get_object_or_404(visible_projects(user), pk=project_id)
     return get_object_or_404(Evidence.objects.select_related("project"), pk=evidence_id, project=project)
+
+
+def open_review_comments(project, stage: str | None = None):
+    """The comments of the latest return, not yet settled by a resubmission."""
+    comments = ReviewComment.objects.filter(project=project, settled_by_version__isnull=True)
+    if stage is not None:
+        comments = comments.filter(stage=stage)
+    return comments
+
+
+def comments_by_field(comments) -> dict:
+    grouped = {}
+    for comment in comments:
+        grouped.setdefault(comment.field or "", []).append(comment)
+    return grouped
+
+
+def inbox(user):
+    return Notification.objects.filter(recipient=user).select_related("project")
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def project_history(project):
+    return AuditEvent.objects.filter(project=project).order_by("id")

@@ -7,6 +7,7 @@ each with a Chinese message, and leaves nothing changed.
 
 import hashlib
 import random
+from functools import wraps
 
 import filetype
 from django.conf import settings
@@ -22,9 +23,11 @@ from .models import (
     BackfillWindow,
     Evidence,
     Project,
+    ReviewComment,
     Role,
     StageCode,
     Status,
+    SubmissionVersion,
 )
 
 
@@ -84,6 +87,16 @@ def issue_project_number(county_code: str, today) -> str:
     if serial > 9999:
         raise RuleViolation([_project_finding("project_number", "该区县当日项目编号已用完，请明日再试。")])
     return f"{prefix}{serial:04d}"
+
+
+def field_findings(stage_code: str, invalid: ValidationError) -> list:
+    """A model validation error as findings, so every caller of a service gets one kind of refusal."""
+    return [
+        rules.Finding("FIELD", rules.Category.LEGALITY, rules.Severity.ERROR, stage_code,
+                      "" if name == "__all__" else name, message)
+        for name, messages in invalid.message_dict.items()
+        for message in messages
+    ]
 
 
 def _project_finding(field, message):
@@ -195,7 +208,10 @@ def save_stage(*, actor: Actor, project: Project, stage_code: str, data: dict):
     for name, value in data.items():
         setattr(stage, name, value)
     stage.updated_by = actor.user
-    stage.full_clean()
+    try:
+        stage.full_clean()
+    except ValidationError as invalid:
+        raise RuleViolation(field_findings(stage_code, invalid)) from None
 
     errors = rules.errors_on_save(project, stage)
     if errors:
@@ -332,12 +348,62 @@ def archive_evidence(*, actor: Actor, evidence: Evidence, reason: str) -> Eviden
 # ---------------------------------------------------------------- the lifecycle
 
 
+def refusals_audited(action: str):
+    """A refused transition leaves no trace but the refusal: the change rolls back, then this records who
+    tried what, in a transaction of its own."""
+
+    def decorate(service):
+        @wraps(service)
+        def wrapper(*, actor: Actor, project: Project, **kwargs):
+            try:
+                return service(actor=actor, project=project, **kwargs)
+            except (PermissionDenied, RecordLocked) as refusal:
+                audit.record(actor, f"{action}.refused", project, project=project, message=str(refusal))
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def ensure_expected_status(project: Project, expected_status: str | None):
+    """A decision made on a page that showed another state is refused: someone acted in between."""
+    if expected_status is not None and project.status != expected_status:
+        raise RecordLocked(
+            f"该项目的状态已变为“{project.get_status_display()}”（您打开页面时为“{Status(expected_status).label}”），"
+            "可能已有其他人处理。请刷新后查看。"
+        )
+
+
+def record_transition(actor, project, action, before, message="", changes=None):
+    project.save()
+    audit.record(
+        actor, action, project, project=project,
+        changes={"status": [before, project.status], **(changes or {})}, message=message,
+    )
+
+
+def snapshot_submission(project: Project) -> dict:
+    loaded = rules.load_project(project.pk)
+    stages = rules.stages_of(loaded)
+    return {
+        "project": audit.field_values(loaded, exclude=PROJECT_VOLATILE_FIELDS),
+        **{code: audit.field_values(stage) if stage else None for code, stage in stages.items()},
+    }
+
+
+PROJECT_VOLATILE_FIELDS = ("id", "status", "updated_at", "created_at", "submitted_at", "first_submitted_at",
+                           "created_by")
+
+
+@refusals_audited("project.submit")
 @transaction.atomic
-def submit_project(*, actor: Actor, project: Project) -> Project:
+def submit_project(*, actor: Actor, project: Project, expected_status: str | None = None) -> Project:
     """draft/returned → submitted, when the rule engine finds no error. The record is then locked for the
-    enterprise until a reviewer returns it."""
+    enterprise until a reviewer returns it; what was submitted is kept as a numbered version."""
     ensure_own_project(actor, project)
     project = lock_project(project)
+    ensure_expected_status(project, expected_status)
     if not can_proceed(project.submit):
         raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能提交。")
     findings = rules.evaluate(rules.load_project(project.pk))
@@ -346,15 +412,38 @@ def submit_project(*, actor: Actor, project: Project) -> Project:
         raise RuleViolation(errors)
     before = project.status
     project.submit()
-    project.save()
-    audit.record(
-        actor,
-        "project.submit",
-        project,
+    version = SubmissionVersion.objects.create(
         project=project,
-        changes={"status": [before, project.status]},
-        message=f"提交审核（{len(findings)}条提示）" if findings else "提交审核",
+        number=project.versions.count() + 1,
+        submitted_at=project.submitted_at,
+        submitted_by=actor.user,
+        content=snapshot_submission(project),
+        evidence=[
+            {"id": e.pk, "stage": e.stage, "name": e.original_name, "sha256": e.sha256}
+            for e in project.evidence.filter(archived_at__isnull=True)
+        ],
     )
+    ReviewComment.objects.filter(project=project, settled_by_version__isnull=True).update(settled_by_version=version)
+    warnings = len(findings)
+    record_transition(
+        actor, project, "project.submit", before,
+        message=f"第{version.number}次提交审核" + (f"（{warnings}条提示）" if warnings else ""),
+    )
+    return project
+
+
+@refusals_audited("project.withdraw")
+@transaction.atomic
+def withdraw_project(*, actor: Actor, project: Project, expected_status: str | None = None) -> Project:
+    """submitted → draft, before any reviewer decided: the enterprise may edit again."""
+    ensure_own_project(actor, project)
+    project = lock_project(project)
+    ensure_expected_status(project, expected_status)
+    if not can_proceed(project.withdraw):
+        raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能撤回。")
+    before = project.status
+    project.withdraw()
+    record_transition(actor, project, "project.withdraw", before, message="企业撤回提交")
     return project
 
 

@@ -10,6 +10,10 @@ urlpatterns = [
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:pk>/check/", views.self_check, name="self_check"),
     path("projects/<int:pk>/submit/", views.project_submit, name="project_submit"),
+    path("projects/<int:pk>/withdraw/", views.project_withdraw, name="project_withdraw"),
+    path("projects/<int:pk>/history/", views.project_history, name="project_history"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read/", views.inbox_mark_read, name="inbox_mark_read"),
     path("projects/<int:pk>/stages/<str:stage_code>/", views.stage_edit, name="stage_edit"),
     path(
         "projects/<int:pk>/stages/<str:stage_code>/evidence/", views.evidence_upload, name="evidence_upload"

@@ -9,9 +9,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import rules, selectors, services
+from . import audit, rules, selectors, services
 from .audit import Actor
 from .forms import (
     ArchiveEvidenceForm,
@@ -103,7 +104,10 @@ def project_edit(request, enterprise, pk):
         else:
             messages.success(request, "项目基本信息已保存。")
             return redirect("project_detail", pk=project.pk)
-    return render(request, "projects/project_form.html", {"form": form, "project": project})
+    comments = selectors.comments_by_field(selectors.open_review_comments(project, ""))
+    return render(
+        request, "projects/project_form.html", {"form": form, "project": project, "comments_by_field": comments}
+    )
 
 
 @enterprise_required
@@ -121,7 +125,10 @@ def project_detail(request, enterprise, pk):
         }
         for code in STAGE_ORDER
     ]
-    return render(request, "projects/project_detail.html", {"project": project, "rows": rows})
+    comments = selectors.open_review_comments(project).select_related("author")
+    return render(
+        request, "projects/project_detail.html", {"project": project, "rows": rows, "comments": comments}
+    )
 
 
 @enterprise_required
@@ -167,6 +174,7 @@ def stage_edit(request, enterprise, pk, stage_code):
             "evidence": evidence,
             "upload_form": EvidenceUploadForm(),
             "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
+            "comments_by_field": selectors.comments_by_field(selectors.open_review_comments(project, stage_code)),
         },
     )
 
@@ -269,12 +277,53 @@ def self_check(request, enterprise, pk):
 def project_submit(request, enterprise, pk):
     project = own_project_or_404(enterprise, pk)
     try:
-        services.submit_project(actor=Actor.from_request(request), project=project)
+        services.submit_project(
+            actor=Actor.from_request(request), project=project, expected_status=request.POST.get("expected_status")
+        )
     except services.RuleViolation as violation:
         messages.error(request, f"提交失败：自查发现{len(violation.findings)}个错误，请修改后再提交。")
         return redirect("self_check", pk=project.pk)
-    except services.RecordLocked as locked:
-        messages.error(request, str(locked))
+    except (services.RecordLocked, PermissionDenied) as refusal:
+        messages.error(request, str(refusal))
     else:
         messages.success(request, "已提交审核。审核期间不能修改；如被退回，可修改后重新提交。")
     return redirect("project_detail", pk=project.pk)
+
+
+@require_POST
+@enterprise_required
+def project_withdraw(request, enterprise, pk):
+    project = own_project_or_404(enterprise, pk)
+    try:
+        services.withdraw_project(
+            actor=Actor.from_request(request), project=project, expected_status=request.POST.get("expected_status")
+        )
+    except (services.RecordLocked, PermissionDenied) as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "已撤回提交，可以继续修改。")
+    return redirect("project_detail", pk=project.pk)
+
+
+@login_required
+def project_history(request, pk):
+    """Who did what, when, from where, and the field-level diff: for the enterprise and its reviewers."""
+    project = get_object_or_404(selectors.visible_projects(request.user).select_related("authority"), pk=pk)
+    events = [
+        {"event": event, "changes": audit.labelled_changes(event)}
+        for event in selectors.project_history(project).select_related("actor")
+    ]
+    return render(request, "projects/history.html", {"project": project, "events": events})
+
+
+@login_required
+def inbox(request):
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "projects/inbox.html", {"page": page})
+
+
+@require_POST
+@login_required
+def inbox_mark_read(request):
+    selectors.inbox(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("inbox")

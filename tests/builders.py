@@ -1,0 +1,294 @@
+"""Plain functions that build backfill records through the ORM, for tests and benchmarks.
+
+`valid_stage_data()` is a record that passes every rule of projects/rules.py with no error and no warning;
+tests break one thing in it at a time. `make_project()` writes such a record (project, six stages, one PDF per
+stage) in a dozen queries, so hundreds can be made in seconds.
+
+Also here: small but real files for upload tests (PDF_BYTES, PNG_BYTES, JPEG_BYTES) and one that must be refused
+(EXE_BYTES).
+"""
+
+import datetime
+import hashlib
+import itertools
+import struct
+import uuid
+import zlib
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from stdnum.cn import ric, uscc
+
+from projects import services
+from projects.models import (
+    STAGE_MODELS,
+    STAGE_ORDER,
+    Evidence,
+    Project,
+    ProjectType,
+    StartBasis,
+    Status,
+)
+
+# ---------------------------------------------------------------- files
+
+
+def _pdf() -> bytes:
+    """A one-page PDF with a correct cross-reference table (readable by any PDF viewer)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _png() -> bytes:
+    """A 1x1 white grayscale PNG."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)  # 1x1, 8-bit, grayscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff"))  # filter 0, one white pixel
+        + chunk(b"IEND", b"")
+    )
+
+
+def _jpeg() -> bytes:
+    """A 1x1 grey baseline JPEG: one 8x8 block whose coefficients are all zero.
+
+    Huffman tables with a single 1-bit code each (DC category 0, AC end-of-block), so the scan is the bits
+    "0" (DC diff 0) and "0" (EOB), padded with ones: 0x3F. Decodes (e.g. in Chromium) to one pixel of 128 grey.
+    """
+
+    def segment(marker, payload):
+        return b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+    one_code_of_length_1 = bytes([1] + [0] * 15) + b"\x00"
+    return (
+        b"\xff\xd8"  # SOI
+        + segment(0xDB, b"\x00" + bytes([1]) * 64)  # DQT: table 0, all ones
+        + segment(0xC0, b"\x08" + struct.pack(">HH", 1, 1) + b"\x01" + b"\x01\x11\x00")  # SOF0: 1x1, 1 comp.
+        + segment(0xC4, b"\x00" + one_code_of_length_1)  # DHT: DC table 0
+        + segment(0xC4, b"\x10" + one_code_of_length_1)  # DHT: AC table 0
+        + segment(0xDA, b"\x01" + b"\x01\x00" + b"\x00\x3f\x00")  # SOS
+        + b"\x3f"
+        + b"\xff\xd9"  # EOI
+    )
+
+
+PDF_BYTES = _pdf()
+PNG_BYTES = _png()
+JPEG_BYTES = _jpeg()
+# A Windows executable: the "MZ" DOS header, then padding. Must be refused whatever its file name says.
+EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 496
+
+
+# ---------------------------------------------------------------- identifiers
+
+
+def credit_code(body: str) -> str:
+    """A valid unified social credit code from its first 17 characters (check character by python-stdnum)."""
+    assert len(body) == 17, body
+    return body + uscc.calc_check_digit(body)
+
+
+def id_number(body: str) -> str:
+    """A valid resident identity number from its first 17 digits (GB 11643 check digit by python-stdnum)."""
+    assert len(body) == 17, body
+    return body + ric.calc_check_digit(body + "0")
+
+
+# Parties other than the backfilling enterprise. Not unique per record: only document numbers must be.
+OWNER_CREDIT_CODE = credit_code("12500103MB0000001")  # 建设单位 (a public institution)
+REVIEW_AGENCY_CREDIT_CODE = credit_code("91500103MC0000001")
+# Born 1983–1997, when Chongqing's districts had Sichuan codes (510202, 510212): python-stdnum checks that a
+# birthplace code existed in the birth year.
+PROJECT_MANAGER_ID = id_number("51020219850312123")  # 市中区 (today 渝中区), 1985
+CHIEF_SUPERVISOR_ID = id_number("51021219860921456")  # 沙坪坝区, 1986
+
+_sequence = itertools.count()
+_run = uuid.uuid4().hex[:6].upper()  # document numbers of this test run never meet another run's
+
+
+def valid_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
+    """Field values of all six stages of a clean record of `enterprise` (it is the contractor throughout).
+
+    Dates in order in 2016–2017; every document number unique per call, the 18-digit permit number included
+    (500103 + issue date + 2-digit serial + works class 01: the serial runs 01–99, then the issue date moves on).
+    """
+    n = next(_sequence) if seq is None else seq
+    tag = f"{_run}{n:05d}"
+    contractor = enterprise.credit_code
+    issued_on = datetime.date(2016, 7, 1) + datetime.timedelta(days=n // 99)
+    permit_number = f"500103{issued_on:%Y%m%d}{n % 99 + 1:02d}01"
+    certificate_number = f"渝审字（2016）第{tag}号"
+    land_use_permit_number = f"地字第500103201600{tag}号"
+    works_planning_permit_number = f"建字第500103201600{tag}号"
+    amount = Decimal("12345678.00")
+    area = Decimal("8888.00")
+    return {
+        "registration": {
+            "registration_number": f"BJ-2016-{tag}",
+            "registered_on": datetime.date(2016, 3, 1),
+            "owner_name": "重庆市渝中区城市建设投资有限公司",
+            "owner_credit_code": OWNER_CREDIT_CODE,
+            "approval_number": f"渝中发改投〔2016〕{tag}号",
+            "approval_level": "county",
+            "land_use_permit_number": land_use_permit_number,
+            "works_planning_permit_number": works_planning_permit_number,
+            "nature": "001",
+            "function": "办公",
+            "scale": "地上18层，地下2层",
+        },
+        "tendering": {
+            "award_notice_number": f"ZB-2016-{tag}",
+            "tender_class": "construction",
+            "tender_method": "open",
+            "awarded_on": datetime.date(2016, 4, 15),
+            "award_amount": amount,
+            "area": area,
+            "tender_agency_name": "重庆市建设工程招标代理有限公司",
+            "winner_name": enterprise.name,
+            "winner_credit_code": contractor,
+            "project_manager_name": "张建国",
+            "project_manager_id_number": PROJECT_MANAGER_ID,
+        },
+        "contract": {
+            "filing_number": f"HTBA-2016-{tag}",
+            "contract_number": f"HT-2016-{tag}",
+            "contract_type": "301",
+            "amount": amount,
+            "signed_on": datetime.date(2016, 5, 10),
+            "employer_name": "重庆市渝中区城市建设投资有限公司",
+            "employer_credit_code": OWNER_CREDIT_CODE,
+            "contractor_name": enterprise.name,
+            "contractor_credit_code": contractor,
+        },
+        "drawing_review": {
+            "certificate_number": certificate_number,
+            "review_agency_name": "重庆市施工图审查中心",
+            "review_agency_credit_code": REVIEW_AGENCY_CREDIT_CODE,
+            "completed_on": datetime.date(2016, 6, 20),
+            "passed_first_review": True,
+            "first_review_violation_count": 0,
+        },
+        "permit": {
+            "permit_number": permit_number,
+            "land_use_permit_number": land_use_permit_number,
+            "works_planning_permit_number": works_planning_permit_number,
+            "drawing_review_certificate_number": certificate_number,
+            "contract_amount": amount,
+            "area": area,
+            "issued_on": issued_on,
+            "survey_enterprise_name": "重庆市勘察院",
+            "design_enterprise_name": "重庆市设计院",
+            "construction_enterprise_name": enterprise.name,
+            "construction_enterprise_credit_code": contractor,
+            "supervision_enterprise_name": "重庆市建设监理有限公司",
+            "safety_licence_number": f"（渝）JZ安许证字〔2015〕{tag}",
+            "project_manager_name": "张建国",
+            "project_manager_id_number": PROJECT_MANAGER_ID,
+            "chief_supervisor_name": "李监理",
+            "chief_supervisor_id_number": CHIEF_SUPERVISOR_ID,
+        },
+        "completion": {
+            "filing_number": f"JGBA-2017-{tag}",
+            "permit_number": permit_number,
+            "quality_supervision_body": "重庆市渝中区建设工程质量监督站",
+            "construction_enterprise_name": enterprise.name,
+            "construction_enterprise_credit_code": contractor,
+            "actual_cost": Decimal("12000000.00"),
+            "actual_area": area,
+            "actual_scale": "地上18层，地下2层",
+            "structure_type": "004",
+            "actual_start_on": datetime.date(2017, 1, 5),
+            "actual_completion_on": datetime.date(2017, 10, 20),
+            "filed_on": datetime.date(2017, 11, 15),
+        },
+    }
+
+
+# ---------------------------------------------------------------- records
+
+
+def add_evidence(project, stage_code, user, content=PDF_BYTES, *, name=None, content_type="application/pdf"):
+    """One active evidence file of a stage, stored in the private storage (no rule check, no audit event)."""
+    evidence = Evidence(
+        project=project,
+        stage=stage_code,
+        original_name=name or f"{stage_code}.pdf",
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=user,
+    )
+    evidence.file.save(uuid.uuid4().hex, ContentFile(content), save=False)
+    evidence.save()
+    return evidence
+
+
+def make_project(
+    enterprise,
+    user,
+    authority,
+    *,
+    status=Status.DRAFT,
+    stages=True,
+    evidence=True,
+    stage_data=None,
+    **overrides,
+) -> Project:
+    """A backfill record of `enterprise`, entered by `user`, located in `authority`'s area.
+
+    Clean by default (no rule finds anything): in-scope type, completed, started on a permit, total area equal to
+    the completion's actual area. `overrides` are Project fields; `stages` may be False (no stage), True (all
+    six) or a list of stage codes; `stage_data` replaces valid_stage_data()'s values stage by stage. The status is
+    written straight to the row (the FSM field is protected); any status past draft gets a submission time.
+    """
+    data = valid_stage_data(enterprise)
+    for code, values in (stage_data or {}).items():
+        data[code] = {**data[code], **values}
+    county_code = overrides.pop("county_code", None) or authority.division_code or "500103"
+    fields = {
+        "name": "渝中区示范综合楼工程",
+        "address": "重庆市渝中区解放碑街道民族路1号",
+        "project_type": ProjectType.BUILDING_GENERAL,
+        "is_completed": True,
+        "start_basis": StartBasis.PERMIT,
+        "total_investment": Decimal("15000000.00"),
+        "total_area": data["completion"]["actual_area"],
+        **overrides,
+    }
+    if not fields.get("project_number"):
+        fields["project_number"] = services.issue_project_number(county_code, timezone.localdate())
+    project = Project.objects.create(
+        enterprise=enterprise, authority=authority, county_code=county_code, created_by=user, **fields
+    )
+
+    codes = STAGE_ORDER if stages is True else list(stages or [])
+    for code in codes:
+        STAGE_MODELS[code].objects.create(project=project, updated_by=user, **data[code])
+    if evidence:
+        for code in codes if evidence is True else evidence:
+            add_evidence(project, code, user)
+
+    if status != Status.DRAFT:
+        now = timezone.now()
+        Project.objects.filter(pk=project.pk).update(status=status, submitted_at=now, first_submitted_at=now)
+    project.refresh_from_db()
+    return project

@@ -1,0 +1,77 @@
+"""Fixtures shared by every test. Factories for test data live in tests/factories.py."""
+
+import datetime
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls from it
+# ("SynchronousOnlyOperation") unless told the loop is not serving async code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # The machine has no network but the package registries: without these Chromium keeps trying to reach
+    # Google's hosts at start and in the background.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# ---------------------------------------------------------------- reference data
+
+
+@pytest.fixture
+def authorities(db):
+    """Chongqing's 43 review authorities, as a dict code → Authority (e.g. authorities["500103"] is 渝中区)."""
+    from projects.models import Authority
+    from projects.reference import load_authorities
+
+    load_authorities()
+    return {a.code: a for a in Authority.objects.all()}
+
+
+@pytest.fixture
+def open_windows(db):
+    """A backfill window open from 2018-01-01 to 2099-12-31 for every enterprise kind."""
+    from projects.models import BackfillWindow, EnterpriseKind
+
+    return {
+        kind: BackfillWindow.objects.update_or_create(
+            enterprise_kind=kind,
+            defaults={
+                "opens_on": datetime.date(2018, 1, 1),
+                "closes_on": datetime.date(2099, 12, 31),
+                "basis": "测试用时限",
+            },
+        )[0]
+        for kind in EnterpriseKind.values
+    }
+
+
+# ---------------------------------------------------------------- browser tests (pytest-playwright)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a browser downloaded by `playwright install` (the machine cannot fetch one)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE", "/usr/bin/chromium"),
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """Pages opened with page.goto("/path") go to pytest-django's live server.
+
+    Its data is only visible to tests that use the `transactional_db` fixture (the server runs in another
+    thread, outside the test's transaction).
+    """
+    return live_server.url

@@ -1,0 +1,223 @@
+"""The format checks of projects/identifiers.py: None when well-formed, else a Chinese message."""
+
+import re
+
+import pytest
+
+from projects import identifiers
+from tests.builders import CHIEF_SUPERVISOR_ID, OWNER_CREDIT_CODE, PROJECT_MANAGER_ID, credit_code, id_number
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_chinese(message):
+    return bool(message and CJK.search(message))
+
+
+# ---------------------------------------------------------------- unified social credit code
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        OWNER_CREDIT_CODE,
+        "91110000600037341L",  # python-stdnum's documented example
+        credit_code("91500103MA0000001"),
+        credit_code("52500000MJ1234567"),
+    ],
+)
+def test_it_accepts_a_credit_code_with_a_correct_check_character(value):
+    assert identifiers.credit_code_problem(value) is None
+
+
+def wrong_check_character(code):
+    return code[:-1] + ("0" if code[-1] != "0" else "1")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        wrong_check_character(OWNER_CREDIT_CODE),
+        OWNER_CREDIT_CODE[:-1],  # 17 characters
+        OWNER_CREDIT_CODE + "1",  # 19 characters
+        "A1110000600037341L",  # the first 8 must be digits
+        "91110000I00037341L",  # I is not in the code's alphabet
+        OWNER_CREDIT_CODE.lower(),  # stored and compared as printed: upper case only
+        OWNER_CREDIT_CODE[:8] + " " + OWNER_CREDIT_CODE[8:],  # no separators
+        "91５00103MB00000013",  # a full-width digit
+    ],
+)
+def test_it_refuses_a_malformed_credit_code_with_a_chinese_message(value):
+    problem = identifiers.credit_code_problem(value)
+    assert problem is not None
+    assert "统一社会信用代码" in problem and is_chinese(problem)
+
+
+def test_it_asks_for_a_missing_credit_code():
+    assert identifiers.credit_code_problem("") == "请填写统一社会信用代码。"
+
+
+# ---------------------------------------------------------------- resident identity number
+
+
+@pytest.mark.parametrize("value", [PROJECT_MANAGER_ID, CHIEF_SUPERVISOR_ID, "11010519491231002X"])
+def test_it_accepts_an_id_number_with_a_correct_check_digit(value):
+    assert identifiers.id_number_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PROJECT_MANAGER_ID[:-1] + str((int(PROJECT_MANAGER_ID[-1]) + 1) % 10),  # wrong check digit
+        PROJECT_MANAGER_ID[:-1],  # 17 digits
+        id_number("51020219851332123"),  # month 13: check digit right, birth date impossible
+        id_number("99999919850312123"),  # no such birthplace
+        id_number("50010319800101123"),  # 渝中区's code did not exist in 1980
+    ],
+)
+def test_it_refuses_an_invalid_id_number(value):
+    problem = identifiers.id_number_problem(value)
+    assert problem is not None and "身份证号码" in problem
+
+
+def test_it_asks_for_a_missing_id_number():
+    assert identifiers.id_number_problem("") == "请填写身份证号码。"
+
+
+# ---------------------------------------------------------------- divisions and project numbers
+
+
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        ("500103", True),
+        ("500235", True),
+        ("500101", True),
+        ("510103", False),
+        ("110101", False),
+        ("50010", False),
+        ("5001O3", False),
+    ],
+)
+def test_it_knows_chongqing_division_codes(code, expected):
+    assert identifiers.is_chongqing_division(code) is expected
+
+
+def test_it_accepts_a_16_digit_project_number():
+    assert identifiers.project_number_problem("5001032106180001") is None
+    assert identifiers.project_number_problem("5002351612310123") is None
+
+
+@pytest.mark.parametrize(
+    "value,says",
+    [
+        ("500103210618001", "16位"),  # 15 digits
+        ("50010321061800011", "16位"),  # 17 digits
+        ("500103210618000A", "16位"),
+        ("500103210618001\n", "16位"),  # a trailing newline is not a digit
+        ("1101012106180001", "前6位"),  # Beijing
+        ("5001032113180001", "第7至12位"),  # month 13
+        ("5001032102300001", "第7至12位"),  # 30 February
+    ],
+)
+def test_it_refuses_a_malformed_project_number(value, says):
+    problem = identifiers.project_number_problem(value)
+    assert problem is not None and says in problem
+
+
+# ---------------------------------------------------------------- construction permit numbers
+
+
+def test_it_accepts_an_18_digit_permit_number():
+    assert identifiers.permit_number_problem("500103201607010101") is None
+
+
+@pytest.mark.parametrize("value", ["[2012]施[渝中]建字0072号", "渝建施〔2010〕第0123号", "2013-0072"])
+def test_it_accepts_an_old_local_permit_number_with_a_warning(value):
+    severity, message = identifiers.permit_number_problem(value)
+    assert severity == "warning"
+    assert "旧版地方格式" in message and value in message
+
+
+@pytest.mark.parametrize(
+    "value,says",
+    [
+        ("500103201613010101", "第7至14位"),  # month 13
+        ("500103201602300101", "第7至14位"),  # 30 February
+        ("110101201607010101", "前6位"),  # not Chongqing
+        ("50010320160701010", "不是18位"),  # 17 digits
+        ("5001032016070101011", "不是18位"),  # 19 digits
+        ("500103201607010101\n", "首尾不能有空格"),
+        (" 500103201607010101", "首尾不能有空格"),
+        ("5" * 51, "不能超过50个字符"),
+        ("", "请填写"),
+    ],
+)
+def test_it_refuses_a_permit_number_that_cannot_be_one(value, says):
+    severity, message = identifiers.permit_number_problem(value)
+    assert severity == "error"
+    assert says in message
+
+
+# ---------------------------------------------------------------- other document numbers
+
+
+def test_it_accepts_a_free_text_document_number_up_to_50_characters():
+    assert identifiers.document_number_problem("渝建竣备〔2017〕第0123号", "竣工验收备案编号") is None
+    assert identifiers.document_number_problem("A" * 50, "合同备案编号") is None
+
+
+@pytest.mark.parametrize(
+    "value,says",
+    [
+        ("", "请填写合同备案编号"),
+        ("   ", "请填写合同备案编号"),
+        ("A" * 51, "不能超过50个字符"),
+        (" HT-001", "首尾不能有空格"),
+        ("HT-001\t", "首尾不能有空格"),
+        ("HT\x00001", "控制字符"),
+    ],
+)
+def test_it_refuses_a_malformed_document_number(value, says):
+    problem = identifiers.document_number_problem(value, "合同备案编号")
+    assert problem is not None and says in problem
+
+
+# ---------------------------------------------------------------- plain text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<IMG SRC=x OnError=alert(1)>",
+        "< svg onload=alert(1)>",
+        '" onmouseover="alert(1)',
+        "javascript:alert(1)",
+        "</textarea><b>",
+        "<!-- comment -->",
+    ],
+)
+def test_it_refuses_markup_in_plain_text(value):
+    assert identifiers.markup_problem(value) == "不能包含HTML标签或脚本代码，请输入纯文本。"
+
+
+def test_it_refuses_control_characters_in_plain_text():
+    assert identifiers.markup_problem("渝中区\x07") == "不能包含控制字符。"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "渝中区示范综合楼工程",
+        "重庆市渝中区解放碑街道民族路1号（A栋）",
+        "地上18层，地下2层；建筑面积8888.00平方米",
+        "面积 < 10000 平方米，造价 > 1000万元",  # comparison signs are not tags
+        "第一行\n第二行\r\n\t缩进",  # line breaks and tabs of a text area
+        "《建筑工程施工质量验收统一标准》GB 50300-2013",
+    ],
+)
+def test_it_accepts_plain_chinese_text(value):
+    assert identifiers.markup_problem(value) is None
