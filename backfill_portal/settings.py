@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_ratelimit",
     "projects",
     "publicity",
     "review",
@@ -186,7 +187,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@backfill-portal.local")
@@ -205,3 +205,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The public notice (公示): its length, and whether calendar or official working days count (publicity/timing.py).
+NOTICE_DAYS = int(os.environ.get("NOTICE_DAYS", "10"))
+NOTICE_DAY_MODE = os.environ.get("NOTICE_DAY_MODE", "calendar")  # "calendar" or "working"
+if NOTICE_DAY_MODE not in {"calendar", "working"}:
+    raise ValueError("NOTICE_DAY_MODE must be 'calendar' or 'working'")
+# How often beat sweeps expired notices and due deliveries (seconds).
+PUBLICITY_SWEEP_SECONDS = float(os.environ.get("PUBLICITY_SWEEP_SECONDS", "60"))
+
+# The national platform (its simulator in development and tests: python -m simulator).
+NATIONAL_PLATFORM_URL = os.environ.get("NATIONAL_PLATFORM_URL", "http://127.0.0.1:8900")
+NATIONAL_PLATFORM_API_KEY = os.environ.get("NATIONAL_PLATFORM_API_KEY", "dev-national-key")
+NATIONAL_PLATFORM_TIMEOUT = float(os.environ.get("NATIONAL_PLATFORM_TIMEOUT", "10"))
+# Delivery: retries with exponential backoff and jitter, then a permanent failure shown in the console.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "5"))
+OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+# A delivery in progress holds a lease; a worker killed mid-delivery leaves it to expire, then the sweep
+# hands the message to another worker (Redis would only redeliver after its visibility timeout).
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+
+CELERY_BEAT_SCHEDULE = {
+    "close-expired-notices": {
+        "task": "publicity.tasks.close_expired_notices",
+        "schedule": PUBLICITY_SWEEP_SECONDS,
+    },
+    "deliver-due-outbox": {"task": "publicity.tasks.deliver_due_outbox", "schedule": PUBLICITY_SWEEP_SECONDS},
+}
+
+# Objection form throttling (django-ratelimit): a shared cache with atomic increments — Redis where REDIS_URL is
+# set. The embedded default uses the database cache, whose increments are not atomic: under concurrent requests a
+# few more objections than the limit may pass. Accepted for a local demo only.
+OBJECTION_RATE = os.environ.get("OBJECTION_RATE", "5/h")
+RATELIMIT_VIEW = "publicity.views.rate_limited"
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

@@ -1,8 +1,8 @@
-"""Admin registrations for reference data. The review console proper is the review app's (a later issue)."""
+"""Admin registrations for reference data. The review console and the backfill windows are the review app's."""
 
 from django.contrib import admin
 
-from .models import Authority, BackfillWindow, Enterprise, Membership
+from .models import Authority, Enterprise, Membership
 
 
 @admin.register(Authority)
@@ -23,8 +23,3 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "enterprise", "authority"]
     list_filter = ["role"]
     autocomplete_fields = ["enterprise", "authority"]
-
-
-@admin.register(BackfillWindow)
-class BackfillWindowAdmin(admin.ModelAdmin):
-    list_display = ["enterprise_kind", "opens_on", "closes_on", "basis"]

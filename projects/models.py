@@ -193,6 +193,21 @@ class Status(models.TextChoices):
 ENTERPRISE_EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
 
 
+class RecordLocked(Exception):
+    """The record's state does not allow this change (a locked record, or a state changed meanwhile)."""
+
+
+def ensure_content_editable(project_id):
+    """The last guard of a locked record's content, below every form, admin page, API and shell helper:
+    stages and evidence are written only while the record is a draft or returned. (On PostgreSQL a trigger
+    holds the same line against raw SQL and bulk updates: migration 0005.)"""
+    if (
+        project_id
+        and Project.objects.filter(pk=project_id).exclude(status__in=ENTERPRISE_EDITABLE_STATUSES).exists()
+    ):
+        raise RecordLocked("该项目已提交或已入库，内容不能修改；如需更正已入库信息，请提交更正申请。")
+
+
 class Project(ConcurrentTransitionMixin, models.Model):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="补录企业"
@@ -236,10 +251,44 @@ class Project(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["enterprise", "-updated_at"]),
             models.Index(fields=["authority", "status"]),
+            # The review console lists by submission date (review/admin.py).
+            models.Index(fields=["-submitted_at", "-id"]),
+            models.Index(fields=["authority", "-submitted_at", "-id"]),
         ]
 
     def __str__(self):
         return f"{self.project_number} {self.name}"
+
+    CONTENT_FIELDS = (
+        "enterprise_id",
+        "authority_id",
+        "project_number",
+        "county_code",
+        "name",
+        "address",
+        "project_type",
+        "is_classified",
+        "is_completed",
+        "start_basis",
+        "already_in_national_library",
+        "total_investment",
+        "total_area",
+    )
+
+    def save(self, *args, **kwargs):
+        """A transition may save a locked record; nothing may change its content (see ensure_content_editable)."""
+        if self.pk is not None:
+            stored = Project.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "status").first()
+            if stored and stored["status"] not in ENTERPRISE_EDITABLE_STATUSES:
+                changed = [name for name in self.CONTENT_FIELDS if getattr(self, name) != stored[name]]
+                if changed:
+                    raise RecordLocked(
+                        "该项目已提交或已入库，内容不能修改；如需更正已入库信息，请提交更正申请。"
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordLocked("补录项目不能删除。")
 
     @property
     def is_editable_by_enterprise(self) -> bool:
@@ -328,6 +377,14 @@ class Stage(models.Model):
 
     def __str__(self):
         return f"{self.project_id}·{self.get_code_display()}"
+
+    def save(self, *args, **kwargs):
+        ensure_content_editable(self.project_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        ensure_content_editable(self.project_id)
+        return super().delete(*args, **kwargs)
 
     @classmethod
     def get_code_display(cls):
@@ -624,6 +681,13 @@ class Evidence(models.Model):
     def __str__(self):
         return self.original_name
 
+    def save(self, *args, **kwargs):
+        ensure_content_editable(self.project_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordLocked("证明材料不能删除，只能存档（写明原因）。")
+
     @property
     def is_active(self) -> bool:
         return self.archived_at is None
@@ -646,7 +710,9 @@ class SubmissionVersion(models.Model):
         verbose_name = "提交版本"
         verbose_name_plural = "提交版本"
         ordering = ["project", "number"]
-        constraints = [models.UniqueConstraint(fields=["project", "number"], name="submission_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="submission_version_unique")
+        ]
 
     def __str__(self):
         return f"{self.project_id} 第{self.number}次提交"
@@ -679,7 +745,9 @@ class ReviewComment(models.Model):
 class Notification(models.Model):
     """The in-portal inbox: one row per recipient user."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     title = models.CharField("标题", max_length=200)
     body = models.TextField("内容", blank=True)

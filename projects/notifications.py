@@ -8,8 +8,13 @@ from .models import Membership, Notification, Role
 
 
 def enterprise_users(enterprise_id):
-    return [m.user for m in Membership.objects.filter(role=Role.ENTERPRISE, enterprise_id=enterprise_id)
-            .select_related("user") if m.user.is_active]
+    return [
+        m.user
+        for m in Membership.objects.filter(role=Role.ENTERPRISE, enterprise_id=enterprise_id).select_related(
+            "user"
+        )
+        if m.user.is_active
+    ]
 
 
 def notify_enterprise(project, title: str, body: str) -> list[Notification]:
@@ -22,7 +27,12 @@ def notify_enterprise(project, title: str, body: str) -> list[Notification]:
     if addresses:
         # After commit: a rolled-back decision must not have told anyone anything.
         transaction.on_commit(
-            lambda: send_mail(f"[建设工程项目信息补录] {title}", body, settings.DEFAULT_FROM_EMAIL, addresses,
-                              fail_silently=True)
+            lambda: send_mail(
+                f"[建设工程项目信息补录] {title}",
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                addresses,
+                fail_silently=True,
+            )
         )
     return rows

@@ -18,21 +18,18 @@ from django_fsm import can_proceed
 
 from . import audit, identifiers, rules
 from .audit import Actor
-from .models import (
+from .models import (  # RecordLocked is re-exported for the services' callers
     STAGE_MODELS,
     BackfillWindow,
     Evidence,
     Project,
+    RecordLocked,
     ReviewComment,
     Role,
     StageCode,
     Status,
     SubmissionVersion,
 )
-
-
-class RecordLocked(Exception):
-    """The record's state does not allow this change."""
 
 
 class RuleViolation(ValidationError):
@@ -56,6 +53,15 @@ def enterprise_of(actor: Actor):
 def ensure_own_project(actor: Actor, project: Project):
     if enterprise_of(actor).pk != project.enterprise_id:
         raise PermissionDenied("只能操作本企业的补录项目。")
+
+
+def ensure_reviewer_of(actor: Actor, project: Project):
+    """Only a reviewer of the authority where the project lies may decide on it (review and publicity)."""
+    membership = actor.membership
+    if membership is None or membership.role != Role.REVIEWER:
+        raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以审核补录项目。")
+    if membership.authority_id != project.authority_id:
+        raise PermissionDenied("只能审核本辖区内的项目。")
 
 
 def ensure_editable(project: Project):
@@ -92,8 +98,14 @@ def issue_project_number(county_code: str, today) -> str:
 def field_findings(stage_code: str, invalid: ValidationError) -> list:
     """A model validation error as findings, so every caller of a service gets one kind of refusal."""
     return [
-        rules.Finding("FIELD", rules.Category.LEGALITY, rules.Severity.ERROR, stage_code,
-                      "" if name == "__all__" else name, message)
+        rules.Finding(
+            "FIELD",
+            rules.Category.LEGALITY,
+            rules.Severity.ERROR,
+            stage_code,
+            "" if name == "__all__" else name,
+            message,
+        )
         for name, messages in invalid.message_dict.items()
         for message in messages
     ]
@@ -378,8 +390,12 @@ def ensure_expected_status(project: Project, expected_status: str | None):
 def record_transition(actor, project, action, before, message="", changes=None):
     project.save()
     audit.record(
-        actor, action, project, project=project,
-        changes={"status": [before, project.status], **(changes or {})}, message=message,
+        actor,
+        action,
+        project,
+        project=project,
+        changes={"status": [before, project.status], **(changes or {})},
+        message=message,
     )
 
 
@@ -392,8 +408,15 @@ def snapshot_submission(project: Project) -> dict:
     }
 
 
-PROJECT_VOLATILE_FIELDS = ("id", "status", "updated_at", "created_at", "submitted_at", "first_submitted_at",
-                           "created_by")
+PROJECT_VOLATILE_FIELDS = (
+    "id",
+    "status",
+    "updated_at",
+    "created_at",
+    "submitted_at",
+    "first_submitted_at",
+    "created_by",
+)
 
 
 @refusals_audited("project.submit")
@@ -423,10 +446,15 @@ def submit_project(*, actor: Actor, project: Project, expected_status: str | Non
             for e in project.evidence.filter(archived_at__isnull=True)
         ],
     )
-    ReviewComment.objects.filter(project=project, settled_by_version__isnull=True).update(settled_by_version=version)
+    ReviewComment.objects.filter(project=project, settled_by_version__isnull=True).update(
+        settled_by_version=version
+    )
     warnings = len(findings)
     record_transition(
-        actor, project, "project.submit", before,
+        actor,
+        project,
+        "project.submit",
+        before,
         message=f"第{version.number}次提交审核" + (f"（{warnings}条提示）" if warnings else ""),
     )
     return project

@@ -106,7 +106,9 @@ def project_edit(request, enterprise, pk):
             return redirect("project_detail", pk=project.pk)
     comments = selectors.comments_by_field(selectors.open_review_comments(project, ""))
     return render(
-        request, "projects/project_form.html", {"form": form, "project": project, "comments_by_field": comments}
+        request,
+        "projects/project_form.html",
+        {"form": form, "project": project, "comments_by_field": comments},
     )
 
 
@@ -174,7 +176,9 @@ def stage_edit(request, enterprise, pk, stage_code):
             "evidence": evidence,
             "upload_form": EvidenceUploadForm(),
             "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
-            "comments_by_field": selectors.comments_by_field(selectors.open_review_comments(project, stage_code)),
+            "comments_by_field": selectors.comments_by_field(
+                selectors.open_review_comments(project, stage_code)
+            ),
         },
     )
 
@@ -278,7 +282,9 @@ def project_submit(request, enterprise, pk):
     project = own_project_or_404(enterprise, pk)
     try:
         services.submit_project(
-            actor=Actor.from_request(request), project=project, expected_status=request.POST.get("expected_status")
+            actor=Actor.from_request(request),
+            project=project,
+            expected_status=request.POST.get("expected_status"),
         )
     except services.RuleViolation as violation:
         messages.error(request, f"提交失败：自查发现{len(violation.findings)}个错误，请修改后再提交。")
@@ -296,7 +302,9 @@ def project_withdraw(request, enterprise, pk):
     project = own_project_or_404(enterprise, pk)
     try:
         services.withdraw_project(
-            actor=Actor.from_request(request), project=project, expected_status=request.POST.get("expected_status")
+            actor=Actor.from_request(request),
+            project=project,
+            expected_status=request.POST.get("expected_status"),
         )
     except (services.RecordLocked, PermissionDenied) as refusal:
         messages.error(request, str(refusal))

@@ -1,0 +1,225 @@
+"""The public side: the frozen snapshot of what was approved, its 10-day notice, objections from the public,
+and the outbox through which the snapshot enters the national platform."""
+
+import hashlib
+import json
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from projects.models import PLAIN, Authority, Project, ProjectType, private_storage
+
+
+class ImmutableError(Exception):
+    pass
+
+
+class Snapshot(models.Model):
+    """The publishable content of a record, frozen when its notice starts: immutable, versioned, hashed.
+    The notice shows it, objections refer to it, and exactly it is sent to the national platform."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="snapshots")
+    version = models.PositiveIntegerField("版本")
+    content = models.JSONField("内容")
+    content_hash = models.CharField("SHA-256", max_length=64)
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+    reason = models.CharField("生成原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "公示快照"
+        verbose_name_plural = "公示快照"
+        ordering = ["project", "version"]
+        constraints = [models.UniqueConstraint(fields=["project", "version"], name="snapshot_version_unique")]
+
+    def __str__(self):
+        return f"{self.project_id} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("公示快照一经生成不可修改。")
+        self.content_hash = self.hash_of(self.content)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("公示快照不可删除。")
+
+    @staticmethod
+    def hash_of(content) -> str:
+        canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def is_intact(self) -> bool:
+        return self.hash_of(self.content) == self.content_hash
+
+
+class NoticeState(models.TextChoices):
+    RUNNING = "running", "公示中"
+    PAUSED = "paused", "异议处理中（暂停计时）"
+    CLOSED = "closed", "公示期满"
+    CANCELLED = "cancelled", "异议成立，公示终止"
+
+
+class Notice(models.Model):
+    """A 10-day public notice of one snapshot. A row with ends_at, swept every minute: no timer lives only in
+    a broker. Search columns are copied from the snapshot so the public list needs no join."""
+
+    snapshot = models.OneToOneField(Snapshot, on_delete=models.PROTECT, related_name="notice")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="notices")
+    state = models.CharField("状态", max_length=20, choices=NoticeState.choices, default=NoticeState.RUNNING)
+    starts_at = models.DateTimeField("公示开始")
+    ends_at = models.DateTimeField("公示截止")
+    paused_at = models.DateTimeField("暂停时间", null=True, blank=True)
+    remaining_seconds = models.PositiveIntegerField("暂停时剩余秒数", null=True, blank=True)
+    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # Denormalised for the public list and search (see the indexes).
+    project_number = models.CharField("项目编号", max_length=16)
+    project_name = models.CharField("项目名称", max_length=200)
+    enterprise_name = models.CharField("补录企业", max_length=200)
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
+    document_numbers = models.CharField("文件编号", max_length=400, blank=True)  # space-separated
+
+    class Meta:
+        verbose_name = "公示"
+        verbose_name_plural = "公示"
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "ends_at"]),
+            models.Index(fields=["state", "-starts_at", "-id"]),
+            models.Index(fields=["authority", "state", "-starts_at"]),
+            models.Index(fields=["project_number"]),
+        ]
+
+    def __str__(self):
+        return f"{self.project_number} {self.project_name}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.state in (NoticeState.RUNNING, NoticeState.PAUSED)
+
+    def days_left(self, now=None) -> int:
+        now = now or timezone.now()
+        seconds = (
+            self.remaining_seconds
+            if self.state == NoticeState.PAUSED
+            else (self.ends_at - now).total_seconds()
+        )
+        return max(0, -(-int(seconds) // 86400))
+
+
+class ObjectionStatus(models.TextChoices):
+    PENDING = "pending", "待处理"
+    DISMISSED = "dismissed", "异议不成立"
+    UPHELD = "upheld", "异议成立"
+
+
+def new_reference() -> str:
+    return "YY" + secrets.token_hex(5).upper()
+
+
+def objection_upload_to(instance, filename):
+    return f"objections/{instance.reference}/{secrets.token_hex(8)}"
+
+
+class Objection(models.Model):
+    """An objection from the public, kept read-only as written. The contact is never shown publicly."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
+    reference = models.CharField("受理编号", max_length=20, unique=True, default=new_reference)
+    name = models.CharField("异议人姓名或单位", max_length=100, validators=PLAIN)
+    contact = models.CharField("联系方式", max_length=100, validators=PLAIN)
+    reason = models.TextField("异议事实和理由", max_length=5000, validators=PLAIN)
+    evidence = models.FileField(
+        "证明材料", upload_to=objection_upload_to, storage=private_storage, blank=True
+    )
+    evidence_content_type = models.CharField(max_length=50, blank=True)
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+    ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    status = models.CharField(
+        "处理结果", max_length=20, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True)
+    # What the objector (and only the objector, by reference) reads of the outcome.
+    outcome = models.TextField("处理意见", blank=True, validators=PLAIN)
+
+    class Meta:
+        verbose_name = "异议"
+        verbose_name_plural = "异议"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["notice", "status"])]
+
+    def __str__(self):
+        return self.reference
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", "待报送"
+    DELIVERED = "delivered", "已入库"
+    FAILED = "failed", "报送失败（需人工处理）"
+
+
+class OutboxKind(models.TextChoices):
+    CREATE = "create", "新增入库"
+    UPDATE = "update", "更正更新"
+
+
+class OutboxMessage(models.Model):
+    """A snapshot to deliver to the national platform, written in the same transaction as the state change.
+    Delivered at least once by a task, exactly once in effect by its idempotency key."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="outbox")
+    snapshot = models.OneToOneField(Snapshot, on_delete=models.PROTECT, related_name="outbox")
+    kind = models.CharField("类型", max_length=10, choices=OutboxKind.choices, default=OutboxKind.CREATE)
+    idempotency_key = models.CharField("幂等键", max_length=80, unique=True)
+    state = models.CharField("状态", max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", default=timezone.now)
+    leased_until = models.DateTimeField("处理租约", null=True, blank=True)
+    last_error = models.TextField("最近错误", blank=True)
+    last_status_code = models.PositiveIntegerField("最近响应码", null=True, blank=True)
+    national_id = models.CharField("全国平台编号", max_length=80, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    delivered_at = models.DateTimeField("入库时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "入库报送"
+        verbose_name_plural = "入库报送"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self):
+        return self.idempotency_key
+
+
+class LibraryEntry(models.Model):
+    """A record in the national library: published permanently at /library/ with its current snapshot."""
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="library_entry")
+    national_id = models.CharField("全国平台编号", max_length=80, unique=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField("入库时间", default=timezone.now)
+    updated_at = models.DateTimeField("最近更正时间", null=True, blank=True)
+    project_number = models.CharField("项目编号", max_length=16)
+    project_name = models.CharField("项目名称", max_length=200)
+    enterprise_name = models.CharField("补录企业", max_length=200)
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
+    document_numbers = models.CharField("文件编号", max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = "全国平台入库记录"
+        verbose_name_plural = "全国平台入库记录"
+        ordering = ["-entered_at", "-id"]
+        indexes = [
+            models.Index(fields=["-entered_at", "-id"]),
+            models.Index(fields=["authority", "-entered_at"]),
+            models.Index(fields=["project_number"]),
+        ]
+
+    def __str__(self):
+        return f"{self.national_id} {self.project_name}"
