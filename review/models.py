@@ -23,7 +23,9 @@ class ReviewDecision(models.Model):
     """One reviewer decision on one submission. With the audit trail, this is what the city's figures count."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="decisions")
-    version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT, null=True, related_name="decisions")
+    version = models.ForeignKey(
+        SubmissionVersion, on_delete=models.PROTECT, null=True, related_name="decisions"
+    )
     decision = models.CharField("审核结论", max_length=20, choices=Decision.choices)
     ground = models.CharField("不予受理理由类别", max_length=30, choices=RejectionGround.choices, blank=True)
     reason = models.TextField("审核意见", blank=True, validators=PLAIN)

@@ -15,6 +15,7 @@ from projects.models import STAGE_MODELS, BackfillWindow, Project, ReviewComment
 from projects.services import (
     RecordLocked,
     ensure_expected_status,
+    ensure_reviewer_of,
     lock_project,
     record_transition,
     refusals_audited,
@@ -22,15 +23,6 @@ from projects.services import (
 from projects.signals import project_approved
 
 from .models import Assignment, Decision, RejectionGround, ReviewDecision
-
-
-def ensure_reviewer_of(actor: Actor, project: Project):
-    """Only a reviewer of the authority where the project lies may decide on it."""
-    membership = actor.membership
-    if membership is None or membership.role != Role.REVIEWER:
-        raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以审核补录项目。")
-    if membership.authority_id != project.authority_id:
-        raise PermissionDenied("只能审核本辖区内的项目。")
 
 
 def _decide(actor, project, expected_status, transition_name, label):
@@ -62,7 +54,9 @@ def _record_decision(actor, project, decision, reason="", ground=""):
 
 @refusals_audited("review.approve")
 @transaction.atomic
-def approve(*, actor: Actor, project: Project, expected_status: str | None = None, comment: str = "") -> Project:
+def approve(
+    *, actor: Actor, project: Project, expected_status: str | None = None, comment: str = ""
+) -> Project:
     project, transition = _decide(actor, project, expected_status, "approve", "审核通过")
     before = project.status
     transition()
@@ -73,7 +67,8 @@ def approve(*, actor: Actor, project: Project, expected_status: str | None = Non
         project,
         f"项目“{project.name}”审核通过，进入公示",
         f"您补录的项目“{project.name}”（{project.project_number}）已由{actor.organisation_name}审核通过，"
-        f"将向社会公示10日，公示期满无异议的进入全国建筑市场监管公共服务平台项目库。" + (f"\n审核意见：{comment}" if comment else ""),
+        f"将向社会公示10日，公示期满无异议的进入全国建筑市场监管公共服务平台项目库。"
+        + (f"\n审核意见：{comment}" if comment else ""),
     )
     return project
 
@@ -118,8 +113,9 @@ def return_for_revision(
         comment.save()
     summary = "；".join(_comment_line(item) for item in cleaned)
     _record_decision(actor, project, Decision.RETURN, reason=summary)
-    record_transition(actor, project, "review.return", before, message=summary[:500],
-                      changes={"comments": [None, cleaned]})
+    record_transition(
+        actor, project, "review.return", before, message=summary[:500], changes={"comments": [None, cleaned]}
+    )
     notifications.notify_enterprise(
         project,
         f"项目“{project.name}”被退回修改",
@@ -155,8 +151,9 @@ def reject(
     before = project.status
     transition()
     _record_decision(actor, project, Decision.REJECT, reason=reason, ground=ground)
-    record_transition(actor, project, "review.reject", before,
-                      message=f"{RejectionGround(ground).label}：{reason}"[:500])
+    record_transition(
+        actor, project, "review.reject", before, message=f"{RejectionGround(ground).label}：{reason}"[:500]
+    )
     notifications.notify_enterprise(
         project,
         f"项目“{project.name}”不予受理",
@@ -180,8 +177,13 @@ def assign(*, actor: Actor, projects, reviewer) -> int:
         if project.authority_id != membership.authority_id:
             raise PermissionDenied("只能分派本辖区内的项目。")
         Assignment.objects.update_or_create(project=project, defaults={"reviewer": reviewer})
-        audit.record(actor, "review.assign", project, project=project,
-                     changes={"reviewer": [None, reviewer.get_username()]})
+        audit.record(
+            actor,
+            "review.assign",
+            project,
+            project=project,
+            changes={"reviewer": [None, reviewer.get_username()]},
+        )
         count += 1
     return count
 

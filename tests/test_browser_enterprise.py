@@ -36,12 +36,16 @@ def fill_form(page, data: dict):
 
 
 def upload_pdf(page, name):
-    page.set_input_files("#id_file", files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    page.set_input_files(
+        "#id_file", files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}]
+    )
     page.click("#upload-evidence")
     expect(page.locator(".messages")).to_contain_text(f"已上传“{name}”")
 
 
-def test_it_backfills_six_stages_fixes_a_self_check_error_and_submits(page, live_server, authorities, open_windows):
+def test_it_backfills_six_stages_fixes_a_self_check_error_and_submits(
+    page, live_server, authorities, open_windows
+):
     user = make_enterprise_user(username="clerk")
     enterprise = user.membership.enterprise
     stage_data = valid_stage_data(enterprise)

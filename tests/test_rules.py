@@ -396,7 +396,12 @@ def test_it_saves_a_stage_with_an_old_permit_number_and_returns_the_warning(acto
     assert [(w.code, w.severity, w.stage) for w in warnings] == [("LEGAL-4", WARNING, "permit")]
     assert "LINK-3" in codes(rules.evaluate(project))
     with pytest.raises(services.RuleViolation) as refused:
-        save(actor=actor, project=project, stage_code="completion", data={"permit_number": "500103201601010101"})
+        save(
+            actor=actor,
+            project=project,
+            stage_code="completion",
+            data={"permit_number": "500103201601010101"},
+        )
     assert "LINK-3" in codes(refused.value.findings)
     _stage, warnings = save(
         actor=actor, project=project, stage_code="completion", data={"permit_number": old}

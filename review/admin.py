@@ -1,0 +1,399 @@
+"""The review console (补录项目审核): the district authorities' and the city's view of submitted records.
+
+Nothing of a record is edited here. Reviewers and city users hold no Django model permissions: what they may see
+is their membership's (projects.selectors.visible_projects), what they may decide is review.services'. The page
+of a record is the admin's read-only change view plus the six stages, evidence, rule findings, comments,
+decisions and the changes since the previous submission; the three decisions POST to URLs of their own.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+from django_fsm import ConcurrentTransition
+
+from projects import rules
+from projects import selectors as project_selectors
+from projects.audit import Actor
+from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project, Role, Status
+from projects.services import RecordLocked
+
+from . import selectors, services
+from .forms import ApproveForm, BackfillWindowForm, RejectForm, ReturnForm
+from .models import Assignment
+
+
+def membership_of(user):
+    return getattr(user, "membership", None) if user.is_authenticated else None
+
+
+def is_console_user(user) -> bool:
+    """Reviewers of an authority, city users and superusers use the console (the admin site also asks is_staff)."""
+    if user.is_superuser:
+        return True
+    membership = membership_of(user)
+    return membership is not None and membership.role in (Role.REVIEWER, Role.CITY)
+
+
+def is_reviewer(user) -> bool:
+    membership = membership_of(user)
+    return membership is not None and membership.role == Role.REVIEWER
+
+
+def is_city(user) -> bool:
+    membership = membership_of(user)
+    return user.is_superuser or (membership is not None and membership.role == Role.CITY)
+
+
+def may_decide(user, project) -> bool:
+    """Whether the page offers the decision forms; review.services decides whether a decision stands."""
+    membership = membership_of(user)
+    return (
+        project.status == Status.SUBMITTED
+        and membership is not None
+        and membership.role == Role.REVIEWER
+        and membership.authority_id == project.authority_id
+    )
+
+
+# ---------------------------------------------------------------- filters
+
+
+class StageFilter(admin.SimpleListFilter):
+    """Which stages a record has: a record started on a start-of-work approval has no permit stage, say."""
+
+    title = "环节"
+    parameter_name = "stage"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("complete", "六个环节齐全"),
+            *[(code, f"缺少{rules.STAGE_LABELS[code]}") for code in STAGE_ORDER],
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "complete":
+            return queryset.filter(**{f"{code}__isnull": False for code in STAGE_ORDER})
+        if value in STAGE_ORDER:
+            return queryset.filter(**{f"{value}__isnull": True})
+        return queryset
+
+
+class EnterpriseFilter(admin.SimpleListFilter):
+    """The enterprises that have records the user can see (one query); beyond LIMIT, search by credit code."""
+
+    title = "补录企业"
+    parameter_name = "enterprise"
+    LIMIT = 100
+
+    def lookups(self, request, model_admin):
+        visible = model_admin.get_queryset(request).values("enterprise_id")
+        enterprises = Enterprise.objects.filter(pk__in=visible).order_by("name").values_list("pk", "name")
+        return [(str(pk), name) for pk, name in enterprises[: self.LIMIT]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(enterprise_id=int(value))
+
+
+# ---------------------------------------------------------------- the console
+
+
+@admin.register(Project)
+class ProjectReviewAdmin(admin.ModelAdmin):
+    list_display = [
+        "project_number",
+        "name",
+        "enterprise",
+        "authority",
+        "project_type",
+        "status",
+        "submitted_at",
+        "assigned_reviewer",
+    ]
+    list_display_links = ["project_number", "name"]
+    list_filter = [
+        "status",
+        "project_type",
+        StageFilter,
+        EnterpriseFilter,
+        ("submitted_at", admin.DateFieldListFilter),
+    ]
+    # Shown as the search box's scope; get_search_results() below does the matching (exact, index-backed).
+    search_fields = [
+        "name",
+        "^project_number",
+        "=enterprise__credit_code",
+        "=registration__registration_number",
+        "=tendering__award_notice_number",
+        "=contract__filing_number",
+        "=drawing_review__certificate_number",
+        "=permit__permit_number",
+        "=completion__filing_number",
+    ]
+    search_help_text = "项目名称（包含）、项目编号（开头）、补录企业统一社会信用代码，或任一环节的文件编号（完整编号，如施工许可证编号、合同备案编号）。"
+    list_select_related = ["enterprise", "authority", "assignment__reviewer"]
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per filter choice would scan the whole list on every page
+    ordering = ["-submitted_at", "-id"]
+    actions = ["assign_to_me"]
+    fieldsets = [
+        (
+            "项目基本信息",
+            {
+                "fields": [
+                    "project_number",
+                    "name",
+                    "enterprise_display",
+                    "authority_display",
+                    "county_code",
+                    "address",
+                    "project_type",
+                    "is_classified",
+                    "is_completed",
+                    "start_basis",
+                    "already_in_national_library",
+                    "total_investment",
+                    "total_area",
+                ]
+            },
+        ),
+        (
+            "状态",
+            {
+                "fields": [
+                    "status",
+                    "assigned_reviewer",
+                    "created_by_display",
+                    "created_at",
+                    "first_submitted_at",
+                    "submitted_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+
+    # ------------------------------------------------------------ who sees what
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return Project.objects.all()
+        return project_selectors.visible_projects(request.user)
+
+    def has_module_permission(self, request):
+        return is_console_user(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_console_user(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the record is the enterprise's; reviewers decide, they do not edit
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_list_filter(self, request):
+        if is_city(request.user):  # the city sees every district's records
+            return [*self.list_filter, "authority"]
+        return self.list_filter
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(selectors.search_filter(search_term)), False
+
+    # ------------------------------------------------------------ columns and read-only fields
+
+    @admin.display(description="审核人员", ordering="assignment__reviewer__username")
+    def assigned_reviewer(self, obj):
+        try:
+            reviewer = obj.assignment.reviewer
+        except Assignment.DoesNotExist:
+            return "未分派"
+        return reviewer.get_full_name() or reviewer.get_username()
+
+    @admin.display(description="补录企业")
+    def enterprise_display(self, obj):
+        return f"{obj.enterprise.name}（统一社会信用代码 {obj.enterprise.credit_code}）"
+
+    @admin.display(description="项目所在地审核部门")
+    def authority_display(self, obj):
+        return obj.authority.name
+
+    @admin.display(description="录入人")
+    def created_by_display(self, obj):
+        return obj.created_by.get_full_name() or obj.created_by.get_username()
+
+    # ------------------------------------------------------------ the safe bulk action
+
+    @admin.action(description="分派给我")
+    def assign_to_me(self, request, queryset):
+        try:
+            count = services.assign(
+                actor=Actor.from_request(request), projects=queryset, reviewer=request.user
+            )
+        except PermissionDenied as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+        else:
+            self.message_user(request, f"已将{count}个项目分派给您。", messages.SUCCESS)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not is_reviewer(request.user):
+            actions.pop("assign_to_me", None)
+        return actions
+
+    # ------------------------------------------------------------ pages
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "补录项目审核", **(extra_context or {})})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(selectors.review_page(obj))
+            context["title"] = f"审核：{obj.name}"
+            context["may_decide"] = may_decide(request.user, obj)
+            if context["may_decide"]:
+                initial = {"expected_status": obj.status}
+                # Three forms on one page: ids prefixed so that none repeats.
+                context["approve_form"] = ApproveForm(initial=initial, auto_id="approve_%s")
+                context["return_form"] = ReturnForm(initial=initial, auto_id="return_%s")
+                context["reject_form"] = RejectForm(initial=initial, auto_id="reject_%s")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        decisions = [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(require_POST(view)),
+                name=f"{info[0]}_{info[1]}_{name}",
+            )
+            for name, view in (
+                ("approve", self.approve_view),
+                ("return", self.return_view),
+                ("reject", self.reject_view),
+            )
+        ]
+        return decisions + super().get_urls()
+
+    # ------------------------------------------------------------ decisions: thin adapters over review.services
+
+    def approve_view(self, request, object_id):
+        def act(actor, project, form):
+            services.approve(
+                actor=actor,
+                project=project,
+                expected_status=form.cleaned_data["expected_status"],
+                comment=form.cleaned_data["comment"],
+            )
+            return f"已审核通过“{project.name}”，项目进入公示。"
+
+        return self._decide(request, object_id, ApproveForm, act)
+
+    def return_view(self, request, object_id):
+        def act(actor, project, form):
+            services.return_for_revision(
+                actor=actor,
+                project=project,
+                expected_status=form.cleaned_data["expected_status"],
+                comments=form.comments(),
+            )
+            written = sum(1 for c in form.comments() if c["text"].strip())
+            return f"已将“{project.name}”退回修改，附{written}条审核意见；企业将在站内通知和邮件中收到。"
+
+        return self._decide(request, object_id, ReturnForm, act)
+
+    def reject_view(self, request, object_id):
+        def act(actor, project, form):
+            services.reject(
+                actor=actor,
+                project=project,
+                expected_status=form.cleaned_data["expected_status"],
+                ground=form.cleaned_data["ground"],
+                reason=form.cleaned_data["reason"],
+            )
+            return f"已对“{project.name}”作出不予受理决定。"
+
+        return self._decide(request, object_id, RejectForm, act)
+
+    def _decide(self, request, object_id, form_class, act):
+        # Not narrowed to the visible records: a forged decision on another authority's record reaches the
+        # service, which refuses it and audits the refusal.
+        if not str(object_id).isdigit():
+            raise Http404
+        project = Project.objects.filter(pk=int(object_id)).first()
+        if project is None:
+            raise Http404
+        form = form_class(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "页面已过期或提交的内容不完整，请刷新页面后重试。", messages.ERROR)
+        else:
+            try:
+                done = act(Actor.from_request(request), project, form)
+            except (PermissionDenied, RecordLocked) as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+            except ConcurrentTransition:
+                self.message_user(
+                    request, "该项目刚被他人处理，本次决定未生效。请刷新后查看。", messages.ERROR
+                )
+            except ValidationError as invalid:
+                self.message_user(request, "；".join(invalid.messages), messages.ERROR)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+        if self.get_queryset(request).filter(pk=project.pk).exists():
+            return redirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[project.pk])
+            )
+        return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
+
+
+# ---------------------------------------------------------------- backfill windows (the city's)
+
+
+# Changes go through review.services.change_window: the city only, extend-only, audited.
+@admin.register(BackfillWindow)
+class BackfillWindowAdmin(admin.ModelAdmin):
+    form = BackfillWindowForm
+    list_display = ["enterprise_kind", "opens_on", "closes_on", "basis"]
+
+    def has_module_permission(self, request):
+        return is_console_user(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_console_user(request.user)
+
+    def has_add_permission(self, request):
+        return is_city(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_city(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a window is extended, never removed
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["enterprise_kind"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        saved = services.change_window(
+            actor=Actor.from_request(request),
+            window=obj,
+            opens_on=form.cleaned_data["opens_on"],
+            closes_on=form.cleaned_data["closes_on"],
+            basis=form.cleaned_data.get("basis", ""),
+        )
+        obj.pk = saved.pk
