@@ -1,0 +1,68 @@
+"""The national platform's HTTP API (docs/national-api.md): one call per delivery attempt."""
+
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int | None  # None: no answer (timeout, connection refused)
+    body: dict
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        """No answer, the platform's own trouble (5xx) or throttling (429): try again later."""
+        return self.status_code is None or self.status_code >= 500 or self.status_code == 429
+
+
+def send(
+    *,
+    kind: str,
+    project_number: str,
+    version: int,
+    payload: dict,
+    idempotency_key: str,
+    national_id: str = "",
+) -> Answer:
+    headers = {
+        "X-Api-Key": settings.NATIONAL_PLATFORM_API_KEY,
+        "Idempotency-Key": idempotency_key,
+        "Content-Type": "application/json",
+    }
+    body = {
+        "project_number": project_number,
+        "version": version,
+        "data_source": payload["data_source"],
+        "data_level": payload["data_level"],
+        "payload": payload,
+    }
+    base = settings.NATIONAL_PLATFORM_URL.rstrip("/")
+    try:
+        if kind == "update":
+            response = requests.put(
+                f"{base}/api/v1/projects/{national_id}",
+                json=body,
+                headers=headers,
+                timeout=settings.NATIONAL_PLATFORM_TIMEOUT,
+            )
+        else:
+            response = requests.post(
+                f"{base}/api/v1/projects",
+                json=body,
+                headers=headers,
+                timeout=settings.NATIONAL_PLATFORM_TIMEOUT,
+            )
+    except requests.RequestException as error:
+        return Answer(None, {}, f"{type(error).__name__}: {error}"[:1000])
+    try:
+        data = response.json()
+    except ValueError:
+        data = {"text": response.text[:1000]}
+    return Answer(response.status_code, data if isinstance(data, dict) else {"data": data})

@@ -1,0 +1,468 @@
+"""The notice and what follows it, each step one transaction through the lifecycle:
+
+approval → snapshot + notice (on the review app's project_approved signal)
+objection → notice paused; dismissed → resumed with its remaining time; upheld → returned to the enterprise
+notice expired (beat sweep) → entering + an outbox row; delivered → in the national library, locked
+"""
+
+import datetime
+import logging
+import random
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from projects import audit, notifications
+from projects.audit import Actor
+from projects.models import Project, ReviewComment, Role
+from projects.services import (
+    RecordLocked,
+    ensure_reviewer_of,
+    lock_project,
+    record_transition,
+    sniff_evidence,
+)
+from projects.signals import project_approved
+
+from . import national, snapshots
+from .models import (
+    LibraryEntry,
+    Notice,
+    NoticeState,
+    Objection,
+    ObjectionStatus,
+    OutboxKind,
+    OutboxMessage,
+    OutboxState,
+    Snapshot,
+)
+from .timing import notice_end
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Actor(user=AnonymousUser(), ip_address=None)
+
+
+# ---------------------------------------------------------------- the notice starts
+
+
+def start_notice(*, actor: Actor, project: Project, reason: str) -> Notice:
+    """Freeze the record as a new snapshot version and notice it. Runs inside the caller's transaction."""
+    content = snapshots.build_content(project)
+    version = Snapshot.objects.filter(project=project).count() + 1
+    snapshot = Snapshot.objects.create(project=project, version=version, content=content, reason=reason)
+    now = timezone.now()
+    notice = Notice.objects.create(
+        snapshot=snapshot,
+        project=project,
+        starts_at=now,
+        ends_at=notice_end(now),
+        project_number=project.project_number,
+        project_name=project.name,
+        enterprise_name=content["enterprise"]["name"],
+        authority_id=project.authority_id,
+        project_type=project.project_type,
+        document_numbers=snapshots.document_numbers(content),
+    )
+    audit.record(
+        actor,
+        "notice.start",
+        notice,
+        project=project,
+        changes={
+            "snapshot": [None, f"v{version} {snapshot.content_hash}"],
+            "ends_at": [None, notice.ends_at.isoformat()],
+        },
+        message=f"公示至{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}（北京时间）",
+    )
+    return notice
+
+
+@receiver(project_approved, dispatch_uid="publicity.start_notice_on_approval")
+def start_notice_on_approval(sender, project, actor, **kwargs):
+    start_notice(actor=actor, project=project, reason="审核通过")
+
+
+# ---------------------------------------------------------------- objections from the public
+
+
+def file_objection(
+    *, notice_id: int, name: str, contact: str, reason: str, evidence=None, ip_address: str | None = None
+) -> Objection:
+    """Anyone may object while the notice is public. The first objection pauses the clock."""
+    content_type = sniff_evidence(evidence) if evidence else ""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if not notice.is_public:
+            raise RecordLocked("该项目的公示已结束，不能再提出异议。")
+        objection = Objection(
+            notice=notice,
+            name=name.strip(),
+            contact=contact.strip(),
+            reason=reason.strip(),
+            ip_address=ip_address,
+            evidence_content_type=content_type,
+        )
+        objection.full_clean(exclude=["evidence", "notice"])
+        if evidence:
+            objection.evidence.save("evidence", evidence, save=False)
+        objection.save()
+        project = lock_project(notice.project)
+        public = Actor(user=AnonymousUser(), ip_address=ip_address)
+        if notice.state == NoticeState.RUNNING and can_proceed(project.receive_objection):
+            now = timezone.now()
+            notice.state = NoticeState.PAUSED
+            notice.paused_at = now
+            notice.remaining_seconds = max(0, int((notice.ends_at - now).total_seconds()))
+            notice.save(update_fields=["state", "paused_at", "remaining_seconds"])
+            before = project.status
+            project.receive_objection()
+            record_transition(
+                public,
+                project,
+                "objection.receive",
+                before,
+                message=f"收到公众异议（受理编号{objection.reference}），公示暂停计时",
+            )
+        else:
+            audit.record(
+                public,
+                "objection.receive",
+                objection,
+                project=project,
+                message=f"收到公众异议（受理编号{objection.reference}）",
+            )
+        notifications.notify_enterprise(
+            project,
+            f"项目“{project.name}”公示期间收到异议",
+            f"您补录的项目“{project.name}”（{project.project_number}）在公示期间收到异议，"
+            f"公示暂停计时，由{project.authority.name}核实处理。",
+        )
+    return objection
+
+
+def _pending_objection(actor, objection_id):
+    objection = Objection.objects.select_related("notice__project").get(pk=objection_id)
+    ensure_reviewer_of(actor, objection.notice.project)
+    project = lock_project(objection.notice.project)
+    objection = Objection.objects.select_for_update().select_related("notice").get(pk=objection_id)
+    if objection.status != ObjectionStatus.PENDING:
+        raise RecordLocked(f"该异议已处理（{objection.get_status_display()}）。")
+    return project, objection
+
+
+def _close_objection(actor, objection, status, outcome):
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ValidationError("请填写处理意见（异议人凭受理编号可查看）。")
+    objection.status = status
+    objection.outcome = outcome
+    objection.handled_by = actor.user
+    objection.handled_at = timezone.now()
+    objection.full_clean(exclude=["evidence", "notice"])
+    objection.save(update_fields=["status", "outcome", "handled_by", "handled_at"])
+
+
+def _audited(action):
+    def decorate(service):
+        def wrapper(*, actor, objection_id, **kwargs):
+            try:
+                return service(actor=actor, objection_id=objection_id, **kwargs)
+            except (PermissionDenied, RecordLocked) as refusal:
+                objection = Objection.objects.select_related("notice").filter(pk=objection_id).first()
+                project = objection.notice.project if objection else None
+                audit.record(actor, f"{action}.refused", objection, project=project, message=str(refusal))
+                raise
+
+        wrapper.__doc__ = service.__doc__
+        wrapper.__name__ = service.__name__
+        return wrapper
+
+    return decorate
+
+
+@_audited("objection.dismiss")
+@transaction.atomic
+def dismiss_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objection:
+    """The objection is unfounded. When none is left pending, the notice resumes with the time it had left
+    when it was paused (docs/lifecycle.md: resume, not restart)."""
+    project, objection = _pending_objection(actor, objection_id)
+    _close_objection(actor, objection, ObjectionStatus.DISMISSED, outcome)
+    notice = Notice.objects.select_for_update().get(pk=objection.notice_id)
+    still_pending = notice.objections.filter(status=ObjectionStatus.PENDING).exists()
+    if not still_pending and notice.state == NoticeState.PAUSED:
+        now = timezone.now()
+        notice.state = NoticeState.RUNNING
+        notice.ends_at = now + datetime.timedelta(seconds=notice.remaining_seconds or 0)
+        notice.paused_at = None
+        notice.save(update_fields=["state", "ends_at", "paused_at"])
+        before = project.status
+        project.dismiss_objection()
+        record_transition(
+            actor,
+            project,
+            "objection.dismiss",
+            before,
+            message=f"异议{objection.reference}不成立，公示恢复计时至"
+            f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}",
+            changes={"ends_at": [None, notice.ends_at.isoformat()]},
+        )
+    else:
+        audit.record(
+            actor,
+            "objection.dismiss",
+            objection,
+            project=project,
+            message=f"异议{objection.reference}不成立（仍有其他异议待处理）",
+        )
+    return objection
+
+
+@_audited("objection.uphold")
+@transaction.atomic
+def uphold_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objection:
+    """The objection stands: the notice ends, the record goes back to the enterprise with the objection
+    attached as a comment (the objector's contact stays private)."""
+    project, objection = _pending_objection(actor, objection_id)
+    _close_objection(actor, objection, ObjectionStatus.UPHELD, outcome)
+    notice = Notice.objects.select_for_update().get(pk=objection.notice_id)
+    notice.state = NoticeState.CANCELLED
+    notice.closed_at = timezone.now()
+    notice.save(update_fields=["state", "closed_at"])
+    # The other pending objections on this notice are answered by the same outcome.
+    notice.objections.filter(status=ObjectionStatus.PENDING).update(
+        status=ObjectionStatus.UPHELD,
+        outcome=objection.outcome,
+        handled_by=actor.user,
+        handled_at=timezone.now(),
+    )
+    if not can_proceed(project.uphold_objection):
+        raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能处理异议。")
+    before = project.status
+    project.uphold_objection()
+    ReviewComment.objects.create(
+        project=project,
+        author=actor.user,
+        author_organisation=actor.organisation_name,
+        text=f"公众异议成立（受理编号{objection.reference}）。异议内容：{objection.reason}\n处理意见：{objection.outcome}",
+    )
+    record_transition(
+        actor,
+        project,
+        "objection.uphold",
+        before,
+        message=f"异议{objection.reference}成立，公示终止，退回企业修改",
+    )
+    notifications.notify_enterprise(
+        project,
+        f"项目“{project.name}”公示异议成立，退回修改",
+        f"您补录的项目“{project.name}”（{project.project_number}）公示期间的异议经{actor.organisation_name}核实成立，"
+        f"项目已退回。异议内容：{objection.reason}\n处理意见：{objection.outcome}",
+    )
+    return objection
+
+
+# ---------------------------------------------------------------- the sweep: expired notices close
+
+
+def close_expired_notices(*, now=None, batch: int = 200) -> int:
+    """Close every running notice whose time is up: the record moves to `entering` and an outbox row is
+    written in the same transaction. Idempotent, and safe with several workers (SKIP LOCKED)."""
+    now = now or timezone.now()
+    message_ids = []
+    with transaction.atomic():
+        due = list(
+            Notice.objects.select_for_update(skip_locked=True)
+            .filter(state=NoticeState.RUNNING, ends_at__lte=now)
+            .order_by("ends_at", "id")[:batch]
+        )
+        for notice in due:
+            project = lock_project(notice.project)
+            notice.state = NoticeState.CLOSED
+            notice.closed_at = now
+            notice.save(update_fields=["state", "closed_at"])
+            if not can_proceed(project.close_notice):
+                log.warning("notice %s expired but project %s is %s", notice.pk, project.pk, project.status)
+                continue
+            before = project.status
+            project.close_notice()
+            snapshot = notice.snapshot
+            message = OutboxMessage.objects.create(
+                project=project,
+                snapshot=snapshot,
+                kind=OutboxKind.UPDATE
+                if LibraryEntry.objects.filter(project=project).exists()
+                else OutboxKind.CREATE,
+                idempotency_key=f"{project.project_number}-v{snapshot.version}",
+            )
+            record_transition(
+                SYSTEM, project, "notice.close", before, message="公示期满无异议，报送全国平台入库"
+            )
+            message_ids.append(message.pk)
+        if message_ids:
+            transaction.on_commit(lambda: enqueue_deliveries(message_ids))
+    return len(due)
+
+
+def enqueue_deliveries(message_ids):
+    from .tasks import deliver_outbox
+
+    for message_id in message_ids:
+        deliver_outbox.delay(message_id)
+
+
+# ---------------------------------------------------------------- delivery to the national platform
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential with full jitter: a burst of failures does not come back as a burst of retries."""
+    ceiling = min(
+        settings.OUTBOX_BACKOFF_MAX_SECONDS, settings.OUTBOX_BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)
+    )
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _lease(message_id, now):
+    """Take the message for one attempt; None if another worker has it or it needs nothing."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .select_related("snapshot", "project")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.state != OutboxState.PENDING:
+            return None
+        if message.leased_until and message.leased_until > now:
+            return None
+        message.attempts += 1
+        message.leased_until = now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        message.save(update_fields=["attempts", "leased_until"])
+        return message
+
+
+def deliver(message_id: int, *, now=None) -> str:
+    """One delivery attempt. Returns "delivered", "retry", "failed" or "skipped". The HTTP call runs outside
+    any transaction and is safe to repeat: the idempotency key makes a second call a replay."""
+    now = now or timezone.now()
+    message = _lease(message_id, now)
+    if message is None:
+        return "skipped"
+    national_id = ""
+    if message.kind == OutboxKind.UPDATE:
+        national_id = LibraryEntry.objects.get(project=message.project).national_id
+    answer = national.send(
+        kind=message.kind,
+        project_number=message.project.project_number,
+        version=message.snapshot.version,
+        payload=message.snapshot.content,
+        idempotency_key=message.idempotency_key,
+        national_id=national_id,
+    )
+    if answer.ok:
+        mark_delivered(message.pk, answer.body.get("national_id") or national_id)
+        return "delivered"
+    error = answer.error or f"HTTP {answer.status_code}: {answer.body}"
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if message.state != OutboxState.PENDING:
+            return "skipped"
+        message.last_error = error[:2000]
+        message.last_status_code = answer.status_code
+        message.leased_until = None
+        if answer.retryable and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
+            message.next_attempt_at = timezone.now() + datetime.timedelta(
+                seconds=backoff_seconds(message.attempts)
+            )
+            message.save(update_fields=["last_error", "last_status_code", "leased_until", "next_attempt_at"])
+            return "retry"
+        message.state = OutboxState.FAILED
+        message.save(update_fields=["last_error", "last_status_code", "leased_until", "state"])
+        audit.record(
+            SYSTEM,
+            "national.failed",
+            message,
+            project=message.project,
+            message=f"报送全国平台失败（第{message.attempts}次）：{error}"[:500],
+        )
+        return "failed"
+
+
+@transaction.atomic
+def mark_delivered(message_id: int, national_id: str):
+    message = OutboxMessage.objects.select_for_update().select_related("snapshot").get(pk=message_id)
+    if message.state == OutboxState.DELIVERED:
+        return
+    project = lock_project(message.project)
+    message.state = OutboxState.DELIVERED
+    message.national_id = national_id
+    message.delivered_at = timezone.now()
+    message.leased_until = None
+    message.save(update_fields=["state", "national_id", "delivered_at", "leased_until"])
+    content = message.snapshot.content
+    LibraryEntry.objects.update_or_create(
+        project=project,
+        defaults={
+            "national_id": national_id,
+            "snapshot": message.snapshot,
+            "project_number": project.project_number,
+            "project_name": content["project"]["name"],
+            "enterprise_name": content["enterprise"]["name"],
+            "authority_id": project.authority_id,
+            "project_type": content["project"]["project_type"],
+            "document_numbers": snapshots.document_numbers(content),
+            **({"updated_at": message.delivered_at} if message.kind == OutboxKind.UPDATE else {}),
+        },
+    )
+    before = project.status
+    if can_proceed(project.enter_national_library):
+        project.enter_national_library()
+    record_transition(
+        SYSTEM,
+        project,
+        "national.entered",
+        before,
+        message=f"已进入全国平台项目库（编号{national_id}，快照v{message.snapshot.version}）",
+        changes={"national_id": [None, national_id]},
+    )
+    notifications.notify_enterprise(
+        project,
+        f"项目“{project.name}”已进入全国平台项目库",
+        f"您补录的项目“{project.name}”（{project.project_number}）公示期满无异议，已进入全国建筑市场监管公共服务平台"
+        f"项目库（编号{national_id}），信息将永久公开，不能擅自修改；如有错误请提交更正申请。",
+    )
+
+
+def due_messages(now=None):
+    now = now or timezone.now()
+    return (
+        OutboxMessage.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
+        .exclude(leased_until__gt=now)
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def retry_failed_delivery(*, actor: Actor, message_id: int) -> OutboxMessage:
+    """The console's retry button: a failed delivery goes back to pending, attempts start again."""
+    message = OutboxMessage.objects.select_for_update().select_related("project").get(pk=message_id)
+    membership = actor.membership
+    if membership is None or not (
+        membership.role == Role.CITY
+        or (membership.role == Role.REVIEWER and membership.authority_id == message.project.authority_id)
+    ):
+        raise PermissionDenied("只有项目所在地审核部门或市级管理人员可以重新报送。")
+    if message.state != OutboxState.FAILED:
+        raise RecordLocked("只有报送失败的记录可以重新报送。")
+    message.state = OutboxState.PENDING
+    message.attempts = 0
+    message.next_attempt_at = timezone.now()
+    message.save(update_fields=["state", "attempts", "next_attempt_at"])
+    audit.record(actor, "national.retry", message, project=message.project, message="人工重新报送")
+    transaction.on_commit(lambda: enqueue_deliveries([message.pk]))
+    return message

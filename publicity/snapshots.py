@@ -1,0 +1,106 @@
+"""What is published and delivered: the snapshot's content, and its public (redacted) rendering."""
+
+from projects import rules
+from projects.models import STAGE_MODELS, STAGE_ORDER, Project, StageCode
+
+# Personal data: stored, checked, delivered to the national platform (its tables hold them), never shown publicly.
+PERSONAL_FIELDS = {"project_manager_id_number", "chief_supervisor_id_number"}
+# Not part of a stage's content.
+INTERNAL_FIELDS = {"id", "project", "updated_at", "updated_by"}
+
+PROJECT_FIELDS = [
+    "project_number",
+    "name",
+    "address",
+    "county_code",
+    "project_type",
+    "is_classified",
+    "is_completed",
+    "start_basis",
+    "total_investment",
+    "total_area",
+]
+
+DATA_SOURCE_BACKFILL = 3  # 历史业绩补录
+DATA_LEVEL_DISTRICT = "C"  # reviewed by a district/county-level authority
+
+
+def plain(value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # dates as ISO text, Decimals exactly
+
+
+def build_content(project: Project) -> dict:
+    """The record as the national platform receives it, linked by project number (PrjNum)."""
+    loaded = rules.load_project(project.pk)
+    stages = rules.stages_of(loaded)
+    return {
+        "project_number": loaded.project_number,
+        "data_source": DATA_SOURCE_BACKFILL,
+        "data_level": DATA_LEVEL_DISTRICT,
+        "enterprise": {"name": loaded.enterprise.name, "credit_code": loaded.enterprise.credit_code},
+        "authority": {"code": loaded.authority.code, "name": loaded.authority.name},
+        "project": {name: plain(getattr(loaded, name)) for name in PROJECT_FIELDS},
+        "stages": {
+            code: None
+            if stage is None
+            else {
+                f.name: plain(getattr(stage, f.attname))
+                for f in stage._meta.concrete_fields
+                if f.name not in INTERNAL_FIELDS
+            }
+            for code, stage in stages.items()
+        },
+    }
+
+
+def document_numbers(content: dict) -> str:
+    numbers = []
+    for code in STAGE_ORDER:
+        stage = content["stages"].get(code)
+        if stage:
+            numbers.append(stage.get(STAGE_MODELS[code].document_field) or "")
+    return " ".join(n for n in numbers if n)[:400]
+
+
+def mask(value: str) -> str:
+    return value[:4] + "*" * (len(value) - 8) + value[-4:] if value and len(value) > 8 else "****"
+
+
+def _display(model, name, value):
+    field = model._meta.get_field(name)
+    if name in PERSONAL_FIELDS:
+        return mask(value) if value else ""
+    if field.choices and value is not None:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "" if value is None else value
+
+
+def public_sections(content: dict) -> list[dict]:
+    """The snapshot as the public reads it: labelled, choices spelled out, ID numbers masked."""
+    sections = [
+        {
+            "label": "项目基本信息",
+            "rows": [("补录企业", content["enterprise"]["name"]), ("审核部门", content["authority"]["name"])]
+            + [
+                (Project._meta.get_field(name).verbose_name, _display(Project, name, value))
+                for name, value in content["project"].items()
+            ],
+        }
+    ]
+    for code in STAGE_ORDER:
+        stage = content["stages"].get(code)
+        model = STAGE_MODELS[code]
+        rows = (
+            [
+                (model._meta.get_field(name).verbose_name, _display(model, name, value))
+                for name, value in stage.items()
+            ]
+            if stage
+            else []
+        )
+        sections.append({"label": StageCode(code).label, "rows": rows})
+    return sections
