@@ -175,6 +175,9 @@ class OutboxMessage(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="outbox")
     snapshot = models.OneToOneField(Snapshot, on_delete=models.PROTECT, related_name="outbox")
     kind = models.CharField("类型", max_length=10, choices=OutboxKind.choices, default=OutboxKind.CREATE)
+    # The platform's own version count of the record: 1 for a create, the entry's version + 1 for a correction.
+    # Not the snapshot's: an upheld objection makes snapshots the platform never saw.
+    national_version = models.PositiveIntegerField("全国平台版本", default=1)
     idempotency_key = models.CharField("幂等键", max_length=80, unique=True)
     state = models.CharField("状态", max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
@@ -201,6 +204,7 @@ class LibraryEntry(models.Model):
 
     project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="library_entry")
     national_id = models.CharField("全国平台编号", max_length=80, unique=True)
+    national_version = models.PositiveIntegerField("全国平台版本", default=1)
     snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField("入库时间", default=timezone.now)
     updated_at = models.DateTimeField("最近更正时间", null=True, blank=True)

@@ -292,12 +292,12 @@ def close_expired_notices(*, now=None, batch: int = 200) -> int:
             before = project.status
             project.close_notice()
             snapshot = notice.snapshot
+            entry = LibraryEntry.objects.filter(project=project).first()
             message = OutboxMessage.objects.create(
                 project=project,
                 snapshot=snapshot,
-                kind=OutboxKind.UPDATE
-                if LibraryEntry.objects.filter(project=project).exists()
-                else OutboxKind.CREATE,
+                kind=OutboxKind.UPDATE if entry else OutboxKind.CREATE,
+                national_version=entry.national_version + 1 if entry else 1,
                 idempotency_key=f"{project.project_number}-v{snapshot.version}",
             )
             record_transition(
@@ -359,7 +359,7 @@ def deliver(message_id: int, *, now=None) -> str:
     answer = national.send(
         kind=message.kind,
         project_number=message.project.project_number,
-        version=message.snapshot.version,
+        version=message.national_version,
         payload=message.snapshot.content,
         idempotency_key=message.idempotency_key,
         national_id=national_id,
@@ -409,6 +409,7 @@ def mark_delivered(message_id: int, national_id: str):
         project=project,
         defaults={
             "national_id": national_id,
+            "national_version": message.national_version,
             "snapshot": message.snapshot,
             "project_number": project.project_number,
             "project_name": content["project"]["name"],
