@@ -1,10 +1,12 @@
 """The audit trail every app writes to (谁录入，谁负责): record() is the only way an AuditEvent is made."""
 
 import datetime
+import ipaddress
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models, transaction
+from django.utils.ipv6 import clean_ipv6_address
 
 from .models import AuditChainHead, AuditEvent, Membership
 
@@ -60,6 +62,20 @@ def diff(before: dict, after: dict) -> dict:
     return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
+def stored_ip(value: str | None) -> str | None:
+    """An IP address as the database will store it, so the hash made before the insert still verifies after a
+    reload: Django's field cleaning (e.g. "2001:0DB8::0001" is stored as "2001:db8::1"; hashing the raw text
+    would make an honest event read as tampered with). A zone id ("%eth0") is no part of an address; a value
+    that is not an address at all is not stored (None)."""
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip().split("%")[0])
+    except ValueError:
+        return None
+    return str(address) if address.version == 4 else clean_ipv6_address(str(address))
+
+
 def record(actor: Actor | None, action: str, obj, *, project=None, changes=None, message="") -> AuditEvent:
     """Append one event to the chain. Runs inside the caller's transaction, so it commits or rolls back
     with the change it describes."""
@@ -70,7 +86,7 @@ def record(actor: Actor | None, action: str, obj, *, project=None, changes=None,
             actor=user,
             actor_username=user.get_username() if user else "",
             organisation=actor.organisation_name if actor and user else "",
-            ip_address=actor.ip_address if actor else None,
+            ip_address=stored_ip(actor.ip_address) if actor else None,
             action=action,
             object_type=obj._meta.model_name if obj is not None else "",
             object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
@@ -88,7 +104,8 @@ def record(actor: Actor | None, action: str, obj, *, project=None, changes=None,
 
 
 def labelled_changes(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """(field label, before, after) for an event's changes, with the model's Chinese labels where known."""
+    """(field label, before, after) for an event's changes, with the model's Chinese labels where known, and a
+    choice field's values as their labels (a status change reads 已提交待审核 → 公示中, not submitted → in_notice)."""
     from django.apps import apps
 
     try:
@@ -101,24 +118,101 @@ def labelled_changes(event: AuditEvent) -> list[tuple[str, object, object]]:
         label = name
         if model is not None:
             try:
-                label = str(model._meta.get_field(name).verbose_name)
+                field = model._meta.get_field(name)
             except Exception:  # a change that is not a field (e.g. the comments of a return)
                 label = {"comments": "审核意见"}.get(name, name)
+            else:
+                label = str(field.verbose_name)
+                if field.choices:
+                    choices = {str(value): str(text) for value, text in field.flatchoices}
+                    before, after = (choices.get(str(v), v) if v is not None else v for v in (before, after))
         rows.append((label, before, after))
     return rows
 
 
-def verify_chain() -> tuple[int, AuditEvent | None]:
-    """Walk the chain in id order. Returns (events checked, first broken event or None)."""
-    previous = ""
+@dataclass(frozen=True)
+class ChainReport:
+    """What verify_chain() found: how many events verified, and where the chain first breaks (if it does)."""
+
+    checked: int
+    # The first event that does not verify; with a cut tail, the last one kept.
+    broken: AuditEvent | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return not self.reason
+
+    def describe(self) -> str:
+        if self.intact:
+            return f"审计链完整：共{self.checked}条记录"
+        if self.broken is None:
+            return f"审计链断裂：{self.reason}"
+        return f"审计链断裂，第一条有问题的记录：{describe_event(self.broken)}。{self.reason}"
+
+
+def describe_event(event: AuditEvent) -> str:
+    """#id, time (Beijing), actor and action: enough to find the event and ask who was there."""
+    from django.utils import timezone
+
+    when = timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
+    who = event.actor_username or "匿名/系统"
+    return f"#{event.pk}（时间 {when}，操作人 {who}，操作 {event.action}）"
+
+
+def verify_chain() -> ChainReport:
+    """Walk the chain in id order (record() appends under the head's lock, so id order is chain order) and stop
+    at the first event that does not verify:
+
+    - its content no longer gives its hash: the event was altered;
+    - its previous_hash is not the hash of the event before it: an event in between was deleted, or the one
+      before was altered and its hash recomputed to hide it;
+    - the chain never reaches the hash the head held when the walk began: the newest events were deleted.
+
+    The head is read before the walk, so events appended while it runs (the portal stays open) extend the chain
+    past that hash and are verified too, instead of passing for a deleted tail.
+
+    A rewrite of the whole chain from some event on, head included, is not detectable from inside the database:
+    keep a copy of the head's hash elsewhere (e.g. print verify_audit's output to a log) to catch that.
+    """
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_hash = head.last_hash if head is not None else ""
+    reached = not head_hash  # an empty head is reached at once (no event yet when it was read)
+    previous: AuditEvent | None = None
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        if event.previous_hash != previous or event.compute_hash() != event.hash:
-            return checked, event
-        previous = event.hash
+        if event.compute_hash() != event.hash:
+            return ChainReport(checked, event, "其内容与哈希值不符：该记录在写入后被修改。")
+        expected = previous.hash if previous is not None else ""
+        if event.previous_hash != expected:
+            if previous is None:
+                reason = "它本应是链上的第一条记录，却指向一条不存在的前序记录：更早的记录被删除。"
+            else:
+                reason = (
+                    f"它记录的前一哈希与上一条记录 #{previous.pk} 的哈希不符："
+                    f"两者之间的记录被删除，或 #{previous.pk} 被修改后重算了哈希。"
+                )
+            return ChainReport(checked, event, reason)
+        reached = reached or event.hash == head_hash
+        previous = event
         checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_hash != previous:
-        # The newest events were deleted: the head still names a hash the chain no longer reaches.
-        return checked, None if not checked else AuditEvent.objects.order_by("-id").first()
-    return checked, None
+    if head is None:
+        if checked:
+            return ChainReport(checked, previous, "审计链头记录缺失：链头被删除。")
+        return ChainReport(checked)
+    if not reached:
+        # The head names a hash the chain no longer reaches: the newest events were deleted.
+        if previous is None:
+            return ChainReport(
+                checked, None, "审计记录为空，但链头记录着最后一条记录的哈希：全部记录被删除。"
+            )
+        return ChainReport(
+            checked,
+            previous,
+            "这是现存的最后一条记录，但链头记录的最后哈希不是它的：其后的最新记录被删除，"
+            "或它本身被修改后重算了哈希。",
+        )
+    if not head_hash and checked and not AuditChainHead.objects.filter(pk=1).exclude(last_hash="").exists():
+        # Events exist, yet the head is still empty after the walk: nothing was appended meanwhile, it was erased.
+        return ChainReport(checked, previous, "链头记录的最后哈希被清空：链头被篡改。")
+    return ChainReport(checked)
