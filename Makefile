@@ -29,7 +29,8 @@ $(STAMP): $(VPY) pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# The demo: embedded SQLite + filesystem broker in var/, demo logins, runserver + Celery worker/beat.
+# The demo: embedded SQLite + filesystem broker in var/, demo logins, runserver + Celery worker/beat + the national
+# platform simulator on NATIONAL_PLATFORM_URL (default http://127.0.0.1:8900).
 run: export DEMO_MODE := 1
 run: export DJANGO_DEBUG := 1
 run: export DEMO_PASSWORD := $(DEMO_PASSWORD)

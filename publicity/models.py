@@ -88,6 +88,13 @@ class Notice(models.Model):
         indexes = [
             models.Index(fields=["state", "ends_at"]),
             models.Index(fields=["state", "-starts_at", "-id"]),
+            # The public list (running or paused, newest first): with `state IN (…)` the index above cannot give
+            # the order, and PostgreSQL sorted every public notice for each page; this one is read in order.
+            models.Index(
+                fields=["-starts_at", "-id"],
+                condition=models.Q(state__in=["running", "paused"]),
+                name="notice_public_recent",
+            ),
             models.Index(fields=["authority", "state", "-starts_at"]),
             models.Index(fields=["project_number"]),
         ]

@@ -19,7 +19,7 @@ from django_fsm import can_proceed
 
 from projects import audit, notifications
 from projects.audit import Actor
-from projects.models import Project, ReviewComment, Role
+from projects.models import Project, ReviewComment, Role, Status
 from projects.services import (
     RecordLocked,
     ensure_reviewer_of,
@@ -51,9 +51,16 @@ SYSTEM = Actor(user=AnonymousUser(), ip_address=None)
 # ---------------------------------------------------------------- the notice starts
 
 
-def start_notice(*, actor: Actor, project: Project, reason: str) -> Notice:
-    """Freeze the record as a new snapshot version and notice it. Runs inside the caller's transaction."""
-    content = snapshots.build_content(project)
+def start_notice(*, actor: Actor, project: Project, reason: str, content: dict | None = None) -> Notice:
+    """Freeze the record as a new snapshot version and notice it. Runs inside the caller's transaction.
+    `content`: what to freeze instead of the record's stage rows (a correction: the library's snapshot with the
+    approved corrections applied, review/corrections.py)."""
+    if project.status != Status.IN_NOTICE:
+        # Called after the transition into the notice (approve, start_correction_notice), never on its own: a
+        # record in the library (or anywhere else) gets no new public snapshot without one of them.
+        raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能开始公示。")
+    if content is None:
+        content = snapshots.build_content(project)
     version = Snapshot.objects.filter(project=project).count() + 1
     snapshot = Snapshot.objects.create(project=project, version=version, content=content, reason=reason)
     now = timezone.now()
@@ -63,10 +70,10 @@ def start_notice(*, actor: Actor, project: Project, reason: str) -> Notice:
         starts_at=now,
         ends_at=notice_end(now),
         project_number=project.project_number,
-        project_name=project.name,
+        project_name=content["project"]["name"],
         enterprise_name=content["enterprise"]["name"],
         authority_id=project.authority_id,
-        project_type=project.project_type,
+        project_type=content["project"]["project_type"],
         document_numbers=snapshots.document_numbers(content),
     )
     audit.record(
@@ -98,7 +105,8 @@ def file_objection(
     content_type = sniff_evidence(evidence) if evidence else ""
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice_id)
-        if not notice.is_public:
+        # A running notice whose end has passed is over, even before the sweep has closed it (beat may be late).
+        if not notice.is_public or (notice.state == NoticeState.RUNNING and notice.ends_at <= timezone.now()):
             raise RecordLocked("该项目的公示已结束，不能再提出异议。")
         objection = Objection(
             notice=notice,
@@ -149,6 +157,9 @@ def file_objection(
 def _pending_objection(actor, objection_id):
     objection = Objection.objects.select_related("notice__project").get(pk=objection_id)
     ensure_reviewer_of(actor, objection.notice.project)
+    # Locks in the order file_objection and the sweep take them, the notice before the project: the other order
+    # deadlocks with a second objection filed while the first is being handled.
+    Notice.objects.select_for_update().get(pk=objection.notice_id)
     project = lock_project(objection.notice.project)
     objection = Objection.objects.select_for_update().select_related("notice").get(pk=objection_id)
     if objection.status != ObjectionStatus.PENDING:

@@ -91,6 +91,18 @@ class RejectForm(DecisionForm):
     )
 
 
+class ObjectionOutcomeForm(forms.Form):
+    """Dismiss or uphold a public objection. The outcome is required (publicity.services says so): the objector
+    reads it by reference number."""
+
+    outcome = forms.CharField(
+        label="处理意见（必填，异议人凭受理编号可查看）",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "required": True}),
+    )
+
+
 class BackfillWindowForm(forms.ModelForm):
     """The city's edit of a backfill window: extend only (review.services.window_change_problems)."""
 

@@ -22,6 +22,7 @@ from projects.models import (
     ReviewComment,
     SubmissionVersion,
 )
+from publicity.models import LibraryEntry, Notice, Objection, OutboxMessage
 
 from .models import ReviewDecision
 
@@ -264,6 +265,34 @@ def review_page(project: Project) -> dict:
             ReviewDecision.objects.filter(project=project).select_related("reviewer", "version")
         ),
         "comparison": changes_since_previous_submission(project),
+    }
+
+
+def publicity_panel(project: Project) -> dict:
+    """The record's public side as the review page shows it: its notices (the current one first), the objections
+    to them (contacts included: reviewers need them), the deliveries to the national platform and the library
+    entry. Four queries, whatever the record's history."""
+    notices = list(
+        Notice.objects.filter(project=project).select_related("snapshot").order_by("-starts_at", "-id")
+    )
+    by_id = {n.pk: n for n in notices}
+    objections = list(
+        Objection.objects.filter(notice__project=project)
+        .select_related("handled_by")
+        .order_by("-submitted_at", "-id")
+    )
+    for objection in objections:
+        objection.notice = by_id[objection.notice_id]  # no query per row for its snapshot version
+    return {
+        "notice": notices[0] if notices else None,
+        "notices": notices,
+        "objections": objections,
+        "outbox": list(
+            OutboxMessage.objects.filter(project=project)
+            .select_related("snapshot")
+            .order_by("-created_at", "-id")
+        ),
+        "library_entry": LibraryEntry.objects.filter(project=project).select_related("snapshot").first(),
     }
 
 

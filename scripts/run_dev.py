@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Run the portal locally: Django's development server and a Celery worker with embedded beat.
+"""Run the portal locally: Django's development server, a Celery worker with embedded beat, and the national
+platform's simulator (python -m simulator) where NATIONAL_PLATFORM_URL points at this machine.
 
 Started by `make run` (after migrate, load_authorities and seed_demo). Ctrl-C or SIGTERM stops every child;
 if any child dies on its own, the others are stopped too and this script exits with that child's code,
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -37,22 +39,42 @@ def prepare_broker_folders():
                 Path(value).mkdir(parents=True, exist_ok=True)
 
 
+def simulator_port() -> str | None:
+    """The port of NATIONAL_PLATFORM_URL when it is this machine (the embedded default http://127.0.0.1:8900):
+    the simulator is started there. None when it points elsewhere (a real platform): nothing to start."""
+    url = urlsplit(settings.NATIONAL_PLATFORM_URL)
+    if url.hostname not in ("127.0.0.1", "localhost"):
+        return None
+    return str(url.port or 80)
+
+
 def commands(port: str) -> dict[str, list[str]]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "backfill_portal"]
-    return {
+    found = {
         # --noreload: the autoreloader forks a second process that survives signals badly and doubles startup.
         "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         # One process with beat embedded: enough for the demo (beat runs the notice sweep every minute).
         "worker": [*celery, "worker", "--beat", "--loglevel=INFO", "--concurrency=1"],
-        # Slot for the national-platform simulator (its own process, added by a later issue):
-        # "national": [python, "-m", "publicity.simulator", "--port", ...],
     }
+    national = simulator_port()
+    if national:
+        # The national platform's simulator (docs/national-api.md), with the key the portal sends.
+        found["national"] = [
+            python, "-m", "simulator",
+            "--port", national,
+            "--db", str(Path(settings.VAR_DIR) / "simulator.sqlite3"),
+            "--api-key", settings.NATIONAL_PLATFORM_API_KEY,
+        ]  # fmt: skip
+    return found
 
 
 def print_banner(port: str):
     print()
     print(f"补录平台已启动 / backfill portal running at http://127.0.0.1:{port}/")
+    print(f"公示 / public notices: http://127.0.0.1:{port}/notices/")
+    if simulator_port():
+        print(f"全国平台模拟器 / national platform simulator: {settings.NATIONAL_PLATFORM_URL}")
     if settings.DEMO_MODE:
         from projects.management.commands.seed_demo import demo_login_lines, demo_password
 
@@ -89,6 +111,14 @@ def main() -> int:
     port = os.environ.get("PORT", "8000")
     if is_listening(port):
         print(f"端口 {port} 已被占用 / port {port} is already in use: set PORT=…", file=sys.stderr)
+        return 1
+    national = simulator_port()
+    if national and is_listening(national):
+        print(
+            f"端口 {national} 已被占用 / port {national} (the simulator, NATIONAL_PLATFORM_URL) is already in use: "
+            "set NATIONAL_PLATFORM_URL=http://127.0.0.1:<free port>",
+            file=sys.stderr,
+        )
         return 1
     prepare_broker_folders()
 

@@ -120,6 +120,7 @@ class Faults:
             }
             self.random = random.Random()
             self.injected = {"error": 0, "timeout": 0}
+            self.in_flight = getattr(self, "in_flight", 0)  # calls being answered right now survive a reset
 
     def problems(self, changes) -> list[dict]:
         if not isinstance(changes, dict):
@@ -149,7 +150,16 @@ class Faults:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {**self.settings, "injected": dict(self.injected)}
+            return {**self.settings, "injected": dict(self.injected), "in_flight": self.in_flight}
+
+    def begin(self):
+        """An /api/ call has been read in full and is being worked on (latency, hang included)."""
+        with self.lock:
+            self.in_flight += 1
+
+    def end(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def roll(self) -> tuple[float, str | None, float]:
         """(latency in s, "error" | "timeout" | None, hang in s) for one call."""
@@ -378,6 +388,7 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         self.notes: list[str] = []
         hang = 0.0
+        counted = False
         try:
             path = urlsplit(self.path).path
             raw = self.read_body()
@@ -388,6 +399,8 @@ class Handler(BaseHTTPRequestHandler):
             self.check_api_key()
             if path.startswith("/_control/"):
                 raise Reply(*self.control(method, path, raw))
+            self.server.faults.begin()
+            counted = True
             latency, fault, hang_seconds = self.server.faults.roll()
             if latency:
                 time.sleep(latency)
@@ -412,6 +425,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(answer)
         except OSError:
             self.notes.append("client gone")
+        finally:
+            if counted:
+                self.server.faults.end()
         key = self.headers.get("Idempotency-Key")
         sys.stderr.write(
             f"{now()} {self.client_address[0]} {method} {self.path} {answer.status} "

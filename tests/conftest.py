@@ -5,9 +5,33 @@ import os
 
 import pytest
 
+# Real Celery worker and beat processes, the simulator as a process (fixtures celery_stack, national_platform).
+pytest_plugins = ["tests.processes"]
+
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls from it
 # ("SynchronousOnlyOperation") unless told the loop is not serving async code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create hundreds of users: hash their passwords with MD5 instead of PBKDF2's many rounds (several
+    minutes of the suite). Production settings are untouched."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache():
+    """Each test starts with an empty cache. The embedded default's database cache is rolled back with the test;
+    Redis (REDIS_URL) is not, and throttle counts (django-ratelimit) would carry over from earlier tests."""
+    from django.conf import settings
+
+    if settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        from django.core.cache import cache
+
+        cache.clear()  # FLUSHDB of the test's Redis database: also the broker's, empty between tests anyway
+    yield
+
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the tests run as root

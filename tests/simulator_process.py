@@ -122,6 +122,11 @@ class SimulatorClient:
         assert status == 200, body
         return body
 
+    def faults(self) -> dict:
+        status, _, body = self.call("GET", "/_control/faults")
+        assert status == 200, body
+        return body
+
     def clear_faults(self) -> dict:
         return self.set_faults(latency_ms=0, error_rate=0.0, timeout_rate=0.0)
 

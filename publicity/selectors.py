@@ -1,0 +1,226 @@
+"""Reads for the public pages: what anyone may see, in a fixed number of queries whatever the data size.
+
+Every page reads the denormalised columns of Notice / LibraryEntry (no join to Project), and the public list
+pages ask for one row more than a page instead of counting the matches (COUNT(*) over 100k rows costs more
+than the page itself): the pager says "next page" without "page 3 of 5,000".
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from projects.models import Authority
+
+from .models import LibraryEntry, Notice, NoticeState, Objection, Snapshot
+from .timing import BEIJING
+
+PUBLIC_STATES = (NoticeState.RUNNING, NoticeState.PAUSED)
+PAGE_SIZE = 20
+# Deep OFFSETs get slower page by page; nobody reads page 500 of a list: they search.
+MAX_PAGE = 500
+
+# The list pages read only these columns (the snapshot's JSON stays on disk).
+NOTICE_LIST_FIELDS = (
+    "id",
+    "state",
+    "starts_at",
+    "ends_at",
+    "remaining_seconds",
+    "project_number",
+    "project_name",
+    "enterprise_name",
+    "authority_id",
+    "project_type",
+)
+LIBRARY_LIST_FIELDS = (
+    "id",
+    "national_id",
+    "national_version",
+    "entered_at",
+    "updated_at",
+    "project_number",
+    "project_name",
+    "enterprise_name",
+    "authority_id",
+    "project_type",
+)
+
+
+def authorities() -> list:
+    """The 43 review authorities as (id, code, name) rows, for the filter and for naming each row's authority
+    without a join."""
+    return list(Authority.objects.order_by("code").values_list("id", "code", "name", named=True))
+
+
+def public_notices():
+    return Notice.objects.filter(state__in=PUBLIC_STATES)
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=BEIJING)
+
+
+def search(
+    queryset,
+    *,
+    q: str = "",
+    authority_id: int | None = None,
+    project_type: str = "",
+    date_field: str,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+):
+    """Search and filters shared by the notice list and the library (both carry the same search columns).
+
+    `q` matches: the project number exactly (indexed); a document number exactly, as one whole token of the
+    space-separated `document_numbers` column; or part of the project or enterprise name (icontains).
+    A substring match cannot use a B-tree index: on PostgreSQL, trigram GIN indexes (pg_trgm, migration
+    publicity 0003) on UPPER(project_name), UPPER(enterprise_name) and document_numbers make every branch of the
+    OR indexable, so a search reads only the matching rows (terms shorter than three characters have no trigram
+    and scan). On SQLite the name clauses scan the rows left after the state/authority filters. Matching
+    document numbers as whole tokens (not substrings of them) keeps a search for "2016" from matching every
+    record.
+    Dates are Beijing calendar days, both ends included.
+    """
+    q = " ".join((q or "").split())
+    if q:
+        match = Q(project_number=q) | Q(project_name__icontains=q) | Q(enterprise_name__icontains=q)
+        if " " not in q:
+            match |= (
+                Q(document_numbers=q)
+                | Q(document_numbers__startswith=f"{q} ")
+                | Q(document_numbers__endswith=f" {q}")
+                | Q(document_numbers__contains=f" {q} ")
+            )
+        queryset = queryset.filter(match)
+    if authority_id:
+        queryset = queryset.filter(authority_id=authority_id)
+    if project_type:
+        queryset = queryset.filter(project_type=project_type)
+    if date_from:
+        queryset = queryset.filter(**{f"{date_field}__gte": _day_start(date_from)})
+    if date_to:
+        queryset = queryset.filter(**{f"{date_field}__lt": _day_start(date_to + datetime.timedelta(days=1))})
+    return queryset
+
+
+@dataclass
+class Page:
+    """One page of an ordered queryset, read with LIMIT size+1: whether there is a next page, never how many."""
+
+    items: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+
+def page_number(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def page_of(queryset, number: int, size: int = PAGE_SIZE) -> Page:
+    """One query, whatever the number of matches. `queryset` must be ordered (a stable, unique order)."""
+    assert queryset.ordered, "paginate an ordered queryset"
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def notice_page(number: int, **filters) -> Page:
+    queryset = search(public_notices(), date_field="starts_at", **filters)
+    return page_of(queryset.only(*NOTICE_LIST_FIELDS).order_by("-starts_at", "-id"), number)
+
+
+def library_page(number: int, **filters) -> Page:
+    queryset = search(LibraryEntry.objects.all(), date_field="entered_at", **filters)
+    return page_of(queryset.only(*LIBRARY_LIST_FIELDS).order_by("-entered_at", "-id"), number)
+
+
+def public_notice_or_404(notice_id: int) -> Notice:
+    """A notice running or paused, with its snapshot but not the snapshot's content: one query. The content (the
+    largest column) is read only when the page's cached sections are missing (publicity/page_cache.py). A closed
+    or cancelled notice is not public here (what entered the national library is at /library/)."""
+    return get_object_or_404(
+        public_notices().select_related("snapshot").defer("snapshot__content"), pk=notice_id
+    )
+
+
+def library_entry_or_404(national_id: str) -> LibraryEntry:
+    return get_object_or_404(LibraryEntry.objects.select_related("snapshot"), national_id=national_id)
+
+
+def published_versions(entry: LibraryEntry) -> list[Snapshot]:
+    """The snapshot versions of the entry's project up to its current one (earlier notices, earlier
+    entries), with how each notice ended: one query, without the snapshots' content."""
+    return list(
+        Snapshot.objects.filter(project_id=entry.project_id, version__lte=entry.snapshot.version)
+        .select_related("notice")
+        .only(
+            "id",
+            "project_id",
+            "version",
+            "content_hash",
+            "created_at",
+            "notice__id",
+            "notice__state",
+            "notice__starts_at",
+            "notice__closed_at",
+        )
+        .order_by("-version")
+    )
+
+
+def published_snapshot_or_404(entry: LibraryEntry, version: int) -> Snapshot:
+    return get_object_or_404(
+        Snapshot.objects.select_related("notice"),
+        project_id=entry.project_id,
+        version=version,
+        version__lte=entry.snapshot.version,
+    )
+
+
+def normalise_reference(value: str) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def objection_status_or_404(reference: str) -> Objection:
+    """What the objector reads by reference: status, outcome, dates, the project noticed — never the contact
+    (the columns are not even read)."""
+    return get_object_or_404(
+        Objection.objects.select_related("notice").only(
+            "id",
+            "reference",
+            "status",
+            "outcome",
+            "submitted_at",
+            "handled_at",
+            "notice__id",
+            "notice__state",
+            "notice__project_number",
+            "notice__project_name",
+        ),
+        reference=normalise_reference(reference),
+    )
