@@ -238,6 +238,27 @@ CELERY_BEAT_SCHEDULE = {
 # set. The embedded default uses the database cache, whose increments are not atomic: under concurrent requests a
 # few more objections than the limit may pass. Accepted for a local demo only.
 OBJECTION_RATE = os.environ.get("OBJECTION_RATE", "5/h")
+# Anonymous GETs of the public lists and library pages are cached this long (publicity/page_cache.py); any change to
+# a notice or library entry invalidates them at once, the timeout only bounds how stale "days left" may be. 0 = off.
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
 RATELIMIT_VIEW = "publicity.views.rate_limited"
+# W001 names Django's own RedisCache "not officially supported" only because django-ratelimit's list predates it;
+# its incr() is Redis INCR, atomic. Without Redis, E003 (not a shared atomic cache) is the accepted demo limitation.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# The city's figures per district (review/figures.py; every column and threshold in docs/figures.md). An authority
+# that exceeds any threshold is marked due for a circular (通报批评); exactly at a threshold is not.
+FIGURES_MAX_MEDIAN_REVIEW_DAYS = float(os.environ.get("FIGURES_MAX_MEDIAN_REVIEW_DAYS", "10"))
+# Backlog: records under review whose submission has waited more than FIGURES_BACKLOG_DAYS calendar days.
+FIGURES_BACKLOG_DAYS = int(os.environ.get("FIGURES_BACKLOG_DAYS", "10"))
+FIGURES_MAX_BACKLOG = int(os.environ.get("FIGURES_MAX_BACKLOG", "5"))
+# Spot-check rates (share of checked items, 0–1), judged only once an authority has this many checked items.
+FIGURES_MAX_ERROR_RATE = float(os.environ.get("FIGURES_MAX_ERROR_RATE", "0.10"))
+FIGURES_MAX_FALSE_RATE = float(os.environ.get("FIGURES_MAX_FALSE_RATE", "0.05"))
+FIGURES_MIN_CHECKED = int(os.environ.get("FIGURES_MIN_CHECKED", "5"))
+
+# Integrity (review/integrity.py): an enterprise's integrity score is this minus the sum of its deductions (never
+# below 0; deductions do not expire).
+INTEGRITY_BASE_SCORE = int(os.environ.get("INTEGRITY_BASE_SCORE", "100"))

@@ -8,6 +8,7 @@ admin.site.index_title = "审核管理"
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("review.urls")),
     path("", include("publicity.urls")),
     path("", include("projects.urls")),
 ]

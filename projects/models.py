@@ -5,10 +5,12 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .validators import (
@@ -104,6 +106,16 @@ class Role(models.TextChoices):
     CITY = "city", "市级管理人员"
 
 
+class CityDepartment(models.TextChoices):
+    """The city commission's departments (DOMAIN.md): each spot-checks the stages it is responsible for."""
+
+    CONSTRUCTION_MANAGEMENT = "construction_management", "市城乡建委建管处"
+    DESIGN = "design", "市城乡建委设计处"
+    TENDERING_OFFICE = "tendering_office", "市招标办"
+    QUALITY_STATION = "quality_station", "市质监总站"
+    APPROVAL_CENTER = "approval_center", "市审批服务中心"
+
+
 class Membership(models.Model):
     """Which organisation a user acts for, and as what. One per user."""
 
@@ -111,6 +123,8 @@ class Membership(models.Model):
     role = models.CharField("角色", max_length=20, choices=Role.choices)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, null=True, blank=True)
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, null=True, blank=True)
+    # City users only: the department they work in (spot checks go to the department that checks the stage).
+    department = models.CharField("市级部门", max_length=30, choices=CityDepartment.choices, blank=True)
 
     class Meta:
         verbose_name = "用户所属单位"
@@ -123,7 +137,10 @@ class Membership(models.Model):
                     | Q(role="reviewer", enterprise__isnull=True, authority__isnull=False)
                     | Q(role="city", enterprise__isnull=True, authority__isnull=True)
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                name="membership_department_city_only", condition=Q(role="city") | Q(department="")
+            ),
         ]
 
     def __str__(self):
@@ -135,6 +152,8 @@ class Membership(models.Model):
             return self.enterprise.name
         if self.authority_id:
             return self.authority.name
+        if self.department:
+            return self.get_department_display()
         return "重庆市城乡建设委员会"
 
 
@@ -386,6 +405,29 @@ class Stage(models.Model):
         ensure_content_editable(self.project_id)
         return super().delete(*args, **kwargs)
 
+    def validate_constraints(self, exclude=None):
+        """A document number another project holds is the clerk's to fix in that field: the constraint's error
+        (a conditional constraint's, so Django files it above the form as "该编号…", not saying which of the
+        stage's numbers) is moved onto the document number's field and names the number."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as invalid:
+            errors = invalid.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if e.message == DOCUMENT_NUMBER_TAKEN]
+            if taken:
+                label = self._meta.get_field(self.document_field).verbose_name
+                errors.setdefault(self.document_field, []).append(
+                    ValidationError(
+                        f"{label}“{self.document_number}”已被其他补录项目使用，同一编号不能重复补录。",
+                        code="unique",
+                    )
+                )
+            rest = [e for e in general if e.message != DOCUMENT_NUMBER_TAKEN]
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors) from None
+
     @classmethod
     def get_code_display(cls):
         return StageCode(cls.code).label
@@ -395,12 +437,15 @@ class Stage(models.Model):
         return getattr(self, self.document_field)
 
 
+DOCUMENT_NUMBER_TAKEN = "该编号已被其他补录项目使用，同一编号不能重复补录。"
+
+
 def unique_document_number(model_name, field):
     return models.UniqueConstraint(
         fields=[field],
         condition=~Q(**{field: ""}),
         name=f"{model_name}_unique_{field}",
-        violation_error_message="该编号已被其他补录项目使用，同一编号不能重复补录。",
+        violation_error_message=DOCUMENT_NUMBER_TAKEN,
     )
 
 
@@ -767,6 +812,14 @@ class Notification(models.Model):
 # ---------------------------------------------------------------- the audit trail
 
 
+def canonical_ip(value):
+    """The address as Django's field stores it. PostgreSQL's inet gives a few IPv6 forms back written another
+    way (an IPv4-compatible "::c000:201" as "::192.0.2.1"): the same address, and the same hash."""
+    if value and ":" in value:
+        return clean_ipv6_address(value)
+    return value
+
+
 class AuditEvent(models.Model):
     """One thing that happened, by whom, for whom, when, from where, and what changed.
 
@@ -806,7 +859,7 @@ class AuditEvent(models.Model):
             "actor_id": self.actor_id,
             "actor_username": self.actor_username,
             "organisation": self.organisation,
-            "ip_address": self.ip_address,
+            "ip_address": canonical_ip(self.ip_address),
             "action": self.action,
             "object_type": self.object_type,
             "object_id": self.object_id,

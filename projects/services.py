@@ -72,6 +72,22 @@ def ensure_editable(project: Project):
         )
 
 
+# Enterprise guards: other apps restrict an enterprise without projects importing them. review's integrity
+# registers one that refuses a blacklisted enterprise (review.apps.ReviewConfig.ready). A guard takes the enterprise
+# and a date and returns a Chinese refusal, or None. create_project and submit_project ask them.
+ENTERPRISE_GUARDS: list = []
+
+
+def enterprise_restriction(enterprise, on=None) -> str | None:
+    """The first guard's refusal for `enterprise` on `on` (today), or None: also shown on the enterprise's pages."""
+    day = on or timezone.localdate()
+    for guard in ENTERPRISE_GUARDS:
+        problem = guard(enterprise, day)
+        if problem:
+            return problem
+    return None
+
+
 def lock_project(project: Project) -> Project:
     """Re-read the row under a lock, so a concurrent transition cannot slip in between check and write."""
     return Project.objects.select_for_update().select_related("enterprise", "authority").get(pk=project.pk)
@@ -120,6 +136,10 @@ def _project_finding(field, message):
 def create_project(*, actor: Actor, data: dict) -> Project:
     """Start a backfill. `data` holds the Project form's cleaned fields; a blank project_number is issued."""
     enterprise = enterprise_of(actor)
+    restricted = enterprise_restriction(enterprise)
+    if restricted:
+        audit.record(actor, "project.create.refused", enterprise, message=restricted)
+        raise PermissionDenied(restricted)
     window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
     problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
     if problem:
@@ -261,6 +281,13 @@ def save_stage(*, actor: Actor, project: Project, stage_code: str, data: dict):
 ALLOWED_EVIDENCE_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
 
+def size_label(size: int) -> str:
+    """A file size as a reader reads it: MB from 1 MB up, else KB (a limit of 512 KB is not "0MB")."""
+    if size >= 1048576:
+        return f"{size / 1048576:.1f}MB"
+    return f"{size / 1024:.1f}KB"
+
+
 def sniff_evidence(uploaded_file) -> str:
     """The file's type decided by its content (magic bytes), never by its name. Returns the MIME type."""
     if uploaded_file.size == 0:
@@ -268,7 +295,7 @@ def sniff_evidence(uploaded_file) -> str:
     limit = settings.EVIDENCE_MAX_BYTES
     if uploaded_file.size > limit:
         raise ValidationError(
-            f"文件大小为{uploaded_file.size / 1048576:.1f}MB，超过上限{limit / 1048576:.0f}MB。",
+            f"文件大小为{size_label(uploaded_file.size)}，超过上限{size_label(limit)}。",
             code="too_large",
         )
     uploaded_file.seek(0)
@@ -372,10 +399,22 @@ def refusals_audited(action: str):
             except (PermissionDenied, RecordLocked) as refusal:
                 audit.record(actor, f"{action}.refused", project, project=project, message=str(refusal))
                 raise
+            except RuleViolation as violation:
+                # A closed window refuses who may act when, not what was typed: audited like the refusals
+                # above (docs/lifecycle.md). Other rule errors are shown beside the fields, not audited.
+                closed = [f.message for f in violation.findings if f.code in AUDITED_RULES]
+                if closed:
+                    audit.record(
+                        actor, f"{action}.refused", project, project=project, message="；".join(closed)[:500]
+                    )
+                raise
 
         return wrapper
 
     return decorate
+
+
+AUDITED_RULES = {"SCOPE-7"}  # the backfill window
 
 
 def ensure_expected_status(project: Project, expected_status: str | None):
@@ -425,6 +464,9 @@ def submit_project(*, actor: Actor, project: Project, expected_status: str | Non
     """draft/returned → submitted, when the rule engine finds no error. The record is then locked for the
     enterprise until a reviewer returns it; what was submitted is kept as a numbered version."""
     ensure_own_project(actor, project)
+    restricted = enterprise_restriction(enterprise_of(actor))
+    if restricted:
+        raise PermissionDenied(restricted)  # audited by refusals_audited
     project = lock_project(project)
     ensure_expected_status(project, expected_status)
     if not can_proceed(project.submit):

@@ -22,7 +22,7 @@ from .forms import (
     add_findings,
     stage_form_class,
 )
-from .models import STAGE_MODELS, STAGE_ORDER, Role, StageCode
+from .models import STAGE_MODELS, STAGE_ORDER, Membership, Role, StageCode
 
 PAGE_SIZE = 20
 
@@ -33,7 +33,11 @@ def enterprise_required(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        membership = getattr(request.user, "membership", None)
+        # The membership and its enterprise in one query, cached on the user for the services and the header:
+        # the query saved pays for the enterprise guards' check (services.enterprise_restriction) on the pages.
+        membership = Membership.objects.select_related("enterprise").filter(user=request.user).first()
+        if membership is not None:
+            request.user.membership = membership
         if membership is None or membership.role != Role.ENTERPRISE:
             raise PermissionDenied("此页面仅供企业填报人员使用。")
         return view(request, membership.enterprise, *args, **kwargs)
@@ -67,7 +71,14 @@ def project_list(request, enterprise):
     ).order_by("-updated_at", "-id")
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "projects/project_list.html", {"form": form, "page": page, "enterprise": enterprise}
+        request,
+        "projects/project_list.html",
+        {
+            "form": form,
+            "page": page,
+            "enterprise": enterprise,
+            "restriction": services.enterprise_restriction(enterprise),
+        },
     )
 
 
@@ -79,12 +90,18 @@ def project_create(request, enterprise):
             project = services.create_project(actor=Actor.from_request(request), data=form.cleaned_data)
         except services.RuleViolation as violation:
             add_findings(form, violation.findings)
+        except PermissionDenied as refusal:  # e.g. a blacklisted enterprise (services.ENTERPRISE_GUARDS)
+            form.add_error(None, str(refusal))
         else:
             messages.success(
                 request, f"已创建补录项目，项目编号{project.project_number}。请依次填写六个环节。"
             )
             return redirect("project_detail", pk=project.pk)
-    return render(request, "projects/project_form.html", {"form": form, "enterprise": enterprise})
+    return render(
+        request,
+        "projects/project_form.html",
+        {"form": form, "enterprise": enterprise, "restriction": services.enterprise_restriction(enterprise)},
+    )
 
 
 @enterprise_required
@@ -129,7 +146,14 @@ def project_detail(request, enterprise, pk):
     ]
     comments = selectors.open_review_comments(project).select_related("author")
     return render(
-        request, "projects/project_detail.html", {"project": project, "rows": rows, "comments": comments}
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "rows": rows,
+            "comments": comments,
+            "restriction": services.enterprise_restriction(enterprise),
+        },
     )
 
 

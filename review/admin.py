@@ -4,13 +4,18 @@ Nothing of a record is edited here. Reviewers and city users hold no Django mode
 is their membership's (projects.selectors.visible_projects), what they may decide is review.services'. The page
 of a record is the admin's read-only change view plus the six stages, evidence, rule findings, comments,
 decisions and the changes since the previous submission; the three decisions POST to URLs of their own.
+Below them, the record's public side: its notice, the objections to it (dismissed or upheld here, by a reviewer of
+the record's authority) and its delivery to the national platform (a failed one is sent again from here). The
+deliveries also have a list of their own, so that permanent failures can be found.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition
 
@@ -19,9 +24,11 @@ from projects import selectors as project_selectors
 from projects.audit import Actor
 from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project, Role, Status
 from projects.services import RecordLocked
+from publicity import services as publicity_services
+from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMessage
 
 from . import selectors, services
-from .forms import ApproveForm, BackfillWindowForm, RejectForm, ReturnForm
+from .forms import ApproveForm, BackfillWindowForm, ObjectionOutcomeForm, RejectForm, ReturnForm
 from .models import Assignment
 
 
@@ -56,6 +63,26 @@ def may_decide(user, project) -> bool:
         and membership.role == Role.REVIEWER
         and membership.authority_id == project.authority_id
     )
+
+
+def is_reviewer_of(user, project) -> bool:
+    membership = membership_of(user)
+    return (
+        membership is not None
+        and membership.role == Role.REVIEWER
+        and membership.authority_id == project.authority_id
+    )
+
+
+def may_handle_objections(user, project) -> bool:
+    """Whether the page offers dismiss/uphold; publicity.services decides whether a decision stands."""
+    return is_reviewer_of(user, project)
+
+
+def may_retry_delivery(user, project) -> bool:
+    """The retry button: the record's reviewers and the city (publicity.services.retry_failed_delivery)."""
+    membership = membership_of(user)
+    return is_reviewer_of(user, project) or (membership is not None and membership.role == Role.CITY)
 
 
 # ---------------------------------------------------------------- filters
@@ -272,7 +299,28 @@ class ProjectReviewAdmin(admin.ModelAdmin):
                 context["approve_form"] = ApproveForm(initial=initial, auto_id="approve_%s")
                 context["return_form"] = ReturnForm(initial=initial, auto_id="return_%s")
                 context["reject_form"] = RejectForm(initial=initial, auto_id="reject_%s")
+            context.update(self.publicity_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def publicity_context(self, request, obj) -> dict:
+        panel = selectors.publicity_panel(obj)
+        handles = may_handle_objections(request.user, obj)
+        notice = panel["notice"]
+        return {
+            **panel,
+            "notice_days_left": notice.days_left() if notice is not None else None,
+            "objection_rows": [
+                {
+                    "objection": objection,
+                    "forms": handles and objection.status == ObjectionStatus.PENDING,
+                    # One pair of forms per pending objection: ids prefixed so that none repeats.
+                    "dismiss_form": ObjectionOutcomeForm(auto_id=f"dismiss_{objection.pk}_%s"),
+                    "uphold_form": ObjectionOutcomeForm(auto_id=f"uphold_{objection.pk}_%s"),
+                }
+                for objection in panel["objections"]
+            ],
+            "may_retry_delivery": may_retry_delivery(request.user, obj),
+        }
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -288,7 +336,24 @@ class ProjectReviewAdmin(admin.ModelAdmin):
                 ("reject", self.reject_view),
             )
         ]
-        return decisions + super().get_urls()
+        publicity = [
+            path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(view if name.endswith("evidence") else require_POST(view)),
+                name=f"{info[0]}_{info[1]}_{name}",
+            )
+            for route, name, view in (
+                ("objections/<int:objection_id>/dismiss/", "dismiss_objection", self.dismiss_objection_view),
+                ("objections/<int:objection_id>/uphold/", "uphold_objection", self.uphold_objection_view),
+                (
+                    "objections/<int:objection_id>/evidence/",
+                    "objection_evidence",
+                    self.objection_evidence_view,
+                ),
+                ("deliveries/<int:message_id>/retry/", "retry_delivery", self.retry_delivery_view),
+            )
+        ]
+        return decisions + publicity + super().get_urls()
 
     # ------------------------------------------------------------ decisions: thin adapters over review.services
 
@@ -333,32 +398,224 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     def _decide(self, request, object_id, form_class, act):
         # Not narrowed to the visible records: a forged decision on another authority's record reaches the
         # service, which refuses it and audits the refusal.
+        project = self._project_or_404(object_id)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "页面已过期或提交的内容不完整，请刷新页面后重试。", messages.ERROR)
+        else:
+            self._run(request, lambda actor: act(actor, project, form))
+        return self._back(request, project)
+
+    # ------------------------------------------------------------ the public side: thin adapters over publicity.services
+
+    def dismiss_objection_view(self, request, object_id, objection_id):
+        def act(actor, objection, outcome):
+            publicity_services.dismiss_objection(actor=actor, objection_id=objection.pk, outcome=outcome)
+            notice = objection.notice
+            notice.refresh_from_db()
+            if notice.state == NoticeState.RUNNING:
+                ends_at = timezone.localtime(notice.ends_at)
+                return (
+                    f"已认定异议{objection.reference}不成立，公示恢复计时，至{ends_at:%Y-%m-%d %H:%M}截止。"
+                )
+            return f"已认定异议{objection.reference}不成立；该公示仍有其他异议待处理，继续暂停计时。"
+
+        return self._handle_objection(request, object_id, objection_id, act)
+
+    def uphold_objection_view(self, request, object_id, objection_id):
+        def act(actor, objection, outcome):
+            publicity_services.uphold_objection(actor=actor, objection_id=objection.pk, outcome=outcome)
+            return f"已认定异议{objection.reference}成立，公示终止，项目退回企业修改（异议内容已作为审核意见附上）。"
+
+        return self._handle_objection(request, object_id, objection_id, act)
+
+    def _handle_objection(self, request, object_id, objection_id, act):
+        # As with decisions, a forged POST reaches the service, which refuses and audits it.
+        project = self._project_or_404(object_id)
+        objection = (
+            Objection.objects.select_related("notice")
+            .filter(pk=objection_id, notice__project=project)
+            .first()
+        )
+        if objection is None:
+            raise Http404
+        form = ObjectionOutcomeForm(request.POST)
+        outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
+        self._run(request, lambda actor: act(actor, objection, outcome))
+        return self._back(request, project)
+
+    def retry_delivery_view(self, request, object_id, message_id):
+        project = self._project_or_404(object_id)
+        message = OutboxMessage.objects.filter(pk=message_id, project=project).first()
+        if message is None:
+            raise Http404
+
+        def act(actor):
+            publicity_services.retry_failed_delivery(actor=actor, message_id=message.pk)
+            return "已重新报送全国平台，请稍后刷新本页查看结果。"
+
+        self._run(request, act)
+        return self._back(request, project)
+
+    def objection_evidence_view(self, request, object_id, objection_id):
+        """An objector's evidence file, to those who may see the record in the console (never publicly)."""
+        if not str(object_id).isdigit():
+            raise Http404
+        project = self.get_queryset(request).filter(pk=int(object_id)).first()
+        objection = (
+            Objection.objects.filter(pk=objection_id, notice__project=project).first() if project else None
+        )
+        if objection is None or not objection.evidence:
+            raise Http404
+        response = FileResponse(
+            objection.evidence.open("rb"),
+            content_type=objection.evidence_content_type or "application/octet-stream",
+        )
+        response["Content-Disposition"] = f"inline; filename={objection.reference}"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    # ------------------------------------------------------------ shared by the POST views
+
+    def _project_or_404(self, object_id) -> Project:
         if not str(object_id).isdigit():
             raise Http404
         project = Project.objects.filter(pk=int(object_id)).first()
         if project is None:
             raise Http404
-        form = form_class(request.POST)
-        if not form.is_valid():
-            self.message_user(request, "页面已过期或提交的内容不完整，请刷新页面后重试。", messages.ERROR)
+        return project
+
+    def _run(self, request, act):
+        """Run a service call, then say what happened; a refusal is a message, never a changed record."""
+        try:
+            done = act(Actor.from_request(request))
+        except (PermissionDenied, RecordLocked) as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+        except ConcurrentTransition:
+            self.message_user(request, "该项目刚被他人处理，本次决定未生效。请刷新后查看。", messages.ERROR)
+        except ValidationError as invalid:
+            self.message_user(request, "；".join(invalid.messages), messages.ERROR)
         else:
-            try:
-                done = act(Actor.from_request(request), project, form)
-            except (PermissionDenied, RecordLocked) as refusal:
-                self.message_user(request, str(refusal), messages.ERROR)
-            except ConcurrentTransition:
-                self.message_user(
-                    request, "该项目刚被他人处理，本次决定未生效。请刷新后查看。", messages.ERROR
-                )
-            except ValidationError as invalid:
-                self.message_user(request, "；".join(invalid.messages), messages.ERROR)
-            else:
-                self.message_user(request, done, messages.SUCCESS)
+            self.message_user(request, done, messages.SUCCESS)
+
+    def _back(self, request, project):
         if self.get_queryset(request).filter(pk=project.pk).exists():
             return redirect(
                 reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[project.pk])
             )
         return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
+
+
+# ---------------------------------------------------------------- deliveries to the national platform
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Every delivery of a snapshot to the national platform, read-only: where permanent failures are found (filter
+    by state), with the platform's answer. A failed delivery is sent again with the retry button on the record's
+    review page, or from here with the action on the selected rows (publicity.services.retry_failed_delivery)."""
+
+    list_display = [
+        "project_link",
+        "project_name",
+        "kind",
+        "state",
+        "attempts",
+        "last_status_code",
+        "short_error",
+        "next_attempt_at",
+        "created_at",
+        "national_id",
+    ]
+    list_display_links = None  # the row's link is the record's review page, where the retry button is
+    list_filter = ["state", "kind"]
+    search_fields = ["^project__project_number", "=national_id", "=idempotency_key"]
+    search_help_text = "项目编号（开头）、全国平台编号或幂等键（完整）。"
+    list_select_related = ["project"]
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ["-created_at", "-id"]
+    actions = ["retry_selected"]
+    fields = [
+        "project",
+        "snapshot",
+        "kind",
+        "idempotency_key",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "leased_until",
+        "last_status_code",
+        "last_error",
+        "national_id",
+        "created_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_city(request.user):
+            return queryset
+        membership = membership_of(request.user)
+        if membership is not None and membership.role == Role.REVIEWER:
+            return queryset.filter(project__authority_id=membership.authority_id)
+        return queryset.none()
+
+    def has_module_permission(self, request):
+        return is_console_user(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_console_user(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # written by publicity.services only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_list_filter(self, request):
+        if is_city(request.user):
+            return [*self.list_filter, "project__authority"]
+        return self.list_filter
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "报送全国平台", **(extra_context or {})})
+
+    @admin.action(description="重新报送所选的报送失败记录")
+    def retry_selected(self, request, queryset):
+        actor = Actor.from_request(request)
+        retried = 0
+        for message in queryset.select_related("project"):
+            try:
+                publicity_services.retry_failed_delivery(actor=actor, message_id=message.pk)
+            except (PermissionDenied, RecordLocked) as refusal:
+                self.message_user(request, f"{message.project.project_number}：{refusal}", messages.ERROR)
+            else:
+                retried += 1
+        if retried:
+            self.message_user(
+                request, f"已重新报送{retried}条记录，请稍后刷新本页查看结果。", messages.SUCCESS
+            )
+
+    @admin.display(description="项目编号", ordering="project__project_number")
+    def project_link(self, obj):
+        url = reverse("admin:projects_project_change", args=[obj.project_id])
+        return format_html('<a href="{}#outbox">{}</a>', url, obj.project.project_number)
+
+    @admin.display(description="项目名称")
+    def project_name(self, obj):
+        return obj.project.name
+
+    @admin.display(description="最近错误")
+    def short_error(self, obj):
+        return obj.last_error[:80] + ("…" if len(obj.last_error) > 80 else "")
 
 
 # ---------------------------------------------------------------- backfill windows (the city's)

@@ -65,10 +65,40 @@ def make_reviewer(authority: Authority, username=None, **user_fields):
     return _member(user, role=Role.REVIEWER, authority=authority)
 
 
-def make_city_user(username=None, **user_fields):
-    """A city commission user (spot checks, corrections, figures per district)."""
+def make_city_user(username=None, department="", **user_fields):
+    """A city commission user (spot checks, corrections, figures per district), of `department` (a
+    projects.models.CityDepartment value; "" = the commission as a whole)."""
     if username:
         user_fields["username"] = username
     user_fields.setdefault("is_staff", True)
     user = UserFactory(**user_fields)
-    return _member(user, role=Role.CITY)
+    return _member(user, role=Role.CITY, department=department)
+
+
+def enter_library(project, *, national_id=None, entered_at=None):
+    """Put a record (made by tests.builders.make_project) in the national library the short way: its snapshot v1
+    as publicity.snapshots builds it, a LibraryEntry, the status in_national_library. No notice, no outbox, no
+    audit: for tests that need records in the library in bulk (spot checks, integrity)."""
+    from django.utils import timezone
+
+    from projects.models import Project, Status
+    from publicity import snapshots
+    from publicity.models import LibraryEntry, Snapshot
+
+    content = snapshots.build_content(project)
+    snapshot = Snapshot.objects.create(project=project, version=1, content=content, reason="测试入库")
+    LibraryEntry.objects.create(
+        project=project,
+        national_id=national_id or f"NP-TEST-{project.pk:06d}",
+        snapshot=snapshot,
+        entered_at=entered_at or timezone.now(),
+        project_number=project.project_number,
+        project_name=project.name,
+        enterprise_name=content["enterprise"]["name"],
+        authority_id=project.authority_id,
+        project_type=project.project_type,
+        document_numbers=snapshots.document_numbers(content),
+    )
+    Project.objects.filter(pk=project.pk).update(status=Status.IN_NATIONAL_LIBRARY)
+    project.refresh_from_db()
+    return project
