@@ -14,7 +14,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from stdnum.cn import uscc
 
-from projects.models import Authority, BackfillWindow, Enterprise, EnterpriseKind, Membership, Role
+from projects.models import (
+    Authority,
+    BackfillWindow,
+    CityDepartment,
+    Enterprise,
+    EnterpriseKind,
+    Membership,
+    Role,
+)
 from projects.reference import load_authorities
 
 DEFAULT_DEMO_PASSWORD = "demo-pass-2018"
@@ -31,6 +39,8 @@ DEMO_USERS = {
     "demo-reviewer-liangjiang": (Role.REVIEWER, "LJXQ", True),  # 两江新区
     "demo-city": (Role.CITY, None, True),
 }
+# The demo city user works in the approval service center: it decides correction requests and checks permits.
+DEMO_CITY_DEPARTMENT = CityDepartment.APPROVAL_CENTER
 
 _BASIS_213 = "渝建〔2018〕213号；截止日期以住建部最终确定时间为准（演示数据已延长）"
 _BASIS_103 = "渝建〔2018〕103号；截止日期以住建部最终确定时间为准（演示数据已延长）"
@@ -82,6 +92,7 @@ class Command(BaseCommand):
                     "role": role,
                     "enterprise": enterprise if role == Role.ENTERPRISE else None,
                     "authority": Authority.objects.get(code=authority_code) if authority_code else None,
+                    "department": DEMO_CITY_DEPARTMENT if role == Role.CITY else "",
                 },
             )
 
@@ -104,7 +115,7 @@ def demo_login_lines(password: str) -> list[str]:
         "demo-enterprise": f"建筑企业 / enterprise — {DEMO_ENTERPRISE_NAME}",
         "demo-reviewer-yuzhong": "审核人员 / reviewer — 渝中区",
         "demo-reviewer-liangjiang": "审核人员 / reviewer — 两江新区",
-        "demo-city": "市级管理人员 / city",
+        "demo-city": "市级管理人员 / city — 市审批服务中心",
     }
     lines = [f"  {username:<26} {text}" for username, text in descriptions.items()]
     lines.append(f"  密码 / password: {password}")
