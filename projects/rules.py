@@ -140,9 +140,8 @@ class RecordContext:
     project: Project
     stages: dict  # stage code -> stage instance, or None when not filled yet
     evidence_counts: dict  # stage code -> number of active evidence files
-    duplicate_documents: (
-        dict  # stage code -> project number of another project using the same document number
-    )
+    # stage code -> (project number, enterprise id) of another project using the same document number
+    duplicate_documents: dict
     window: BackfillWindow | None
     today: datetime.date = field(default_factory=timezone.localdate)
 
@@ -209,7 +208,7 @@ def find_duplicate_documents(project, stages) -> dict:
         other = (
             model.objects.filter(**{model.document_field: stage.document_number})
             .exclude(project_id=project.pk)
-            .values_list("project__project_number", flat=True)
+            .values_list("project__project_number", "project__enterprise_id")
             .first()
         )
         if other:
@@ -463,11 +462,16 @@ def no_future_dates(ctx):
 
 @rule("TRUTH-5", category=Category.TRUTHFULNESS, title="文件编号未被其他项目使用")
 def document_number_unique(ctx):
-    for code, other_project_number in ctx.duplicate_documents.items():
+    for code, (other_project_number, other_enterprise_id) in ctx.duplicate_documents.items():
         stage = ctx.stage(code)
         label = stage._meta.get_field(stage.document_field).verbose_name
+        # Another enterprise's record is not named: its project number is not this enterprise's to know.
+        if other_enterprise_id == ctx.project.enterprise_id:
+            where = f"已被项目{other_project_number}使用（本企业的另一条补录记录）"
+        else:
+            where = "已被其他企业的补录项目使用（如确属本企业，请联系项目所在地审核部门核实）"
         yield Problem(
-            f"{label}“{stage.document_number}”已被项目{other_project_number}使用，同一编号不能重复补录。",
+            f"{label}“{stage.document_number}”{where}，同一编号不能重复补录。",
             stage=code,
             field=stage.document_field,
             involves=(code,),

@@ -176,9 +176,9 @@ def _detail_context(notice, form):
 
 
 @require_http_methods(["GET", "POST"])
+@cached_for_anonymous  # anonymous GETs only: a POST (an objection) always reaches the throttle below
 @throttled
 @ratelimit(key="ip", rate=objection_rate, method="POST", block=True)
-@cached_for_anonymous
 def notice_detail(request, notice_id):
     notice = selectors.public_notice_or_404(notice_id)
     if request.method != "POST":

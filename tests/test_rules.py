@@ -493,6 +493,21 @@ def test_it_flags_a_document_number_already_used_by_another_project(world):
     assert number in finding.message and other.project_number in finding.message
 
 
+def test_it_does_not_name_another_enterprises_project_that_uses_the_number(world):
+    stranger = make_enterprise_user()
+    other = make_project(stranger.membership.enterprise, stranger, world.authority)
+    number = stage_of(other, "tendering").award_notice_number
+
+    [finding] = [
+        f
+        for f in findings_of(world.project, candidate(world.project, "tendering", award_notice_number=number))
+        if f.code == "TRUTH-5"
+    ]
+
+    assert number in finding.message and "其他企业" in finding.message
+    assert other.project_number not in finding.message
+
+
 def test_save_stage_refuses_a_document_number_of_another_project_and_saves_nothing(world, actor):
     other = make_project(world.enterprise, world.user, world.authority)
     number = stage_of(other, "contract").filing_number
