@@ -1,7 +1,10 @@
 """Forms of the enterprise pages. They check field formats (model validators); the record's rules are the rule
 engine's, applied by the services, whose findings the views put back on the form's fields."""
 
+import datetime
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import STAGE_MODELS, Authority, Project
 from .services import PROJECT_EDITABLE_FIELDS
@@ -12,6 +15,23 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+# No date this portal deals in lies outside these bounds; a year such as 9999 or 0001 is a slip of the keyboard, and
+# letting it through would overflow the date arithmetic further on (a day's end, a filter's next day).
+EARLIEST_DATE = datetime.date(1949, 10, 1)
+LATEST_DATE = datetime.date(2099, 12, 31)
+DATE_RANGE_MESSAGE = f"日期须在{EARLIEST_DATE:%Y-%m-%d}至{LATEST_DATE:%Y-%m-%d}之间。"
+
+
+class DateField(forms.DateField):
+    """Every date typed into the portal: a calendar picker, a Chinese message, and sane bounds."""
+
+    widget = DateInput
+    default_validators = [
+        MinValueValidator(EARLIEST_DATE, message=DATE_RANGE_MESSAGE),
+        MaxValueValidator(LATEST_DATE, message=DATE_RANGE_MESSAGE),
+    ]
 
 
 def add_findings(form, findings):
@@ -56,6 +76,7 @@ def stage_form_class(stage_code: str) -> type[forms.ModelForm]:
     return forms.modelform_factory(
         model,
         exclude=["project", "updated_by", "updated_at"],
+        field_classes={name: DateField for name in date_fields},
         widgets={
             **{name: DateInput() for name in date_fields},
             **{

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from projects.forms import DateField
 from projects.models import IN_SCOPE_PROJECT_TYPES, ProjectType
 
 from .models import Objection
@@ -24,12 +25,8 @@ class PublicSearchForm(forms.Form):
         required=False,
         choices=[("", "全部类型")] + [(t.value, t.label) for t in ProjectType if t in IN_SCOPE_PROJECT_TYPES],
     )
-    date_from = forms.DateField(
-        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DateField(label="起始日期", required=False)
+    date_to = DateField(label="截止日期", required=False)
 
     def __init__(self, *args, authorities=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -132,6 +132,19 @@ def test_it_refuses_dates_out_of_order_beside_the_field_and_saves_nothing(clerk_
     assert stored_state() == before
 
 
+@pytest.mark.parametrize("typed", ["9999-12-31", "0001-01-01"])
+def test_it_refuses_a_date_beyond_any_plausible_year_and_saves_nothing(clerk_client, world, typed):
+    before = stored_state()
+
+    response = clerk_client.post(
+        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
+        stage_post(world.draft, "tendering", awarded_on=typed, tender_agency_name="另一家代理机构"),
+    )
+
+    assert field_errors(response, "awarded_on") == ["日期须在1949-10-01至2099-12-31之间。"]
+    assert stored_state() == before
+
+
 def test_it_refuses_a_permit_number_another_project_uses_and_saves_nothing(clerk_client, world):
     taken = world.b_project.permit.permit_number  # another enterprise's record holds it
     before = stored_state()

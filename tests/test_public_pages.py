@@ -221,6 +221,51 @@ def test_it_refuses_a_date_range_that_ends_before_it_starts(client, notice_of):
     assert listed_names(response) == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+        {"date_from": "0001-01-01", "date_to": "9999-12-31"},
+    ],
+)
+@pytest.mark.parametrize("page", ["notice_list", "library_list"])
+def test_it_refuses_a_date_beyond_any_plausible_year_in_chinese(client, notice_of, page, query):
+    close_and_enter(notice_of(name="已入库的工程"), "NP-dates")
+    notice_of()
+
+    response = client.get(reverse(page), query)
+
+    assert response.status_code == 200
+    assert "日期须在1949-10-01至2099-12-31之间。" in page_text(response)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/notices/?page=99999999999999999999999",
+        "/notices/?page=-5",
+        "/notices/?authority=zzz",
+        "/notices/?q=%00",
+        "/notices/?q=%25_",
+        "/notices/?q=" + "甲" * 5000,
+        "/notices/99999999999999999999999/",
+        "/library/%00/",
+        "/library/NP-x/v99999999999999999999999/",
+        "/objections/%00/",
+        "/objections/lookup/?reference=%00",
+        "/objections/lookup/?reference=a%2Fb",
+    ],
+)
+def test_forged_query_strings_and_ids_get_a_page_or_a_404_never_an_error(notice_of, url):
+    close_and_enter(notice_of(name="已入库的工程"), "NP-x")
+    notice_of()
+
+    response = Client(raise_request_exception=False).get(url)
+
+    assert response.status_code in (200, 400, 404)
+
+
 def test_it_pages_by_20_without_counting(client, clerk, yuzhong):
     for n in range(21):
         quick_notice(clerk, yuzhong, f"分页测试工程{n:02d}")

@@ -532,7 +532,7 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
         reverse("spot_check_campaign_create"),
         {
             "name": "页面抽查",
-            "authorities": [world.yuzhong.pk],
+            "authorities": [world.yuzhong.code],
             "stages": ["registration", "permit"],
             "period_start": (today - datetime.timedelta(days=7)).isoformat(),
             "period_end": today.isoformat(),
@@ -566,7 +566,7 @@ def test_the_create_page_shows_the_services_refusals_beside_the_fields(client, w
         reverse("spot_check_campaign_create"),
         {
             "name": "两项都填",
-            "authorities": [world.yuzhong.pk],
+            "authorities": [world.yuzhong.code],
             "stages": ["permit"],
             "period_start": "2026-01-01",
             "period_end": "2026-01-31",
@@ -576,6 +576,39 @@ def test_the_create_page_shows_the_services_refusals_beside_the_fields(client, w
     )
     assert response.status_code == 200
     assert response.context["form"].errors["sample_size"] == ["抽查比例与抽查数量须填写且只填写其中一项。"]
+    assert not SpotCheckCampaign.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        # An id beyond the database's integer range: the form chooses authorities by code, so no lookup overflows.
+        (
+            {"authorities": ["99999999999999999999999"]},
+            "authorities",
+            "所选区县（开发区）不存在：99999999999999999999999。",
+        ),
+        ({"period_end": "9999-12-31"}, "period_end", "日期须在1949-10-01至2099-12-31之间。"),
+    ],
+)
+def test_the_create_page_refuses_forged_authorities_and_impossible_dates(
+    client, world, changes, field, message
+):
+    client.force_login(world.users.management)
+    response = client.post(
+        reverse("spot_check_campaign_create"),
+        {
+            "name": "伪造的抽查",
+            "authorities": [world.yuzhong.code],
+            "stages": ["permit"],
+            "period_start": "2026-01-01",
+            "period_end": "2026-01-31",
+            "sample_size": "2",
+            **changes,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
     assert not SpotCheckCampaign.objects.exists()
 
 

@@ -180,7 +180,7 @@ def the_enterprise(w):
 def campaign_data(w):
     return {
         "name": "新建抽查",
-        "authorities": [w.yuzhong.pk],
+        "authorities": [w.yuzhong.code],
         "stages": ["permit"],
         "period_start": (w.today - datetime.timedelta(days=5)).isoformat(),
         "period_end": w.today.isoformat(),

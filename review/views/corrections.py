@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from projects.audit import Actor
+from projects.forms import DateField
 from projects.models import Project, Role, Status
 from projects.services import RecordLocked
 from publicity.models import LibraryEntry
@@ -107,9 +108,7 @@ class OrderForm(forms.Form):
         label="项目编号", max_length=16, help_text="已入全国平台项目库的项目的16位编号。"
     )
     finding = forms.CharField(label="发现的问题", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
-    due_on = forms.DateField(
-        label="应答期限", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    due_on = DateField(label="应答期限")
 
 
 class SearchForm(forms.Form):

@@ -21,11 +21,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from projects.audit import Actor
+from projects.forms import DateField
 from projects.models import Enterprise, RecordLocked
 
 from .. import integrity
 from ..models import Blacklisting, Finding, SpotCheckItem
-from .spot_checks import DateInput, add_service_errors, city_required
+from .spot_checks import add_service_errors, city_required
 
 PAGE_SIZE = 20
 
@@ -134,8 +135,8 @@ def blacklist_export_csv(request):
 
 class BlacklistForm(forms.Form):
     reason = forms.CharField(label="列入原因", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
-    starts_on = forms.DateField(label="列入日期", widget=DateInput())
-    ends_on = forms.DateField(label="届满日期", widget=DateInput())
+    starts_on = DateField(label="列入日期")
+    ends_on = DateField(label="届满日期")
 
 
 @city_required

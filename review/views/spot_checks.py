@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from projects.audit import Actor
+from projects.forms import DateField
 from projects.models import STAGE_ORDER, Authority, Evidence, RecordLocked, StageCode
 
 from .. import spot_checks
@@ -46,13 +47,6 @@ def add_service_errors(form, invalid: ValidationError):
             form.add_error(None, error)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 # ---------------------------------------------------------------- campaigns
 
 
@@ -61,8 +55,14 @@ class CampaignForm(forms.Form):
     authorities = forms.ModelMultipleChoiceField(
         label="抽查区县（开发区）",
         queryset=Authority.objects.order_by("code"),
+        # Chosen by code, a string: a forged id beyond the database's integer range cannot crash the lookup.
+        to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "请至少选择一个抽查区县（开发区）。"},
+        error_messages={
+            "required": "请至少选择一个抽查区县（开发区）。",
+            "invalid_choice": "所选区县（开发区）不存在：%(value)s。",
+            "invalid_pk_value": "所选区县（开发区）不存在：%(pk)s。",
+        },
     )
     stages = forms.MultipleChoiceField(
         label="抽查环节",
@@ -70,8 +70,8 @@ class CampaignForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "请至少选择一个抽查环节。"},
     )
-    period_start = forms.DateField(label="入库起始日期", widget=DateInput())
-    period_end = forms.DateField(label="入库截止日期", widget=DateInput())
+    period_start = DateField(label="入库起始日期")
+    period_end = DateField(label="入库截止日期")
     sample_rate = forms.DecimalField(
         label="抽查比例（%）", required=False, max_digits=5, decimal_places=2, help_text="与抽查数量二选一"
     )
@@ -217,16 +217,15 @@ class FindingForm(forms.Form):
         help_text="信息有误或信息虚假时必填：写明问题所在。",
     )
     evidence = forms.FileField(label="核查材料（PDF、JPEG或PNG，可不传）", required=False)
-    correction_due_on = forms.DateField(
+    correction_due_on = DateField(
         label="通知企业更正的应答期限（可不填）",
         required=False,
-        widget=DateInput(),
         help_text="信息有误或信息虚假时可通知企业提交更正申请。",
     )
 
 
 class OrderCorrectionForm(forms.Form):
-    due_on = forms.DateField(label="应答期限", widget=DateInput())
+    due_on = DateField(label="应答期限")
 
 
 def _item_or_404(request, pk):
