@@ -462,6 +462,10 @@ def test_the_excel_export_parses_back_with_the_right_rows(client, world, registe
     expected = _expected_rows(*Blacklisting.objects.order_by("-starts_on", "-id"))
     assert rows[1:] == expected
     assert len(expected) == 3
+    # A reason typed as "=HYPERLINK(...)" is stored as text, not as a formula Excel would run.
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value]
+    assert any(str(cell.value).startswith("=HYPERLINK") for cell in cells)
+    assert {cell.data_type for cell in cells} == {"s"}
 
     by_code = client.get(reverse("blacklist_export_xlsx"), {"credit_code": world.enterprise.credit_code})
     sheet = load_workbook(io.BytesIO(by_code.content), read_only=True)["黑名单"]

@@ -94,13 +94,14 @@ def _export_name(extension: str) -> str:
 @city_required
 def blacklist_export_xlsx(request):
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     query, _form = _query(request, allow_ended=True)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("黑名单")
     sheet.append(integrity.EXPORT_HEADERS)
     for row in integrity.export_rows(query):
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, value, WriteOnlyCell) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
@@ -109,6 +110,14 @@ def blacklist_export_xlsx(request):
     response["Content-Disposition"] = _export_name("xlsx")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _text_cell(sheet, value: str, cell_class):
+    """Every cell of the register is text: openpyxl would store a reason typed as "=HYPERLINK(...)" as a formula
+    that Excel runs on opening."""
+    cell = cell_class(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _csv_safe(value: str) -> str:
