@@ -601,6 +601,51 @@ def file_correction_request(
         return request
 
 
+# ---------------------------------------------------------------- the enterprise withdraws
+
+
+@_refusals_audited("correction.withdraw")
+@transaction.atomic
+def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = "") -> CorrectionRequest:
+    """The enterprise takes its request back while it is still open (before the district declines it or the city
+    decides). The record stays as it is in the library; an order the request answered counts as unanswered again."""
+    request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
+    ensure_owner(actor, request.project)
+    project = lock_project(request.project)
+    ensure_owner(actor, project)
+    request = _locked_request(request_id)
+    if request.status not in OPEN_CORRECTION_STATUSES:
+        raise RecordLocked(
+            f"该更正申请当前状态为“{request.get_status_display()}”，已办结，不能撤回（可能已有其他人处理）。"
+        )
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise ValidationError("撤回原因不能超过500字。")
+    validate_plain_text(reason)
+    before = request.status
+    request.status = CorrectionStatus.WITHDRAWN
+    request.save(update_fields=["status"])
+    audit.record(
+        actor,
+        "correction.withdraw",
+        request,
+        project=project,
+        changes={"status": [before, request.status]},
+        message=f"撤回更正申请{request.reference}" + (f"：{reason}" if reason else ""),
+    )
+    recipients = _reviewers_of(project)
+    if before == CorrectionStatus.AT_CITY:
+        recipients += _approval_center_users()
+    _notify(
+        recipients,
+        project,
+        f"更正申请已撤回：{project.name}",
+        f"{project.enterprise.name}撤回了项目“{project.name}”（{project.project_number}）的更正申请"
+        f"（编号{request.reference}），无需再办理。" + (f"\n撤回原因：{reason}" if reason else ""),
+    )
+    return request
+
+
 # ---------------------------------------------------------------- the district's opinion
 
 
@@ -872,10 +917,12 @@ def visible_requests(user):
 
 
 def visible_orders(user):
-    """The same scopes as visible_requests; each order annotated `answered` (a request names it)."""
+    """The same scopes as visible_requests; each order annotated `answered` (a request not withdrawn names it)."""
     membership = _user_membership(user)
     orders = CorrectionOrder.objects.annotate(
-        answered=Exists(CorrectionRequest.objects.filter(order=OuterRef("pk")))
+        answered=Exists(
+            CorrectionRequest.objects.filter(order=OuterRef("pk")).exclude(status=CorrectionStatus.WITHDRAWN)
+        )
     )
     if membership is None:
         return orders if user.is_authenticated and user.is_superuser else orders.none()
@@ -926,6 +973,16 @@ def may_give_opinion(user, request: CorrectionRequest) -> bool:
         and membership is not None
         and membership.role == Role.REVIEWER
         and membership.authority_id == request.project.authority_id
+    )
+
+
+def may_withdraw(user, request: CorrectionRequest) -> bool:
+    membership = _user_membership(user)
+    return (
+        request.status in OPEN_CORRECTION_STATUSES
+        and membership is not None
+        and membership.role == Role.ENTERPRISE
+        and membership.enterprise_id == request.project.enterprise_id
     )
 
 

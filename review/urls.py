@@ -15,6 +15,9 @@ urlpatterns: list = [
     path("corrections/<str:reference>/", correction_views.request_detail, name="correction_detail"),
     path("corrections/<str:reference>/opinion/", correction_views.request_opinion, name="correction_opinion"),
     path(
+        "corrections/<str:reference>/withdraw/", correction_views.request_withdraw, name="correction_withdraw"
+    ),
+    path(
         "corrections/<str:reference>/decision/", correction_views.request_decision, name="correction_decision"
     ),
     path(

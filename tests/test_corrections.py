@@ -464,6 +464,140 @@ def test_it_refuses_a_second_open_request_and_takes_one_after_the_first_ends(rec
     assert second.status == CorrectionStatus.FILED
 
 
+# ---------------------------------------------------------------- the enterprise withdraws
+
+
+def test_the_owner_withdraws_a_filed_request_and_the_district_is_told(
+    record, clerk, reviewer, approver, django_capture_on_commit_callbacks, mailoutbox
+):
+    request = file(record, clerk)
+    entry_before = LibraryEntry.objects.filter(project=record).values().get()
+    since = last_event_id()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        corrections.withdraw_correction_request(
+            actor=Actor(user=clerk, ip_address="192.0.2.10"),
+            request_id=request.pk,
+            reason="自行核对后原信息无误",
+        )
+
+    request.refresh_from_db()
+    assert request.status == CorrectionStatus.WITHDRAWN
+    [event] = events_since(since)
+    assert (event.action, event.actor, event.ip_address, event.changes) == (
+        "correction.withdraw",
+        clerk,
+        "192.0.2.10",
+        {"status": ["filed", "withdrawn"]},
+    )
+    assert event.message == f"撤回更正申请{request.reference}：自行核对后原信息无误"
+    notice = Notification.objects.get(recipient=reviewer, title__startswith="更正申请已撤回")
+    assert request.reference in notice.body and "自行核对后原信息无误" in notice.body
+    assert not Notification.objects.filter(recipient=approver).exists()
+    assert [m.to for m in mailoutbox] == [[reviewer.email]]
+    # The record and its library entry are untouched, and a new request may be filed.
+    assert LibraryEntry.objects.filter(project=record).values().get() == entry_before
+    assert file(record, clerk).status == CorrectionStatus.FILED
+
+
+def test_a_request_at_the_city_may_be_withdrawn_and_the_approval_center_is_told(
+    record, clerk, reviewer, approver
+):
+    request = accepted(record, clerk, reviewer)
+
+    corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk)
+
+    request.refresh_from_db()
+    assert request.status == CorrectionStatus.WITHDRAWN
+    assert Notification.objects.filter(recipient=approver, title__startswith="更正申请已撤回").count() == 1
+    assert corrections.may_decide(approver, request) is False
+
+
+@pytest.mark.parametrize("ended", ["district declined", "city approved", "withdrawn"])
+def test_a_request_that_has_ended_cannot_be_withdrawn(record, clerk, reviewer, approver, ended):
+    if ended == "district declined":
+        request = file(record, clerk)
+        corrections.give_district_opinion(
+            actor=Actor(user=reviewer), request_id=request.pk, accepts=False, opinion="不予更正"
+        )
+    elif ended == "city approved":
+        request = approved(record, clerk, reviewer, approver)
+    else:
+        request = file(record, clerk)
+        corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk)
+
+    message = assert_refused_and_audited(
+        lambda: corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk),
+        record,
+        "correction.withdraw",
+        RecordLocked,
+        clerk,
+    )
+    assert "已办结，不能撤回" in message
+
+
+@pytest.mark.parametrize("who", ["another enterprise", "the district", "city approval center"])
+def test_only_the_owner_may_withdraw(record, clerk, other_clerk, reviewer, approver, who):
+    request = file(record, clerk)
+    user = {"another enterprise": other_clerk, "the district": reviewer, "city approval center": approver}[
+        who
+    ]
+
+    assert_refused_and_audited(
+        lambda: corrections.withdraw_correction_request(actor=Actor(user=user), request_id=request.pk),
+        record,
+        "correction.withdraw",
+        PermissionDenied,
+        user,
+    )
+
+
+def test_a_reason_with_markup_is_refused_and_nothing_changes(record, clerk):
+    request = file(record, clerk)
+    before, since = state_of(record), last_event_id()
+
+    with pytest.raises(ValidationError) as refused:
+        corrections.withdraw_correction_request(
+            actor=Actor(user=clerk), request_id=request.pk, reason="<script>alert(1)</script>"
+        )
+
+    assert CHINESE.search(refused.value.messages[0])
+    assert state_of(record) == before
+    assert events_since(since) == []
+
+
+def test_a_withdrawn_answer_leaves_its_order_unanswered_and_overdue_again(record, clerk, reviewer):
+    late = order_due(record, reviewer, 3, "施工许可证编号有误")
+    answer = file(record, clerk, order=late)
+    assert list(corrections.overdue_orders(reviewer)) == []
+
+    corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=answer.pk)
+
+    assert list(corrections.overdue_orders(reviewer)) == [late]
+
+
+def test_the_owner_withdraws_through_the_detail_page(client, record, clerk, reviewer):
+    request = file(record, clerk)
+    client.force_login(reviewer)
+    assert 'id="withdraw-request"' not in client.get(detail_url(request)).content.decode()
+    client.force_login(clerk)
+    assert 'id="withdraw-request"' in client.get(detail_url(request)).content.decode()
+
+    response = client.post(
+        reverse("correction_withdraw", args=[request.reference]), {"reason": "申请有误"}, follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"已撤回更正申请{request.reference}。该记录保持入库时的内容。"
+    ]
+    assert "企业已撤回" in response.content.decode()
+    assert 'id="withdraw-request"' not in response.content.decode()
+    response = client.post(reverse("correction_withdraw", args=[request.reference]), {}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "该更正申请当前状态为“企业已撤回”，已办结，不能撤回（可能已有其他人处理）。"
+    ]
+
+
 # ---------------------------------------------------------------- the district's opinion
 
 
@@ -966,6 +1100,7 @@ MATRIX = {
     "evidence":       (302, 200,  404,  200,    404,      200,      200),
     "opinion":        (302, 403,  404,  302,    404,      403,      403),
     "decision":       (302, 403,  404,  403,    404,      302,      403),
+    "withdraw":       (302, 302,  404,  403,    404,      403,      403),
     "create (GET)":   (302, 200,  404,  403,    403,      403,      403),
     "create (POST)":  (302, 302,  404,  403,    403,      403,      403),
     "orders":         (302, 200,  200,  200,    200,      200,      200),
@@ -1016,6 +1151,10 @@ def perform(client, action, record, clerk, reviewer):
     if action == "opinion":
         url = reverse("correction_opinion", args=[request.reference])
         return client.post(url, {"accepts": "yes", "opinion": "情况属实"})
+    if action == "withdraw":
+        return client.post(
+            reverse("correction_withdraw", args=[request.reference]), {"reason": "自行核对无误"}
+        )
     corrections.give_district_opinion(
         actor=Actor(user=reviewer), request_id=request.pk, accepts=True, opinion="属实"
     )
@@ -1053,11 +1192,16 @@ def test_the_role_by_action_matrix_of_every_page(client, record, clerk, reviewer
     if action == "decision":
         assert request.status == (CorrectionStatus.APPROVED if allowed else CorrectionStatus.AT_CITY)
         assert record.status == (Status.IN_NOTICE if allowed else Status.IN_NATIONAL_LIBRARY)
+    if action == "withdraw":
+        assert request.status == (CorrectionStatus.WITHDRAWN if allowed else CorrectionStatus.FILED)
     if action == "order (POST)":
         assert CorrectionOrder.objects.count() == (1 if allowed else 0)
     refusals = AuditEvent.objects.filter(id__gt=since, action__endswith=".refused")
     by_service = (
-        action in ("opinion", "decision") and expected == 403 or action == "order (POST)" and expected == 400
+        action in ("opinion", "decision", "withdraw")
+        and expected == 403
+        or action == "order (POST)"
+        and expected == 400
     )
     assert refusals.count() == (1 if by_service else 0)
 

@@ -96,6 +96,12 @@ class OpinionForm(forms.Form):
     )
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="撤回原因（可不填）", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class DecisionForm(forms.Form):
     approves = forms.ChoiceField(
         label="审定结论", choices=[("yes", "批准更正"), ("no", "不予更正")], widget=forms.RadioSelect
@@ -186,10 +192,11 @@ def request_list(request):
     )
 
 
-def _detail_context(request, correction, opinion_form=None, decision_form=None):
+def _detail_context(request, correction, opinion_form=None, decision_form=None, withdraw_form=None):
     user = request.user
     may_opine = corrections.may_give_opinion(user, correction)
     may_decide = corrections.may_decide(user, correction)
+    may_withdraw = corrections.may_withdraw(user, correction)
     entry = LibraryEntry.objects.filter(project_id=correction.project_id).only("id", "national_id").first()
     return {
         "correction": correction,
@@ -200,6 +207,7 @@ def _detail_context(request, correction, opinion_form=None, decision_form=None):
         "is_enterprise": getattr(_membership(user), "role", None) == Role.ENTERPRISE,
         "opinion_form": (opinion_form or OpinionForm()) if may_opine else None,
         "decision_form": (decision_form or DecisionForm()) if may_decide else None,
+        "withdraw_form": (withdraw_form or WithdrawForm()) if may_withdraw else None,
     }
 
 
@@ -295,6 +303,30 @@ def _decide(request, correction, *, approves, opinion):
         messages.success(
             request, "已批准更正：更正后的信息进入10日公示。" if approves else "已审定：不予更正。"
         )
+    return redirect("correction_detail", reference=correction.reference)
+
+
+@require_POST
+@login_required
+def request_withdraw(request, reference):
+    correction = _visible_request_or_404(request.user, reference)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid() and corrections.may_withdraw(request.user, correction):
+        context = _detail_context(request, correction, withdraw_form=form)
+        return render(request, "review/corrections/request_detail.html", context, status=400)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        corrections.withdraw_correction_request(
+            actor=Actor.from_request(request), request_id=correction.pk, reason=reason
+        )
+    except PermissionDenied:
+        raise
+    except RecordLocked as refusal:
+        messages.error(request, str(refusal))
+    except ValidationError as invalid:
+        _errors_to_messages(request, invalid)
+    else:
+        messages.success(request, f"已撤回更正申请{correction.reference}。该记录保持入库时的内容。")
     return redirect("correction_detail", reference=correction.reference)
 
 
