@@ -3,16 +3,18 @@ import os
 from django.conf import settings
 from django.urls import path
 
+import backfill_portal.converters  # noqa: F401  (registers <identifier:…>)
+
 from . import views
 
 urlpatterns = [
     path("notices/", views.notice_list, name="notice_list"),
     path("notices/<int:notice_id>/", views.notice_detail, name="notice_detail"),
     path("objections/lookup/", views.objection_lookup, name="objection_lookup"),
-    path("objections/<str:reference>/", views.objection_status, name="objection_status"),
+    path("objections/<identifier:reference>/", views.objection_status, name="objection_status"),
     path("library/", views.library_list, name="library_list"),
-    path("library/<str:national_id>/", views.library_detail, name="library_detail"),
-    path("library/<str:national_id>/v<int:version>/", views.library_version, name="library_version"),
+    path("library/<identifier:national_id>/", views.library_detail, name="library_detail"),
+    path("library/<identifier:national_id>/v<int:version>/", views.library_version, name="library_version"),
 ]
 
 # The benchmark's baseline view (bench/notice_pages.py): never routed in production.

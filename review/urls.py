@@ -2,6 +2,7 @@
 
 from django.urls import path  # noqa: F401
 
+import backfill_portal.converters  # noqa: F401  (registers <identifier:…>)
 from review.views import corrections as correction_views
 from review.views import figures as figures_views
 from review.views import integrity as integrity_views
@@ -12,16 +13,24 @@ urlpatterns: list = [
     path("corrections/", correction_views.request_list, name="correction_list"),
     path("corrections/orders/", correction_views.order_list, name="correction_orders"),
     path("corrections/orders/new/", correction_views.order_create, name="correction_order_create"),
-    path("corrections/<str:reference>/", correction_views.request_detail, name="correction_detail"),
-    path("corrections/<str:reference>/opinion/", correction_views.request_opinion, name="correction_opinion"),
+    path("corrections/<identifier:reference>/", correction_views.request_detail, name="correction_detail"),
     path(
-        "corrections/<str:reference>/withdraw/", correction_views.request_withdraw, name="correction_withdraw"
+        "corrections/<identifier:reference>/opinion/",
+        correction_views.request_opinion,
+        name="correction_opinion",
     ),
     path(
-        "corrections/<str:reference>/decision/", correction_views.request_decision, name="correction_decision"
+        "corrections/<identifier:reference>/withdraw/",
+        correction_views.request_withdraw,
+        name="correction_withdraw",
     ),
     path(
-        "corrections/<str:reference>/evidence/<int:evidence_id>/",
+        "corrections/<identifier:reference>/decision/",
+        correction_views.request_decision,
+        name="correction_decision",
+    ),
+    path(
+        "corrections/<identifier:reference>/evidence/<int:evidence_id>/",
         correction_views.request_evidence,
         name="correction_evidence",
     ),
