@@ -162,7 +162,7 @@ RULE_AREA_TOLERANCE = float(os.environ.get("RULE_AREA_TOLERANCE", "0.10"))
 # Cache: Redis where REDIS_URL is set (shared, atomic increments), else the database cache table.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "backfill_portal.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}

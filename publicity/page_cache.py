@@ -1,8 +1,9 @@
 """A short cache of the public pages for anonymous visitors (bench/notice_pages.py: rendering a page of 20 notices
 costs twenty times a bare view; the queries are a fraction of it).
 
-Correctness does not rest on the timeout: every key carries the publicity *generation*, a number bumped whenever a
-notice, snapshot or library entry is saved or deleted, so a new notice, a pause by an objection, a close or an entry
+Correctness does not rest on the timeout: every cached page carries the publicity *generation* it was rendered at, a
+number bumped whenever a notice, snapshot or library entry is saved or deleted; a page of an older generation is
+rendered anew, so a new notice, a pause by an objection, a close or an entry
 shows at the next request. What the timeout (PUBLIC_PAGE_CACHE_SECONDS, default 30 s) bounds is only "days left",
 which moves with the clock alone. Logged-in users and anything but GET bypass the cache. A page with a form (the
 notice detail's objection form) is cached with a placeholder where the CSRF token goes, and each visitor gets
@@ -65,16 +66,20 @@ def cached_for_anonymous(view):
         if not seconds or request.method != "GET" or request.user.is_authenticated:
             return view(request, *args, **kwargs)
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"publicity:page:{generation()}:{getattr(request, 'LANGUAGE_CODE', '')}:{path}"
-        cached = cache.get(key)
-        if cached is None:
+        key = f"publicity:page:{getattr(request, 'LANGUAGE_CODE', '')}:{path}"
+        # One round trip for both: the current generation and the page, stored with the generation it was
+        # rendered at. A page of an older generation is stale and rendered anew.
+        found = cache.get_many([GENERATION_KEY, key])
+        current = found.get(GENERATION_KEY) or generation()
+        cached = found.get(key)
+        if cached is None or cached[0] != current:
             request.renders_for_page_cache = True
             response = view(request, *args, **kwargs)
             if response.status_code != 200 or response.cookies:
                 return response
-            cached = (response.content, response["Content-Type"])
+            cached = (current, response.content, response["Content-Type"])
             cache.set(key, cached, seconds)
-        content, content_type = cached
+        _generation, content, content_type = cached
         placeholder = CSRF_PLACEHOLDER.encode()
         if placeholder in content:
             content = content.replace(placeholder, get_token(request).encode())  # this visitor's own token

@@ -24,12 +24,13 @@ def _fast_password_hashing(settings):
 def _fresh_shared_cache():
     """Each test starts with an empty cache. The embedded default's database cache is rolled back with the test;
     Redis (REDIS_URL) is not, and throttle counts (django-ratelimit) would carry over from earlier tests."""
-    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
-    if settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-        from django.core.cache import cache
-
-        cache.clear()  # FLUSHDB of the test's Redis database: also the broker's, empty between tests anyway
+    if isinstance(caches["default"], RedisCache):
+        caches[
+            "default"
+        ].clear()  # FLUSHDB of the test's Redis database: also the broker's, empty between tests anyway
     yield
 
 
