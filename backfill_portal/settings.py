@@ -124,27 +124,32 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 
 # Evidence lives in private storage: never under a public URL, served only through a permission check.
-if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
-    _private_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-            "default_acl": "private",
-            "file_overwrite": False,
-            "querystring_auth": True,
-            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "60")),
-        },
-    }
-else:
-    _private_storage = {
+def private_storage_settings(environ) -> dict:
+    """S3-compatible storage where AWS_STORAGE_BUCKET_NAME is set (credentials from boto3's usual sources:
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), else files under VAR_DIR/private. A function, so that
+    tests/test_s3_storage.py builds the storage from the same code against a real S3-compatible server."""
+    if environ.get("AWS_STORAGE_BUCKET_NAME"):
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": environ["AWS_STORAGE_BUCKET_NAME"],
+                "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+                "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+                "default_acl": "private",
+                "file_overwrite": False,
+                "querystring_auth": True,
+                "querystring_expire": int(environ.get("AWS_QUERYSTRING_EXPIRE", "60")),
+            },
+        }
+    return {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "private"), "base_url": None},
     }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "private": _private_storage,
+    "private": private_storage_settings(os.environ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
