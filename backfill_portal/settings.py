@@ -123,6 +123,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 
+
 # Evidence lives in private storage: never under a public URL, served only through a permission check.
 def private_storage_settings(environ) -> dict:
     """S3-compatible storage where AWS_STORAGE_BUCKET_NAME is set (credentials from boto3's usual sources:

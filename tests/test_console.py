@@ -230,9 +230,9 @@ def test_it_lists_at_a_fixed_number_of_queries_whatever_the_number_of_records(
         for _ in range(count):
             make_project(enterprise, clerk, yuzhong, status=Status.SUBMITTED, stages=False, evidence=False)
 
-    def count_queries():
+    def count_queries(**params):
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(CHANGELIST)
+            response = client.get(CHANGELIST, params)
         assert response.status_code == 200
         return len(queries), len(response.context["cl"].result_list)
 
@@ -240,12 +240,16 @@ def test_it_lists_at_a_fixed_number_of_queries_whatever_the_number_of_records(
     services.assign(actor=Actor(user=reviewer), projects=[project], reviewer=reviewer)
     make(9)
     at_10, rows_10 = count_queries()
+    searched_10, _ = count_queries(q=enterprise.credit_code)
     make(490)
     at_500, rows_500 = count_queries()
+    searched_500, found_500 = count_queries(q=enterprise.credit_code)
 
-    assert (rows_10, rows_500) == (10, 50)
+    assert (rows_10, rows_500, found_500) == (10, 50, 50)
     assert at_10 == at_500
     assert at_500 <= 10, at_500
+    # A search adds one query, whatever it finds: the exact matches (credit code, document numbers) looked up first.
+    assert searched_10 == searched_500 == at_500 + 1
 
 
 # ---------------------------------------------------------------- the review page

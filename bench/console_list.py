@@ -1,0 +1,147 @@
+"""Benchmark of the review console's record list at 100k records (a script, not a test; see bench/README.md).
+
+Uses the database bench/notice_pages.py seeds (PostgreSQL `bench_notices`: 100,000 records over the 43 authorities,
+seeded here too if absent) and measures, in this process with Django's test client (no web server: what is
+measured is the server's own work per request), the admin changelist `/admin/projects/project/` as
+
+- the city (every district's records, ~100k rows) and a reviewer of 渝中区 (its own, ~2,300 rows);
+- unfiltered, filtered by status, filtered by status and project type, searched by a word of the name, by a project
+  number's prefix, by an enterprise's credit code and by a permit number, and page 500 of the city's list.
+
+For each it prints the median and p99 time of --requests requests, the SQL queries a request runs, and the slowest
+query's own time. A review page (the change view of the one record with six stages) is measured too.
+
+    env -u DATABASE_URL .venv/bin/python bench/console_list.py
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import notice_pages  # noqa: E402  (the seeding and Django setup of the notice benchmark)
+
+
+def measure(client, url: str, requests: int):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: templates compiled, connection open
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    queries = captured.captured_queries
+    slowest = max((float(q["time"]) for q in queries), default=0.0)
+    timings = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {
+        "p50": statistics.median(timings),
+        "p99": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+        "queries": len(queries),
+        "slowest_query": max(queries, key=lambda q: float(q["time"]))["sql"] if queries else "",
+        "slowest_sql": slowest * 1000,
+        "rows": _result_count(response),
+    }
+
+
+def _result_count(response) -> str:
+    changelist = response.context.get("cl") if response.context else None
+    if changelist is None:
+        return "—"
+    shown = len(changelist.result_list)
+    return f"{changelist.result_count}" if changelist.result_count is not None else f"≥{shown}"
+
+
+def console_users():
+    from django.contrib.auth import get_user_model
+
+    from projects.models import Authority, Membership, Role
+
+    User = get_user_model()
+    city, _ = User.objects.get_or_create(username="bench-city", defaults={"is_staff": True})
+    Membership.objects.get_or_create(user=city, defaults={"role": Role.CITY})
+    reviewer, _ = User.objects.get_or_create(username="bench-console-reviewer", defaults={"is_staff": True})
+    Membership.objects.get_or_create(
+        user=reviewer, defaults={"role": Role.REVIEWER, "authority": Authority.objects.get(code="500103")}
+    )
+    return city, reviewer
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL", notice_pages.DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=50, help="requests per URL")
+    parser.add_argument("--var-dir", default="/tmp/bench_notice_var")
+    parser.add_argument("--show-sql", action="store_true", help="print each URL's slowest query")
+    options = parser.parse_args()
+
+    notice_pages.ensure_database(options.database_url, fresh=False)
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    notice_pages.setup_django(options.database_url, options.var_dir)
+    notice_pages.seed(options.records, 0.10, 0.01)
+    notice_pages.real_record()
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client records the template context (the changelist's row count)
+
+    from projects.models import Enterprise, PermitStage, Project
+
+    city, reviewer = console_users()
+    real = Project.objects.get(name="渝中区解放碑示范综合楼工程（基准详情页）")
+    permit_number = PermitStage.objects.get(project=real).permit_number
+    credit_code = Enterprise.objects.filter(name__startswith="重庆基准测试").order_by("id")[7].credit_code
+    base = "/admin/projects/project/"
+    urls = {
+        "list": {},
+        "status filter": {"status__exact": "in_national_library"},
+        "status + type": {"status__exact": "in_notice", "project_type__exact": "municipal_general"},
+        "search name": {"q": "观音桥"},
+        "search number": {"q": "500103"},
+        "search credit code": {"q": credit_code},
+        "search permit no.": {"q": permit_number},
+    }
+    print(f"{Project.objects.count()} records; {options.requests} requests per URL; in-process test client")
+    print(
+        f"{'who':9} {'URL':19} {'rows':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'slowest SQL ms':>14}"
+    )
+    for who, user in (("city", city), ("reviewer", reviewer)):
+        client = Client()
+        client.force_login(user)
+        cases = dict(urls)
+        if who == "city":
+            cases["page 500"] = {"p": "500"}
+        for name, params in cases.items():
+            url = base + ("?" + urlencode(params) if params else "")
+            figures = measure(client, url, options.requests)
+            print(
+                f"{who:9} {name:19} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
+                f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
+            )
+            if options.show_sql:
+                print("    ", figures["slowest_query"][:1500])
+        figures = measure(client, f"{base}{real.pk}/change/", options.requests)
+        print(
+            f"{who:9} {'review page':19} {'—':>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
+            f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
+        )
+    connection.close()
+
+
+if __name__ == "__main__":
+    main()
