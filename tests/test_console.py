@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from projects import services as project_services
 from projects.audit import Actor
-from projects.models import AuditEvent, BackfillWindow, EnterpriseKind, ReviewComment, Status
+from projects.models import STAGE_ORDER, AuditEvent, BackfillWindow, EnterpriseKind, ReviewComment, Status
 from review import services
 from review.models import Assignment, Decision, ReviewDecision
-from tests.builders import make_project
+from tests.builders import add_evidence, make_project
 from tests.factories import make_city_user, make_enterprise_user, make_reviewer
 
 pytestmark = pytest.mark.django_db
@@ -219,6 +219,45 @@ def test_it_filters_by_enterprise_and_by_missing_stage(
         other.pk,
         no_permit.pk,
     }
+
+
+def test_the_review_page_runs_the_same_queries_however_much_the_record_holds(
+    client, clerk, reviewer, yuzhong, open_windows
+):
+    """One file a stage and one returned round against four files a stage, three rounds of eight comments each:
+    the review page (stages, evidence, findings, comments, the diff since the previous submission) reads the
+    same number of queries."""
+
+    def reviewed(name, files_per_stage, rounds, comments_per_round):
+        project = make_project(clerk.membership.enterprise, clerk, yuzhong, name=name)
+        for _ in range(files_per_stage - 1):
+            for code in STAGE_ORDER:
+                add_evidence(project, code, clerk)
+        project = project_services.submit_project(actor=Actor(user=clerk), project=project)
+        for round_number in range(rounds):
+            comments = [
+                {"stage": "permit", "field": "permit_number", "text": f"第{round_number}轮意见{n}"}
+                for n in range(comments_per_round)
+            ]
+            services.return_for_revision(actor=Actor(user=reviewer), project=project, comments=comments)
+            project.refresh_from_db()
+            project = project_services.submit_project(actor=Actor(user=clerk), project=project)
+        return project
+
+    small = reviewed("少量材料的工程", files_per_stage=1, rounds=1, comments_per_round=1)
+    large = reviewed("大量材料的工程", files_per_stage=4, rounds=3, comments_per_round=8)
+    client.force_login(reviewer)
+
+    def count(project):
+        client.get(change_url(project))  # the first request of a session reads a few things once
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(change_url(project))
+        assert response.status_code == 200
+        return len(queries)
+
+    at_small, at_large = count(small), count(large)
+    assert at_small == at_large, (at_small, at_large)
+    assert at_large <= 30, at_large
 
 
 def test_it_lists_at_a_fixed_number_of_queries_whatever_the_number_of_records(
