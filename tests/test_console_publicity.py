@@ -6,13 +6,15 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from projects.audit import Actor
 from projects.models import AuditEvent, Status
 from publicity import services
-from publicity.models import Notice, NoticeState, ObjectionStatus, OutboxMessage, OutboxState
+from publicity.models import Notice, NoticeState, Objection, ObjectionStatus, OutboxMessage, OutboxState
 from review import services as review_services
 from tests.builders import PDF_BYTES, make_project
 from tests.factories import make_city_user, make_enterprise_user, make_reviewer
@@ -411,3 +413,33 @@ def test_it_retries_from_the_list_only_what_the_reviewer_sees(client, other_revi
 
     ours.refresh_from_db()
     assert ours.state == OutboxState.FAILED
+
+
+def test_the_delivery_list_and_the_review_page_run_the_same_queries_with_1_and_12_deliveries_and_objections(
+    client, clerk, reviewer, yuzhong, noticed, objection
+):
+    fail_delivery(approved(clerk, reviewer, yuzhong, name="渝中区第一个失败工程"))
+    client.force_login(reviewer)
+
+    def count(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries)
+
+    list_1, page_1 = count(OUTBOX_LIST), count(change_url(noticed))
+    for n in range(11):
+        fail_delivery(approved(clerk, reviewer, yuzhong, name=f"渝中区失败工程{n}"))
+        services.file_objection(
+            notice_id=Notice.objects.get(project=noticed).pk,
+            name=f"异议人{n}",
+            contact="13800000000",
+            reason="该项目实际竣工日期与公示不符。",
+            evidence=None,
+            ip_address="203.0.113.5",
+        )
+    list_12, page_12 = count(OUTBOX_LIST), count(change_url(noticed))
+
+    assert Objection.objects.filter(notice__project=noticed).count() == 12
+    assert (list_1, page_1) == (list_12, page_12)

@@ -180,3 +180,19 @@ def test_the_inbox_runs_the_same_queries_with_5_and_200_notifications(client, cl
     assert record.project_number in response.content.decode()  # the rows link their records
 
     assert_same_queries(at_5, at_200)
+
+
+# ---------------------------------------------------------------- a stage's form
+
+
+def test_the_stage_page_runs_the_same_queries_with_1_and_11_evidence_files(client, clerk, yuzhong, record):
+    client.force_login(clerk)
+    url = reverse("stage_edit", kwargs={"pk": record.pk, "stage_code": "permit"})
+    at_1, response = count_queries(client, url)
+
+    for _ in range(10):
+        add_evidence(record, "permit", clerk)
+    at_11, response = count_queries(client, url)
+
+    assert response.content.decode().count(f"/projects/{record.pk}/evidence/") >= 11
+    assert_same_queries(at_1, at_11)
