@@ -7,6 +7,7 @@ audit refusals, and say why in Chinese). A fixed number of queries per page what
 """
 
 from datetime import timedelta
+from functools import partial
 from urllib.parse import quote
 
 from django import forms
@@ -249,11 +250,11 @@ def request_opinion(request, reference):
     )
 
 
-def _opinion(request, correction, *, accepts, opinion):
+def _act(request, correction, service, success: str):
+    """Call a correction service for the request and report the outcome on its page. A refusal of who may act is a
+    403; a refusal of the state or bad input becomes an error message (the service has recorded the refusal)."""
     try:
-        corrections.give_district_opinion(
-            actor=Actor.from_request(request), request_id=correction.pk, accepts=accepts, opinion=opinion
-        )
+        service(actor=Actor.from_request(request), request_id=correction.pk)
     except PermissionDenied:
         raise
     except RecordLocked as refusal:
@@ -261,13 +262,17 @@ def _opinion(request, correction, *, accepts, opinion):
     except ValidationError as invalid:
         _errors_to_messages(request, invalid)
     else:
-        messages.success(
-            request,
-            "已出具更正意见：同意更正，已报市审批服务中心审定。"
-            if accepts
-            else "已出具更正意见：不同意更正。",
-        )
+        messages.success(request, success)
     return redirect("correction_detail", reference=correction.reference)
+
+
+def _opinion(request, correction, *, accepts, opinion):
+    return _act(
+        request,
+        correction,
+        partial(corrections.give_district_opinion, accepts=accepts, opinion=opinion),
+        "已出具更正意见：同意更正，已报市审批服务中心审定。" if accepts else "已出具更正意见：不同意更正。",
+    )
 
 
 @require_POST
@@ -289,21 +294,12 @@ def request_decision(request, reference):
 
 
 def _decide(request, correction, *, approves, opinion):
-    try:
-        corrections.decide_at_city(
-            actor=Actor.from_request(request), request_id=correction.pk, approves=approves, opinion=opinion
-        )
-    except PermissionDenied:
-        raise
-    except RecordLocked as refusal:
-        messages.error(request, str(refusal))
-    except ValidationError as invalid:
-        _errors_to_messages(request, invalid)
-    else:
-        messages.success(
-            request, "已批准更正：更正后的信息进入10日公示。" if approves else "已审定：不予更正。"
-        )
-    return redirect("correction_detail", reference=correction.reference)
+    return _act(
+        request,
+        correction,
+        partial(corrections.decide_at_city, approves=approves, opinion=opinion),
+        "已批准更正：更正后的信息进入10日公示。" if approves else "已审定：不予更正。",
+    )
 
 
 @require_POST
@@ -315,19 +311,12 @@ def request_withdraw(request, reference):
         context = _detail_context(request, correction, withdraw_form=form)
         return render(request, "review/corrections/request_detail.html", context, status=400)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        corrections.withdraw_correction_request(
-            actor=Actor.from_request(request), request_id=correction.pk, reason=reason
-        )
-    except PermissionDenied:
-        raise
-    except RecordLocked as refusal:
-        messages.error(request, str(refusal))
-    except ValidationError as invalid:
-        _errors_to_messages(request, invalid)
-    else:
-        messages.success(request, f"已撤回更正申请{correction.reference}。该记录保持入库时的内容。")
-    return redirect("correction_detail", reference=correction.reference)
+    return _act(
+        request,
+        correction,
+        partial(corrections.withdraw_correction_request, reason=reason),
+        f"已撤回更正申请{correction.reference}。该记录保持入库时的内容。",
+    )
 
 
 # ---------------------------------------------------------------- the enterprise files a request
