@@ -32,14 +32,31 @@ def credit_code_problem(value: str) -> str | None:
     return None
 
 
+# The first two digits of a resident ID number: the provinces of GB/T 2260, and 81/82/83 for the residence
+# permits of Hong Kong, Macao and Taiwan residents (same format, same check character).
+ID_PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")  # ASCII digits only: \d also matches full-width ones
+
+
 def id_number_problem(value: str) -> str | None:
-    """Resident identity number, GB 11643 check digit (python-stdnum's cn.ric)."""
+    """Resident identity number (GB 11643): 18 characters, a real birth date, the check character.
+
+    The area code is where the number was first issued, not where its holder was born, so it is never checked
+    against the birth year (docs/rules.md, "ID numbers"): Chongqing's 500xxx codes were issued to people born
+    in every year. Only the province (the first two digits) must be a real one."""
     if not value:
         return "请填写身份证号码。"
-    try:
-        ric.validate(value)
-    except StdnumError:
-        return "身份证号码无效：应为18位，且出生日期与校验码须符合GB 11643。"
+    if not _ID_NUMBER.fullmatch(value):
+        return "身份证号码格式错误：应为18位，前17位为数字，最后一位为数字或大写字母X。"
+    if value[:2] not in ID_PROVINCE_CODES:
+        return f"身份证号码前两位“{value[:2]}”不是有效的省级行政区划代码。"
+    birth = _date_from(value[6:14], "%Y%m%d")
+    if birth is None or not (datetime.date(1900, 1, 1) <= birth <= datetime.date.today()):
+        return f"身份证号码第7至14位“{value[6:14]}”不是有效的出生日期。"
+    if ric.calc_check_digit(value) != value[-1]:
+        return "身份证号码校验码错误：请核对最后一位（按GB 11643计算）。"
     return None
 
 
