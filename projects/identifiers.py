@@ -13,8 +13,15 @@ from stdnum.exceptions import ValidationError as StdnumError
 CHONGQING_DIVISION_PREFIXES = ("5001", "5002")
 DOCUMENT_NUMBER_MAX_LENGTH = 50
 _DIGITS = re.compile(r"\d+")  # used with fullmatch: "^…$" would let a trailing newline in
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|javascript:|\bon\w+\s*=", re.IGNORECASE)
+# A browser drops tabs, line breaks and other whitespace inside a URL scheme: "java<TAB>script:" runs as script.
+_MARKUP = re.compile(
+    r"<\s*/?\s*[a-zA-Z!][^>]*>|j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t\s*:|\bon\w+\s*=", re.IGNORECASE
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible format characters that change how a name displays without being seen: bidirectional overrides,
+# embeddings and isolates (U+202A–U+202E, U+2066–U+2069), marks (U+200E, U+200F, U+061C), zero-width characters
+# (U+200B–U+200D, U+2060, U+FEFF) and line/paragraph separators (U+2028, U+2029).
+_INVISIBLE_FORMAT = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\u061c\ufeff\u2028\u2029]")
 
 
 def credit_code_problem(value: str) -> str | None:
@@ -95,8 +102,8 @@ def permit_number_problem(value: str) -> tuple[str, str] | None:
         return ("error", "请填写施工许可证编号。")
     if len(value) > DOCUMENT_NUMBER_MAX_LENGTH:
         return ("error", f"施工许可证编号不能超过{DOCUMENT_NUMBER_MAX_LENGTH}个字符。")
-    if value != value.strip() or _CONTROL.search(value):
-        return ("error", "施工许可证编号首尾不能有空格，且不能含控制字符。")
+    if value != value.strip() or _CONTROL.search(value) or _INVISIBLE_FORMAT.search(value):
+        return ("error", "施工许可证编号首尾不能有空格，且不能含控制字符或不可见的格式字符。")
     if PERMIT_NUMBER_18.fullmatch(value):
         if not is_chongqing_division(value[:6]):
             return ("error", f"施工许可证编号“{value}”的前6位不是重庆市的行政区划代码。")
@@ -117,8 +124,8 @@ def document_number_problem(value: str, label: str) -> str | None:
         return f"请填写{label}。"
     if len(value) > DOCUMENT_NUMBER_MAX_LENGTH:
         return f"{label}不能超过{DOCUMENT_NUMBER_MAX_LENGTH}个字符。"
-    if value != value.strip() or _CONTROL.search(value):
-        return f"{label}首尾不能有空格，且不能含控制字符。"
+    if value != value.strip() or _CONTROL.search(value) or _INVISIBLE_FORMAT.search(value):
+        return f"{label}首尾不能有空格，且不能含控制字符或不可见的格式字符。"
     return None
 
 
@@ -128,4 +135,6 @@ def markup_problem(value: str) -> str | None:
         return "不能包含HTML标签或脚本代码，请输入纯文本。"
     if value and _CONTROL.search(value):
         return "不能包含控制字符。"
+    if value and _INVISIBLE_FORMAT.search(value):
+        return "不能包含不可见的格式字符（如从右向左标记、零宽空格），请直接输入文字。"
     return None

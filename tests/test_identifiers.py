@@ -233,6 +233,9 @@ def test_it_refuses_a_malformed_document_number(value, says):
         "< svg onload=alert(1)>",
         '" onmouseover="alert(1)',
         "javascript:alert(1)",
+        "java\tscript:alert(1)",  # a browser drops the tab inside a scheme
+        "java\nscript:alert(1)",
+        "JaVa Script:alert(1)",
         "</textarea><b>",
         "<!-- comment -->",
     ],
@@ -243,6 +246,33 @@ def test_it_refuses_markup_in_plain_text(value):
 
 def test_it_refuses_control_characters_in_plain_text():
     assert identifiers.markup_problem("渝中区\x07") == "不能包含控制字符。"
+
+
+@pytest.mark.parametrize(
+    "character",
+    [
+        "\u202e",
+        "\u202a",
+        "\u200b",
+        "\u200d",
+        "\u200f",
+        "\u2066",
+        "\u2069",
+        "\u061c",
+        "\ufeff",
+        "\u2060",
+        "\u2028",
+    ],
+)
+def test_it_refuses_invisible_format_characters_that_disguise_a_name(character):
+    # "示范建设工程有限公司" displayed reversed in the console, or two names that look the same but differ.
+    value = f"重庆{character}示范建设工程有限公司"
+    assert (
+        identifiers.markup_problem(value)
+        == "不能包含不可见的格式字符（如从右向左标记、零宽空格），请直接输入文字。"
+    )
+    assert "不可见的格式字符" in identifiers.document_number_problem(f"渝建{character}001号", "合同备案编号")
+    assert identifiers.permit_number_problem(f"[2012]施{character}[渝中]建字0072号")[0] == "error"
 
 
 @pytest.mark.parametrize(
