@@ -170,9 +170,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "backfill_portal.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}
-    }
+    CACHES = {"default": {"BACKEND": "backfill_portal.cache.CounterDatabaseCache", "LOCATION": "cache_table"}}
 
 # Celery: Redis where REDIS_URL is set; otherwise kombu's filesystem transport, a broker that needs no server.
 if REDIS_URL:
@@ -242,15 +240,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Objection form throttling (django-ratelimit): a shared cache with atomic increments — Redis where REDIS_URL is
-# set. The embedded default uses the database cache, whose increments are not atomic: under concurrent requests a
-# few more objections than the limit may pass. Accepted for a local demo only.
+# set. The embedded default uses the database cache with an incr() that keeps the counter's expiry and locks its
+# row (backfill_portal/cache.py): Django's own re-saved the counter with a 300 s timeout.
 OBJECTION_RATE = os.environ.get("OBJECTION_RATE", "5/h")
 # Anonymous GETs of the public lists and library pages are cached this long (publicity/page_cache.py); any change to
 # a notice or library entry invalidates them at once, the timeout only bounds how stale "days left" may be. 0 = off.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
 RATELIMIT_VIEW = "publicity.views.rate_limited"
 # W001 names Django's own RedisCache "not officially supported" only because django-ratelimit's list predates it;
-# its incr() is Redis INCR, atomic. Without Redis, E003 (not a shared atomic cache) is the accepted demo limitation.
+# its incr() is Redis INCR, atomic. Without Redis, E003 names any database cache; ours locks the counter's row.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
