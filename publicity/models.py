@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from projects.models import PLAIN, Authority, Project, ProjectType, private_storage
 
+from . import timing
+
 
 class ImmutableError(Exception):
     pass
@@ -107,13 +109,20 @@ class Notice(models.Model):
         return self.state in (NoticeState.RUNNING, NoticeState.PAUSED)
 
     def days_left(self, now=None) -> int:
+        """Days still to run (publicity/timing.py); a paused notice shows the days it would have if it resumed
+        now."""
         now = now or timezone.now()
-        seconds = (
-            self.remaining_seconds
+        ends_at = (
+            timing.resumed_end(now, self.remaining_seconds or 0)
             if self.state == NoticeState.PAUSED
-            else (self.ends_at - now).total_seconds()
+            else self.ends_at
         )
-        return max(0, -(-int(seconds) // 86400))
+        return timing.days_left(self.starts_at, ends_at, now)
+
+    @property
+    def end_text(self) -> str:
+        """The end as every page writes it: "2026-12-12 24:00" (Beijing time)."""
+        return timing.end_text(self.ends_at)
 
 
 class ObjectionStatus(models.TextChoices):

@@ -41,7 +41,7 @@ from .models import (
     OutboxState,
     Snapshot,
 )
-from .timing import notice_end
+from .timing import notice_end, resumed_end
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def start_notice(*, actor: Actor, project: Project, reason: str, content: dict |
             "snapshot": [None, f"v{version} {snapshot.content_hash}"],
             "ends_at": [None, notice.ends_at.isoformat()],
         },
-        message=f"公示至{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}（北京时间）",
+        message=f"公示至{notice.end_text}（北京时间）",
     )
     return notice
 
@@ -209,7 +209,7 @@ def dismiss_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objec
     if not still_pending and notice.state == NoticeState.PAUSED:
         now = timezone.now()
         notice.state = NoticeState.RUNNING
-        notice.ends_at = now + datetime.timedelta(seconds=notice.remaining_seconds or 0)
+        notice.ends_at = resumed_end(now, notice.remaining_seconds or 0)
         notice.paused_at = None
         notice.save(update_fields=["state", "ends_at", "paused_at"])
         before = project.status
@@ -219,8 +219,7 @@ def dismiss_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objec
             project,
             "objection.dismiss",
             before,
-            message=f"异议{objection.reference}不成立，公示恢复计时至"
-            f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}",
+            message=f"异议{objection.reference}不成立，公示恢复计时至{notice.end_text}（北京时间）",
             changes={"ends_at": [None, notice.ends_at.isoformat()]},
         )
     else:

@@ -28,6 +28,11 @@ def is_working_day(day: datetime.date) -> bool:
         return day.weekday() < 5
 
 
+def counts(day: datetime.date, mode: str) -> bool:
+    """Whether `day` is one of a notice's days in the given mode."""
+    return mode == "calendar" or is_working_day(day)
+
+
 def notice_end(
     starts_at: datetime.datetime, days: int | None = None, mode: str | None = None
 ) -> datetime.datetime:
@@ -38,6 +43,57 @@ def notice_end(
     counted = 0
     while counted < days:
         day += datetime.timedelta(days=1)
-        if mode == "calendar" or is_working_day(day):
+        if counts(day, mode):
             counted += 1
     return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=BEIJING)
+
+
+def end_of_day(moment: datetime.datetime) -> datetime.datetime:
+    """24:00 Beijing time of the day `moment` falls on (that is, 00:00 of the next day); a moment already at
+    00:00 is the end of the day before, and stays as it is."""
+    local = moment.astimezone(BEIJING)
+    if local.time() == datetime.time.min:
+        return local
+    return datetime.datetime.combine(
+        local.date() + datetime.timedelta(days=1), datetime.time.min, tzinfo=BEIJING
+    )
+
+
+def resumed_end(now: datetime.datetime, remaining_seconds: int) -> datetime.datetime:
+    """When a paused notice ends once it runs again: the time it had left, counted from now, rounded up to 24:00
+    of that day (docs/lifecycle.md, "Timers"), so that every notice ends at 24:00 and none is cut short."""
+    return end_of_day(now + datetime.timedelta(seconds=remaining_seconds))
+
+
+def end_text(moment: datetime.datetime) -> str:
+    """An end as the notice rule says it: 00:00 Beijing time reads as 24:00 of the day before
+    ("2026-12-12 24:00"); any other moment as its minute."""
+    local = moment.astimezone(BEIJING)
+    if local.time() == datetime.time.min:
+        return f"{local.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def days_left(
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    now: datetime.datetime,
+    length: int | None = None,
+    mode: str | None = None,
+) -> int:
+    """The notice's days still to run, as the public reads them: the counted days from today (the start day is
+    not one of them) to the last day, both included. The day a notice starts shows its whole length (10), its
+    last day shows 1, an ended notice 0; it never exceeds the notice's length."""
+    length = settings.NOTICE_DAYS if length is None else length
+    mode = settings.NOTICE_DAY_MODE if mode is None else mode
+    if now >= ends_at:
+        return 0
+    last_day = (ends_at.astimezone(BEIJING) - datetime.timedelta(microseconds=1)).date()
+    day = max(
+        now.astimezone(BEIJING).date(), starts_at.astimezone(BEIJING).date() + datetime.timedelta(days=1)
+    )
+    left = 0
+    while day <= last_day and left < length:
+        left += counts(day, mode)
+        day += datetime.timedelta(days=1)
+    return max(1, left)

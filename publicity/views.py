@@ -4,7 +4,6 @@ Thin: reads through publicity.selectors (a fixed number of queries per page), th
 publicity.services.file_objection. Nothing here shows a contact, an evidence file or an ID number in full.
 """
 
-import datetime
 import logging
 from dataclasses import dataclass
 from functools import wraps
@@ -62,14 +61,6 @@ def throttled(view):
     return wrapper
 
 
-def deadline_text(moment: datetime.datetime) -> str:
-    """An end at 00:00 Beijing time reads as 24:00 of the day before, as the notice rule says it."""
-    local = moment.astimezone(BEIJING)
-    if local.time() == datetime.time.min:
-        return f"{local.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
-
-
 PROJECT_TYPES = dict(ProjectType.choices)
 
 
@@ -106,7 +97,7 @@ def _notice_rows(notices, authority_names):
             authority_name=authority_names.get(n.authority_id, ""),
             project_type=PROJECT_TYPES.get(n.project_type, n.project_type),
             date=_day(n.starts_at),
-            deadline=deadline_text(n.ends_at),
+            deadline=n.end_text,
             days_left=n.days_left(now),
             paused=n.state == NoticeState.PAUSED,
         )
@@ -169,7 +160,7 @@ def _detail_context(notice, form):
         # Called by the template only when its cached copy of the sections is missing: the snapshot never changes.
         "sections": lambda: public_sections(snapshot.content),
         "days_left": notice.days_left(),
-        "deadline": deadline_text(notice.ends_at),
+        "deadline": notice.end_text,
         "paused": notice.state == NoticeState.PAUSED,
         "form": form,
     }

@@ -5,6 +5,7 @@ list of deliveries, where permanent failures are found. Each allowed case and ea
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -116,8 +117,12 @@ def test_it_shows_the_notice_with_its_end_and_days_left(client, reviewer, notice
     notice = Notice.objects.get(project=noticed)
     assert 'id="notice"' in content
     assert 'data-state="running"' in content
-    assert timezone.localtime(notice.ends_at).strftime("%Y-%m-%d %H:%M") in content
-    assert f'id="notice-days-left">{notice.days_left()}天' in content
+    # The end is written as on the public pages: 24:00 of the last day, never 00:00 of the next.
+    local_end = timezone.localtime(notice.ends_at)
+    assert local_end.time() == datetime.time.min
+    assert f'id="notice-ends-at">{local_end.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00<' in content
+    assert "00:00" not in content.split('id="notice-ends-at">')[1].split("<")[0]
+    assert f'id="notice-days-left">{settings.NOTICE_DAYS}天' in content  # the day it starts: its whole length
     assert "暂无异议" in content
 
 

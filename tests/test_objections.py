@@ -23,7 +23,7 @@ from publicity.models import (
     OutboxMessage,
     OutboxState,
 )
-from publicity.timing import notice_end
+from publicity.timing import BEIJING, notice_end
 from review import services as review_services
 from tests.builders import make_project
 from tests.factories import make_enterprise_user, make_reviewer
@@ -158,9 +158,13 @@ def test_it_resumes_with_the_remaining_time_on_dismissal_then_enters_the_library
     dismissed = dismiss(reviewer, objection)
 
     notice.refresh_from_db()
-    expected_end = timezone.now() + 3 * DAY
+    # Resumed with the 3 days it had left, rounded up to 24:00 of that day (docs/lifecycle.md, "Timers"):
+    expected_end = (timezone.now() + 3 * DAY).astimezone(BEIJING).date() + datetime.timedelta(days=1)
     assert notice.state == NoticeState.RUNNING
-    assert abs((notice.ends_at - expected_end).total_seconds()) <= 5  # resumed, not restarted:
+    assert notice.ends_at.astimezone(BEIJING) == datetime.datetime.combine(
+        expected_end, datetime.time.min, BEIJING
+    )
+    assert notice.end_text == f"{expected_end - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
     assert notice.ends_at < notice_end(timezone.now())  # a restart would give 10 full days
     assert notice.paused_at is None
     assert status_of(noticed) == Status.IN_NOTICE
