@@ -663,3 +663,15 @@ def test_a_submit_from_a_page_opened_before_a_return_is_refused(clerk_client, wo
     [message] = page_messages(response)
     assert "已变为“退回修改”（您打开页面时为“草稿”）" in message
     assert Project.objects.get(pk=world.draft.pk).status == Status.RETURNED
+
+
+def test_it_records_an_upload_the_form_refuses_before_the_service_sees_it(
+    clerk_client, world, evidence_storage
+):
+    before, files_before = stored_state(), stored_files(evidence_storage)
+    url = reverse("evidence_upload", kwargs={"pk": world.draft.pk, "stage_code": "permit"})
+
+    response = clerk_client.post(url, {"description": "没有选择文件"}, follow=True)
+
+    assert_upload_refused(response, evidence_storage, before, files_before, "这个字段是必填项")
+    assert AuditEvent.objects.latest("id").project == world.draft
