@@ -2,13 +2,18 @@
 
 import datetime
 import ipaddress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import wraps
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.http import Http404
 from django.utils.ipv6 import clean_ipv6_address
 
-from .models import AuditChainHead, AuditEvent, Membership
+from . import permissions
+from .models import AuditChainHead, AuditEvent, Membership, RecordLocked
 
 
 @dataclass(frozen=True)
@@ -25,13 +30,13 @@ class Actor:
 
     @property
     def membership(self) -> Membership | None:
-        return getattr(self.user, "membership", None) if self.user.is_authenticated else None
+        return permissions.membership_of(self.user)
 
     @property
     def organisation_name(self) -> str:
-        membership = self.membership
-        if membership is not None:
-            return membership.organisation_name
+        name = permissions.organisation_name(self.user)
+        if name:
+            return name
         return "系统管理员" if getattr(self.user, "is_superuser", False) else ""
 
 
@@ -216,3 +221,80 @@ def verify_chain() -> ChainReport:
         # Events exist, yet the head is still empty after the walk: nothing was appended meanwhile, it was erased.
         return ChainReport(checked, previous, "链头记录的最后哈希被清空：链头被篡改。")
     return ChainReport(checked)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+# What a refusal is: a user who may not act (projects.permissions' ensure_ helpers), a record whose state does not
+# allow the change (RecordLocked), an object asked for by id that the user may not see (Http404: the page still
+# answers 404, the trail says who asked).
+REFUSALS = (PermissionDenied, RecordLocked, Http404)
+
+
+def refusal_message(refusal) -> str:
+    """The message the user was shown, as one line (a ValidationError may carry several)."""
+    if isinstance(refusal, ValidationError):
+        return "；".join(refusal.messages)
+    return str(refusal)
+
+
+def record_refusal(actor: Actor | None, action: str, obj=None, *, project=None, message="") -> AuditEvent:
+    """One `<action>.refused` event: who (and for which organisation, from where, when) was refused what, why."""
+    return record(actor, f"{action}.refused", obj, project=project, message=message)
+
+
+@contextmanager
+def refusals_recorded(
+    actor: Actor | None,
+    action: str,
+    obj=None,
+    *,
+    project=None,
+    target=None,
+    refusals=REFUSALS,
+    message_of=refusal_message,
+):
+    """Record a refusal raised inside the block as `<action>.refused`, then re-raise it unchanged (a 404 stays a
+    404, a PermissionDenied a 403 or the page's message).
+
+    Use it around the refused work's transaction, not inside it: that transaction rolls back, and the event is
+    then written in a transaction of its own (record()'s), so the refusal survives the work it refused.
+
+    `obj` and `project`: what was refused; or `target`, a callable returning (obj, project), called only when
+    a refusal is recorded (e.g. to look up an object by the id a service was given). `refusals`: the exception
+    classes that count as refusals; `message_of`: the message to record, or None to let one pass unrecorded
+    (e.g. a rule finding shown beside its field)."""
+    try:
+        yield
+    except refusals as refusal:
+        message = message_of(refusal)
+        if message is not None:
+            if target is not None:
+                obj, project = target()
+            record_refusal(actor, action, obj, project=project, message=message)
+        raise
+
+
+def audits_refusals(action: str, *, target=None, refusals=REFUSALS, message_of=refusal_message):
+    """refusals_recorded() around a service that takes keyword arguments (actor=… among them).
+
+    `target(kwargs)` returns (obj, project) for the event; without it the service's `project` argument is both.
+    Put it above @transaction.atomic, so the refused work has rolled back when the refusal is recorded."""
+
+    def decorate(service):
+        @wraps(service)
+        def wrapper(*args, actor, **kwargs):
+            def refused_target():
+                if target is not None:
+                    return target(kwargs)
+                return kwargs.get("project"), kwargs.get("project")
+
+            with refusals_recorded(
+                actor, action, target=refused_target, refusals=refusals, message_of=message_of
+            ):
+                return service(*args, actor=actor, **kwargs)
+
+        return wrapper
+
+    return decorate

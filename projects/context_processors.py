@@ -1,4 +1,6 @@
-from . import selectors
+from django.utils.functional import SimpleLazyObject
+
+from . import permissions, selectors
 
 
 def inbox(request):
@@ -7,3 +9,25 @@ def inbox(request):
     if user is None or not user.is_authenticated:
         return {}
     return {"unread_notifications": lambda: selectors.unread_count(user)}
+
+
+def policy(request):
+    """What the header and the console's home may link to, as projects.permissions says: `may.enterprise_pages`,
+    `may.console`, `may.corrections`, `may.city_pages`, and `acting_for` (the organisation beside the user's
+    name). Lazy: a page that shows none of them asks nothing."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return {}
+
+    def answers():
+        return {
+            "enterprise_pages": permissions.is_enterprise(user),
+            "console": permissions.is_console_user(user),
+            "corrections": permissions.has_organisation(user),
+            "city_pages": permissions.is_city(user),
+        }
+
+    return {
+        "may": SimpleLazyObject(answers),
+        "acting_for": SimpleLazyObject(lambda: permissions.organisation_name(user)),
+    }

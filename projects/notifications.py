@@ -4,15 +4,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
-from .models import Membership, Notification, Role
+from . import permissions
+from .models import Notification
 
 
 def enterprise_users(enterprise_id):
+    """The enterprise's active clerks."""
     return [
         m.user
-        for m in Membership.objects.filter(role=Role.ENTERPRISE, enterprise_id=enterprise_id).select_related(
-            "user"
-        )
+        for m in permissions.enterprise_members(enterprise_id).select_related("user")
         if m.user.is_active
     ]
 

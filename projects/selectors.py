@@ -3,25 +3,14 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import AuditEvent, Evidence, Notification, Project, ReviewComment, Role, Status
-
-NOT_YET_SUBMITTED = (Status.DRAFT,)
+from . import permissions
+from .models import AuditEvent, Evidence, Notification, Project, ReviewComment
 
 
 def visible_projects(user):
-    """Enterprise: its own records. Reviewer: submitted records lying in its authority. City: all submitted."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    if membership is None:
-        return Project.objects.none()
-    if membership.role == Role.ENTERPRISE:
-        return Project.objects.filter(enterprise_id=membership.enterprise_id)
-    if membership.role == Role.REVIEWER:
-        return Project.objects.filter(authority_id=membership.authority_id).exclude(
-            status__in=NOT_YET_SUBMITTED
-        )
-    if membership.role == Role.CITY:
-        return Project.objects.exclude(status__in=NOT_YET_SUBMITTED)
-    return Project.objects.none()
+    """Enterprise: its own records. Reviewer: submitted records lying in its authority. City: all submitted
+    (projects.permissions.visible_projects: the rule lives there)."""
+    return permissions.visible_projects(user)
 
 
 def own_projects(enterprise):

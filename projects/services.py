@@ -7,7 +7,6 @@ each with a Chinese message, and leaves nothing changed.
 
 import hashlib
 import random
-from functools import wraps
 
 import filetype
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from . import audit, identifiers, rules
+from . import audit, identifiers, permissions, rules
 from .audit import Actor
 from .models import (  # RecordLocked is re-exported for the services' callers
     STAGE_MODELS,
@@ -25,7 +24,6 @@ from .models import (  # RecordLocked is re-exported for the services' callers
     Project,
     RecordLocked,
     ReviewComment,
-    Role,
     StageCode,
     Status,
     SubmissionVersion,
@@ -40,28 +38,20 @@ class RuleViolation(ValidationError):
         super().__init__([f.message for f in findings])
 
 
-# ---------------------------------------------------------------- who may act
+# ---------------------------------------------------------------- who may act (projects.permissions decides)
 
 
 def enterprise_of(actor: Actor):
-    membership = actor.membership
-    if membership is None or membership.role != Role.ENTERPRISE:
-        raise PermissionDenied("只有企业填报人员可以补录项目信息。")
-    return membership.enterprise
+    return permissions.ensure_enterprise(actor.user)
 
 
 def ensure_own_project(actor: Actor, project: Project):
-    if enterprise_of(actor).pk != project.enterprise_id:
-        raise PermissionDenied("只能操作本企业的补录项目。")
+    permissions.ensure_own_project(actor.user, project)
 
 
 def ensure_reviewer_of(actor: Actor, project: Project):
     """Only a reviewer of the authority where the project lies may decide on it (review and publicity)."""
-    membership = actor.membership
-    if membership is None or membership.role != Role.REVIEWER:
-        raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以审核补录项目。")
-    if membership.authority_id != project.authority_id:
-        raise PermissionDenied("只能审核本辖区内的项目。")
+    permissions.ensure_reviewer_of(actor.user, project)
 
 
 def ensure_editable(project: Project):
@@ -138,8 +128,8 @@ def create_project(*, actor: Actor, data: dict) -> Project:
     enterprise = enterprise_of(actor)
     restricted = enterprise_restriction(enterprise)
     if restricted:
-        audit.record(actor, "project.create.refused", enterprise, message=restricted)
-        raise PermissionDenied(restricted)
+        with audit.refusals_recorded(actor, "project.create", enterprise):
+            raise PermissionDenied(restricted)
     window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
     problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
     if problem:
@@ -206,6 +196,7 @@ PROJECT_EDITABLE_FIELDS = [
 ]
 
 
+@audit.audits_refusals("project.update", refusals=(PermissionDenied, RecordLocked))
 @transaction.atomic
 def update_project(*, actor: Actor, project: Project, data: dict) -> Project:
     ensure_own_project(actor, project)
@@ -226,6 +217,7 @@ def update_project(*, actor: Actor, project: Project, data: dict) -> Project:
 # ---------------------------------------------------------------- the six stages
 
 
+@audit.audits_refusals("stage.save", refusals=(PermissionDenied, RecordLocked))
 @transaction.atomic
 def save_stage(*, actor: Actor, project: Project, stage_code: str, data: dict):
     """Create or update one stage from a form's cleaned data. Returns (stage, warnings)."""
@@ -319,6 +311,9 @@ def file_sha256(uploaded_file) -> str:
     return digest.hexdigest()
 
 
+# A refused upload is audited too: wrong type, too large, empty, unreadable (ValidationError), as well as a locked
+# record or another enterprise's.
+@audit.audits_refusals("evidence.add", refusals=(PermissionDenied, RecordLocked, ValidationError))
 @transaction.atomic
 def add_evidence(
     *, actor: Actor, project: Project, stage_code: str, uploaded_file, description=""
@@ -359,6 +354,11 @@ def add_evidence(
     return evidence
 
 
+@audit.audits_refusals(
+    "evidence.archive",
+    refusals=(PermissionDenied, RecordLocked),
+    target=lambda kwargs: (kwargs["evidence"], kwargs["evidence"].project),
+)
 @transaction.atomic
 def archive_evidence(*, actor: Actor, evidence: Evidence, reason: str) -> Evidence:
     """'Delete' for the enterprise: the file stays, archived with who, when and why (nothing is hard-deleted)."""
@@ -387,31 +387,22 @@ def archive_evidence(*, actor: Actor, evidence: Evidence, reason: str) -> Eviden
 # ---------------------------------------------------------------- the lifecycle
 
 
+def _audited_refusal_message(refusal) -> str | None:
+    """A refusal of who may act or of the state is recorded with its message. A closed window refuses who may act
+    when, not what was typed: audited like them (docs/lifecycle.md). Other rule errors are shown beside the
+    fields, not audited."""
+    if isinstance(refusal, RuleViolation):
+        closed = [f.message for f in refusal.findings if f.code in AUDITED_RULES]
+        return "；".join(closed)[:500] if closed else None
+    return audit.refusal_message(refusal)
+
+
 def refusals_audited(action: str):
     """A refused transition leaves no trace but the refusal: the change rolls back, then this records who
-    tried what, in a transaction of its own."""
-
-    def decorate(service):
-        @wraps(service)
-        def wrapper(*, actor: Actor, project: Project, **kwargs):
-            try:
-                return service(actor=actor, project=project, **kwargs)
-            except (PermissionDenied, RecordLocked) as refusal:
-                audit.record(actor, f"{action}.refused", project, project=project, message=str(refusal))
-                raise
-            except RuleViolation as violation:
-                # A closed window refuses who may act when, not what was typed: audited like the refusals
-                # above (docs/lifecycle.md). Other rule errors are shown beside the fields, not audited.
-                closed = [f.message for f in violation.findings if f.code in AUDITED_RULES]
-                if closed:
-                    audit.record(
-                        actor, f"{action}.refused", project, project=project, message="；".join(closed)[:500]
-                    )
-                raise
-
-        return wrapper
-
-    return decorate
+    tried what, in a transaction of its own (projects.audit.refusals_recorded)."""
+    return audit.audits_refusals(
+        action, refusals=(PermissionDenied, RecordLocked, RuleViolation), message_of=_audited_refusal_message
+    )
 
 
 AUDITED_RULES = {"SCOPE-7"}  # the backfill window

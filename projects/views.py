@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, rules, selectors, services
+from . import audit, permissions, rules, selectors, services
 from .audit import Actor
 from .forms import (
     ArchiveEvidenceForm,
@@ -22,7 +22,7 @@ from .forms import (
     add_findings,
     stage_form_class,
 )
-from .models import STAGE_MODELS, STAGE_ORDER, Membership, Role, StageCode
+from .models import STAGE_MODELS, STAGE_ORDER, Evidence, Membership, Project, StageCode
 
 PAGE_SIZE = 20
 
@@ -38,22 +38,48 @@ def enterprise_required(view):
         membership = Membership.objects.select_related("enterprise").filter(user=request.user).first()
         if membership is not None:
             request.user.membership = membership
-        if membership is None or membership.role != Role.ENTERPRISE:
+        if not permissions.is_enterprise(request.user):
             raise PermissionDenied("此页面仅供企业填报人员使用。")
-        return view(request, membership.enterprise, *args, **kwargs)
+        return view(request, permissions.enterprise_of(request.user), *args, **kwargs)
 
     return wrapper
 
 
-def own_project_or_404(enterprise, pk):
-    return get_object_or_404(selectors.own_projects(enterprise).select_related("authority"), pk=pk)
+# An id asked for in the URL that the user may not see answers 404, as if it did not exist (an id guessed learns
+# nothing), and the trail records who asked for what: the object's type and id, not the object itself (it may not
+# exist, and it must not show in another enterprise's history).
+NOT_FOUND = {
+    "project": "该补录项目不存在或不属于本单位。",
+    "stage": "没有这个环节。",
+    "evidence": "该证明材料不存在或不属于本单位。",
+}
+
+
+def lookups_refused_recorded(request, action: str, asked, why: str):
+    """Records a 404 raised inside the block as `<action>.refused` on `asked` (an unsaved instance naming the id
+    asked for), with `why` as its message; the 404 is re-raised unchanged."""
+    return audit.refusals_recorded(
+        Actor.from_request(request), action, asked, refusals=(Http404,), message_of=lambda _refusal: why
+    )
+
+
+def own_project_or_404(request, enterprise, pk, action: str):
+    with lookups_refused_recorded(request, action, Project(pk=pk), NOT_FOUND["project"]):
+        return get_object_or_404(selectors.own_projects(enterprise).select_related("authority"), pk=pk)
+
+
+def known_stage_or_404(request, pk, stage_code, action: str):
+    with lookups_refused_recorded(
+        request, action, Project(pk=pk), f"{NOT_FOUND['stage']}（{stage_code[:50]}）"
+    ):
+        if stage_code not in STAGE_MODELS:
+            raise Http404("没有这个环节。")
 
 
 def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
-    membership = getattr(request.user, "membership", None)
-    if membership is not None and membership.role == Role.ENTERPRISE:
+    if permissions.is_enterprise(request.user):
         return redirect("project_list")
     if request.user.is_staff:
         return redirect("admin:index")
@@ -106,7 +132,7 @@ def project_create(request, enterprise):
 
 @enterprise_required
 def project_edit(request, enterprise, pk):
-    project = own_project_or_404(enterprise, pk)
+    project = own_project_or_404(request, enterprise, pk, "project.update")
     form = ProjectForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,7 +157,7 @@ def project_edit(request, enterprise, pk):
 
 @enterprise_required
 def project_detail(request, enterprise, pk):
-    own_project_or_404(enterprise, pk)
+    own_project_or_404(request, enterprise, pk, "project.view")
     project = rules.load_project(pk)
     stages = rules.stages_of(project)
     evidence = list(project.evidence.filter(archived_at__isnull=True))
@@ -159,15 +185,18 @@ def project_detail(request, enterprise, pk):
 
 @enterprise_required
 def stage_edit(request, enterprise, pk, stage_code):
-    if stage_code not in STAGE_MODELS:
-        raise Http404("没有这个环节。")
-    project = own_project_or_404(enterprise, pk)
+    known_stage_or_404(request, pk, stage_code, "stage.save")
+    project = own_project_or_404(request, enterprise, pk, "stage.save")
     stage = STAGE_MODELS[stage_code].objects.filter(project=project).first()
     form_class = stage_form_class(stage_code)
     form = form_class(request.POST or None, instance=stage)
     if request.method == "POST":
         if not project.is_editable_by_enterprise:
-            messages.error(request, f"该项目当前状态为“{project.get_status_display()}”，不能修改。")
+            locked = f"该项目当前状态为“{project.get_status_display()}”，不能修改。"
+            audit.record_refusal(
+                Actor.from_request(request), "stage.save", project, project=project, message=locked
+            )
+            messages.error(request, locked)
             return redirect("project_detail", pk=project.pk)
         if form.is_valid():
             data = {name: form.cleaned_data[name] for name in form.fields}
@@ -210,15 +239,19 @@ def stage_edit(request, enterprise, pk, stage_code):
 @require_POST
 @enterprise_required
 def evidence_upload(request, enterprise, pk, stage_code):
-    if stage_code not in STAGE_MODELS:
-        raise Http404("没有这个环节。")
-    project = own_project_or_404(enterprise, pk)
+    known_stage_or_404(request, pk, stage_code, "evidence.add")
+    project = own_project_or_404(request, enterprise, pk, "evidence.add")
     form = EvidenceUploadForm(request.POST, request.FILES)
     back = reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": stage_code}) + "#evidence"
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, f"上传失败：{error}")
+        # Refused before the service sees it (no file, an empty one, a name too long…): audited as the
+        # service's own refusals are (services.add_evidence).
+        refused = [f"上传失败：{error}" for errors in form.errors.values() for error in errors]
+        audit.record_refusal(
+            Actor.from_request(request), "evidence.add", project, project=project, message="；".join(refused)
+        )
+        for message in refused:
+            messages.error(request, message)
         return redirect(back)
     try:
         evidence = services.add_evidence(
@@ -241,7 +274,8 @@ def evidence_upload(request, enterprise, pk, stage_code):
 @login_required
 def evidence_view(request, pk, evidence_id):
     """Serve a private evidence file after the permission check: the owner enterprise, or its reviewers."""
-    evidence = selectors.get_visible_evidence(request.user, pk, evidence_id)
+    with lookups_refused_recorded(request, "evidence.view", Evidence(pk=evidence_id), NOT_FOUND["evidence"]):
+        evidence = selectors.get_visible_evidence(request.user, pk, evidence_id)
     response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
     # inline for PDF and images (viewable in the browser); the name is the one the uploader gave.
     response["Content-Disposition"] = _content_disposition(evidence.original_name)
@@ -260,8 +294,11 @@ def _content_disposition(name):
 @require_POST
 @enterprise_required
 def evidence_archive(request, enterprise, pk, evidence_id):
-    project = own_project_or_404(enterprise, pk)
-    evidence = get_object_or_404(project.evidence.all(), pk=evidence_id)
+    project = own_project_or_404(request, enterprise, pk, "evidence.archive")
+    with lookups_refused_recorded(
+        request, "evidence.archive", Evidence(pk=evidence_id), NOT_FOUND["evidence"]
+    ):
+        evidence = get_object_or_404(project.evidence.all(), pk=evidence_id)
     form = ArchiveEvidenceForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
@@ -277,7 +314,7 @@ def evidence_archive(request, enterprise, pk, evidence_id):
 
 @enterprise_required
 def self_check(request, enterprise, pk):
-    own_project_or_404(enterprise, pk)
+    own_project_or_404(request, enterprise, pk, "project.self_check")
     project = rules.load_project(pk)
     findings = rules.evaluate(project)
     groups = [
@@ -303,7 +340,7 @@ def self_check(request, enterprise, pk):
 @require_POST
 @enterprise_required
 def project_submit(request, enterprise, pk):
-    project = own_project_or_404(enterprise, pk)
+    project = own_project_or_404(request, enterprise, pk, "project.submit")
     try:
         services.submit_project(
             actor=Actor.from_request(request),
@@ -323,7 +360,7 @@ def project_submit(request, enterprise, pk):
 @require_POST
 @enterprise_required
 def project_withdraw(request, enterprise, pk):
-    project = own_project_or_404(enterprise, pk)
+    project = own_project_or_404(request, enterprise, pk, "project.withdraw")
     try:
         services.withdraw_project(
             actor=Actor.from_request(request),
@@ -340,7 +377,10 @@ def project_withdraw(request, enterprise, pk):
 @login_required
 def project_history(request, pk):
     """Who did what, when, from where, and the field-level diff: for the enterprise and its reviewers."""
-    project = get_object_or_404(selectors.visible_projects(request.user).select_related("authority"), pk=pk)
+    with lookups_refused_recorded(request, "project.history", Project(pk=pk), NOT_FOUND["project"]):
+        project = get_object_or_404(
+            selectors.visible_projects(request.user).select_related("authority"), pk=pk
+        )
     events = [
         {"event": event, "changes": audit.labelled_changes(event)}
         for event in selectors.project_history(project).select_related("actor")

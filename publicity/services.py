@@ -17,9 +17,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from projects import audit, notifications
+from projects import audit, notifications, permissions
 from projects.audit import Actor
-from projects.models import Project, ReviewComment, Role, Status
+from projects.models import Project, ReviewComment, Status
 from projects.services import (
     RecordLocked,
     ensure_reviewer_of,
@@ -179,25 +179,15 @@ def _close_objection(actor, objection, status, outcome):
     objection.save(update_fields=["status", "outcome", "handled_by", "handled_at"])
 
 
-def _audited(action):
-    def decorate(service):
-        def wrapper(*, actor, objection_id, **kwargs):
-            try:
-                return service(actor=actor, objection_id=objection_id, **kwargs)
-            except (PermissionDenied, RecordLocked) as refusal:
-                objection = Objection.objects.select_related("notice").filter(pk=objection_id).first()
-                project = objection.notice.project if objection else None
-                audit.record(actor, f"{action}.refused", objection, project=project, message=str(refusal))
-                raise
-
-        wrapper.__doc__ = service.__doc__
-        wrapper.__name__ = service.__name__
-        return wrapper
-
-    return decorate
+def _refused_objection(kwargs):
+    """The objection a refused decision was about, and its record (None, None for an id that does not exist)."""
+    objection = Objection.objects.select_related("notice__project").filter(pk=kwargs["objection_id"]).first()
+    return objection, objection.notice.project if objection else None
 
 
-@_audited("objection.dismiss")
+@audit.audits_refusals(
+    "objection.dismiss", refusals=(PermissionDenied, RecordLocked), target=_refused_objection
+)
 @transaction.atomic
 def dismiss_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objection:
     """The objection is unfounded. When none is left pending, the notice resumes with the time it had left
@@ -233,7 +223,9 @@ def dismiss_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objec
     return objection
 
 
-@_audited("objection.uphold")
+@audit.audits_refusals(
+    "objection.uphold", refusals=(PermissionDenied, RecordLocked), target=_refused_objection
+)
 @transaction.atomic
 def uphold_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objection:
     """The objection stands: the notice ends, the record goes back to the enterprise with the objection
@@ -462,12 +454,7 @@ def due_messages(now=None):
 def retry_failed_delivery(*, actor: Actor, message_id: int) -> OutboxMessage:
     """The console's retry button: a failed delivery goes back to pending, attempts start again."""
     message = OutboxMessage.objects.select_for_update().select_related("project").get(pk=message_id)
-    membership = actor.membership
-    if membership is None or not (
-        membership.role == Role.CITY
-        or (membership.role == Role.REVIEWER and membership.authority_id == message.project.authority_id)
-    ):
-        raise PermissionDenied("只有项目所在地审核部门或市级管理人员可以重新报送。")
+    permissions.ensure_may_retry_delivery(actor.user, message.project)
     if message.state != OutboxState.FAILED:
         raise RecordLocked("只有报送失败的记录可以重新报送。")
     message.state = OutboxState.PENDING

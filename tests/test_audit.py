@@ -452,3 +452,58 @@ def test_the_history_page_is_refused_to_another_enterprise_and_another_authority
         response = client.get(reverse("project_history", args=[project.pk]))
         assert response.status_code == 404
         assert "clerk-audit" not in response.content.decode() and "地上20层" not in response.content.decode()
+
+
+# ---------------------------------------------------------------- refusals_recorded / audits_refusals
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_recorded_after_the_refused_work_rolls_back_and_the_chain_holds(authorities):
+    from django.core.exceptions import PermissionDenied
+
+    from projects.models import BackfillWindow
+
+    user = make_enterprise_user(username="refused-clerk")
+    actor = Actor(user=user, ip_address="10.0.0.9")
+
+    with pytest.raises(PermissionDenied, match="不可以"):
+        with audit.refusals_recorded(actor, "window.change", project=None):
+            with transaction.atomic():
+                BackfillWindow.objects.create(
+                    enterprise_kind="construction", opens_on="2018-01-01", closes_on="2018-12-31", basis="x"
+                )
+                raise PermissionDenied("不可以")
+
+    assert not BackfillWindow.objects.exists()  # the refused work rolled back
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.message) == (user, "window.change.refused", "不可以")
+    assert (event.organisation, event.ip_address) == (user.membership.enterprise.name, "10.0.0.9")
+    assert audit.verify_chain().intact
+
+
+@pytest.mark.django_db
+def test_a_404_stays_a_404_and_an_exception_not_listed_is_not_recorded():
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        with audit.refusals_recorded(None, "project.view", refusals=(Http404,), message_of=lambda _e: "没有"):
+            raise Http404("no")
+    with pytest.raises(ValueError):
+        with audit.refusals_recorded(None, "project.view", refusals=(Http404,)):
+            raise ValueError("a bug, not a refusal")
+
+    assert list(AuditEvent.objects.values_list("action", "message")) == [("project.view.refused", "没有")]
+
+
+def test_the_decorator_keeps_the_services_name_and_docstring():
+    from publicity import services as publicity_services
+
+    for service in (
+        project_services.add_evidence,
+        project_services.submit_project,
+        publicity_services.dismiss_objection,
+        publicity_services.uphold_objection,
+    ):
+        assert service.__wrapped__ is not None
+        assert service.__name__ == service.__wrapped__.__name__
+    assert "notice resumes" in publicity_services.dismiss_objection.__doc__

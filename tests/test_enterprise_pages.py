@@ -261,7 +261,20 @@ def assert_upload_refused(response, evidence_storage, before, files_before, says
     [message] = page_messages(response)
     assert message.startswith("上传失败：") and says in message, message
     assert message in response.content.decode()
-    assert stored_state() == before
+    # the refusal is audited (who, which record, why); nothing else changed
+    after = stored_state()
+    assert after["events"] == before["events"] + 1
+    assert {k: v for k, v in after.items() if k != "events"} == {
+        k: v for k, v in before.items() if k != "events"
+    }
+    event = AuditEvent.objects.latest("id")
+    assert event.action == "evidence.add.refused"
+    assert event.actor == response.wsgi_request.user
+    assert (event.object_type, event.project_id) == (
+        "project",
+        int(response.redirect_chain[-1][0].split("/")[2]),
+    )
+    assert says in event.message
     assert stored_files(evidence_storage) == files_before  # no orphan file either
 
 
@@ -574,12 +587,23 @@ def test_submitting_moves_the_draft_to_submitted_and_locks_every_edit(clerk_clie
         )
 
     after = stored_state()
-    # the refused submit is audited (who tried what); nothing else changed
-    assert after["events"] == before["events"] + 1
+    # every refused edit is audited (who tried what, on which record, the message shown); nothing else changed
+    assert after["events"] == before["events"] + len(attempts)
     assert {k: v for k, v in after.items() if k != "events"} == {
         k: v for k, v in before.items() if k != "events"
     }
-    assert AuditEvent.objects.order_by("-id").first().action == "project.submit.refused"
+    refused = AuditEvent.objects.order_by("-id")[: len(attempts)][::-1]
+    assert [(e.action, e.object_type, e.project_id) for e in refused] == [
+        ("stage.save.refused", "project", project.pk),
+        ("project.update.refused", "project", project.pk),
+        ("evidence.add.refused", "project", project.pk),
+        ("evidence.archive.refused", "evidence", project.pk),
+        ("project.submit.refused", "project", project.pk),
+    ]
+    assert all(e.actor == world.clerk for e in refused)
+    assert [e.message[: len(says)] for e, (_url, _data, says) in zip(refused, attempts, strict=True)] == [
+        says for _url, _data, says in attempts
+    ]
     assert stored_files(evidence_storage) == files_before
 
 
@@ -639,3 +663,15 @@ def test_a_submit_from_a_page_opened_before_a_return_is_refused(clerk_client, wo
     [message] = page_messages(response)
     assert "已变为“退回修改”（您打开页面时为“草稿”）" in message
     assert Project.objects.get(pk=world.draft.pk).status == Status.RETURNED
+
+
+def test_it_records_an_upload_the_form_refuses_before_the_service_sees_it(
+    clerk_client, world, evidence_storage
+):
+    before, files_before = stored_state(), stored_files(evidence_storage)
+    url = reverse("evidence_upload", kwargs={"pk": world.draft.pk, "stage_code": "permit"})
+
+    response = clerk_client.post(url, {"description": "没有选择文件"}, follow=True)
+
+    assert_upload_refused(response, evidence_storage, before, files_before, "这个字段是必填项")
+    assert AuditEvent.objects.latest("id").project == world.draft

@@ -277,28 +277,43 @@ def test_it_has_a_row_for_every_url_of_the_enterprise_pages():
 
 def _state(w):
     return {
-        "events": AuditEvent.objects.count(),
+        "events": AuditEvent.objects.exclude(action__endswith=".refused").count(),
         "statuses": dict(Project.objects.values_list("pk", "status")),
         "evidence": list(Evidence.objects.order_by("pk").values_list("pk", "archived_at", "archive_reason")),
         "registration": list(RegistrationStage.objects.order_by("pk").values()),
     }
 
 
+def the_draft(w):
+    return ("project", w.draft.pk)
+
+
+def the_submitted(w):
+    return ("project", w.submitted.pk)
+
+
+def the_submitted_evidence(w):
+    return ("evidence", w.submitted_evidence.pk)
+
+
 @pytest.mark.parametrize(
-    "url_name, kwargs_of",
+    "url_name, kwargs_of, action, asked",
     [
-        ("project_submit", a_draft),
-        ("project_withdraw", a_submitted),
-        ("stage_edit", a_draft_stage),
-        ("evidence_upload", a_draft_stage),
-        ("evidence_archive", a_draft_evidence),
-        ("evidence_archive", a_evidence_under_b_project),
-        ("project_edit", a_draft),
+        ("project_submit", a_draft, "project.submit", the_draft),
+        ("project_withdraw", a_submitted, "project.withdraw", the_submitted),
+        ("stage_edit", a_draft_stage, "stage.save", the_draft),
+        ("evidence_upload", a_draft_stage, "evidence.add", the_draft),
+        ("evidence_archive", a_draft_evidence, "evidence.archive", the_draft),
+        ("evidence_archive", a_evidence_under_b_project, "evidence.archive", the_submitted_evidence),
+        ("project_edit", a_draft, "project.update", the_draft),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
-def test_it_changes_nothing_when_another_enterprise_posts_to_a_record(client, world, url_name, kwargs_of):
+def test_it_changes_nothing_when_another_enterprise_posts_to_a_record(
+    client, world, url_name, kwargs_of, action, asked
+):
     before = _state(world)
+    refusals_before = AuditEvent.objects.filter(action__endswith=".refused").count()
     client.force_login(world.users["other_enterprise"])
     data = post_data(url_name, world)
     if url_name == "stage_edit":
@@ -309,9 +324,67 @@ def test_it_changes_nothing_when_another_enterprise_posts_to_a_record(client, wo
     response = client.post(reverse(url_name, kwargs=kwargs_of(world)), data)
 
     assert response.status_code == 404
-    assert _state(world) == before  # no audit event, no status change, no evidence, no stage change
+    assert _state(world) == before  # no status change, no evidence, no stage change, no other event
     world.draft.refresh_from_db()
     assert world.draft.name == "A的草稿项目"
+    # the trail says who asked for what: B's user, the id asked for, not linked to A's history
+    assert AuditEvent.objects.filter(action__endswith=".refused").count() == refusals_before + 1
+    event = AuditEvent.objects.latest("id")
+    assert event.actor == world.users["other_enterprise"]
+    assert event.organisation == world.users["other_enterprise"].membership.enterprise.name
+    assert event.action == f"{action}.refused"
+    assert (event.object_type, event.object_id) == (asked(world)[0], str(asked(world)[1]))
+    assert event.project is None
+    assert event.message in ("该补录项目不存在或不属于本单位。", "该证明材料不存在或不属于本单位。")
+
+
+@pytest.mark.parametrize(
+    "role, kwargs_of",
+    [
+        ("other_enterprise", a_submitted_evidence),
+        ("reviewer_elsewhere", a_submitted_evidence),
+        ("reviewer", a_draft_evidence),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_it_records_who_asked_for_an_evidence_file_it_may_not_see_and_still_answers_404(
+    client, world, role, kwargs_of
+):
+    client.force_login(world.users[role])
+    kwargs = kwargs_of(world)
+
+    response = client.get(reverse("evidence_view", kwargs=kwargs))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.latest("id")
+    assert (event.actor, event.action) == (world.users[role], "evidence.view.refused")
+    assert (event.object_type, event.object_id) == ("evidence", str(kwargs["evidence_id"]))
+    assert event.message == "该证明材料不存在或不属于本单位。"
+
+
+def test_it_records_who_asked_for_a_history_it_may_not_see_and_still_answers_404(client, world):
+    client.force_login(world.users["reviewer_elsewhere"])
+
+    response = client.get(reverse("project_history", kwargs=a_submitted(world)))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.latest("id")
+    assert (event.actor, event.action) == (world.users["reviewer_elsewhere"], "project.history.refused")
+    assert (event.object_type, event.object_id, event.project) == ("project", str(world.submitted.pk), None)
+
+
+def test_it_records_an_unknown_stage_asked_for_and_still_answers_404(client, world):
+    client.force_login(world.users["owner"])
+
+    response = client.get(reverse("stage_edit", kwargs=a_draft_unknown_stage(world)))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.latest("id")
+    assert (event.action, event.object_id, event.message) == (
+        "stage.save.refused",
+        str(world.draft.pk),
+        "没有这个环节。（bogus）",
+    )
 
 
 # ---------------------------------------------------------------- how evidence is served

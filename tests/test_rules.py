@@ -806,7 +806,11 @@ def test_submit_project_submits_a_clean_record_and_locks_it(actor, user, project
         )
     assert "已提交待审核" in str(locked.value)
     assert stage_of(project, "registration").scale == before
-    assert AuditEvent.objects.count() == events
+    # nothing changed but the refusal, which is audited (who tried what, on which record, why)
+    assert AuditEvent.objects.count() == events + 1
+    refused = AuditEvent.objects.latest("id")
+    assert (refused.actor, refused.action, refused.project) == (user, "stage.save.refused", project)
+    assert refused.message == str(locked.value)
 
 
 def test_submit_project_submits_a_record_with_warnings_only(actor, project):

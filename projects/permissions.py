@@ -1,0 +1,325 @@
+"""Who may act: the one place that reads a user's Membership and says what it allows (docs/permissions.md).
+
+Four groups, each a plain function of the user (and the object, when the answer depends on it):
+
+- role predicates: what the user is (an enterprise's clerk, a reviewer, the city, a department of the city…);
+- object checks: may this user act on this object (a record, a correction request, a spot-check item…);
+- visible querysets: which rows the user may see, as a filter over a queryset the caller starts from;
+- ensure_ helpers: the same rules as refusals, raising PermissionDenied with the Chinese message the user sees.
+  projects.audit records such a refusal (refusals_recorded); nothing else needs to know the rule.
+
+A user without a Membership acts for no organisation: anonymous visitors, staff accounts and superusers. A
+superuser is allowed where the rule below says so, not everywhere. An inactive user answers as its membership
+does: the login (Django's ModelBackend) is what keeps it out, not this module.
+
+This module imports no app but projects. Rules about a later app's objects (correction requests, spot-check
+items) take the object and read only its plain attributes (status, project, department, stage); the state
+values they compare with are those apps' and are pinned equal to them by tests/test_policy.py.
+"""
+
+from django.core.exceptions import PermissionDenied
+
+from .models import CityDepartment, Membership, Project, Role, StageCode, Status
+
+# Drafts are the enterprise's own business: no reviewer or city user sees a record before its first submission.
+NOT_YET_SUBMITTED = (Status.DRAFT,)
+
+# The correction request's states these rules depend on (review.models.CorrectionStatus; docs/corrections.md).
+CORRECTION_FILED = "filed"
+CORRECTION_AT_CITY = "at_city"
+CORRECTION_OPEN = (CORRECTION_FILED, CORRECTION_AT_CITY)
+
+
+# ---------------------------------------------------------------- role predicates
+
+
+def membership_of(user) -> Membership | None:
+    """The organisation the user acts for, or None (anonymous, or an account no organisation vouches for)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return getattr(user, "membership", None)
+
+
+def _role(user) -> str | None:
+    membership = membership_of(user)
+    return membership.role if membership is not None else None
+
+
+def _is_superuser(user) -> bool:
+    return bool(getattr(user, "is_superuser", False))
+
+
+def is_enterprise(user) -> bool:
+    """An enterprise's clerk: fills in its own records (a drawing-review agency's clerk is one too)."""
+    return _role(user) == Role.ENTERPRISE
+
+
+def enterprise_of(user):
+    """The enterprise the user fills in for, or None."""
+    return membership_of(user).enterprise if is_enterprise(user) else None
+
+
+def is_reviewer(user) -> bool:
+    """A reviewer of a district/county or development zone (any authority)."""
+    return _role(user) == Role.REVIEWER
+
+
+def is_city(user) -> bool:
+    """The city commission (any department), or a superuser: spot checks, the blacklist, the figures, the
+    windows (docs/figures.md: reviewers and enterprises do not see the city's figures)."""
+    return _role(user) == Role.CITY or _is_superuser(user)
+
+
+def department_of(user) -> str:
+    """The city department the user works in; "" for the commission as a whole or for anyone not of the city."""
+    membership = membership_of(user)
+    return membership.department if membership is not None and membership.role == Role.CITY else ""
+
+
+def is_approval_center(user) -> bool:
+    """The city's approval service center decides correction requests (docs/corrections.md); a superuser too,
+    when no membership says otherwise."""
+    membership = membership_of(user)
+    if membership is not None:
+        return membership.role == Role.CITY and membership.department == CityDepartment.APPROVAL_CENTER
+    return _is_superuser(user)
+
+
+def is_console_user(user) -> bool:
+    """Reviewers, city users and superusers use the review console (the admin site also asks is_staff)."""
+    return _is_superuser(user) or _role(user) in (Role.REVIEWER, Role.CITY)
+
+
+def has_organisation(user) -> bool:
+    """Acts for an organisation (or is a superuser): may open the correction pages at all."""
+    return membership_of(user) is not None or _is_superuser(user)
+
+
+def organisation_name(user) -> str:
+    """The organisation shown beside the user's name in the header ("" without a membership)."""
+    membership = membership_of(user)
+    return membership.organisation_name if membership is not None else ""
+
+
+# ---------------------------------------------------------------- object checks
+
+
+def owns(user, project) -> bool:
+    """The user is a clerk of the enterprise whose record this is."""
+    membership = membership_of(user)
+    return is_enterprise(user) and membership.enterprise_id == project.enterprise_id
+
+
+def reviewer_of(user, project) -> bool:
+    """A reviewer of the authority where the record lies: decides on it (docs/lifecycle.md, "Who may run which
+    transition"), handles its objections, gives the district's opinion on its corrections."""
+    membership = membership_of(user)
+    return is_reviewer(user) and membership.authority_id == project.authority_id
+
+
+def may_decide(user, project) -> bool:
+    """Whether the console offers approve/return/reject: a submitted record, to its own authority's reviewer."""
+    return project.status == Status.SUBMITTED and reviewer_of(user, project)
+
+
+def may_handle_objections(user, project) -> bool:
+    """Dismiss or uphold a public objection: the record's reviewers (docs/lifecycle.md)."""
+    return reviewer_of(user, project)
+
+
+def may_retry_delivery(user, project) -> bool:
+    """Send a failed delivery to the national platform again: the record's reviewers and any city user (not a
+    superuser without a membership)."""
+    return reviewer_of(user, project) or _role(user) == Role.CITY
+
+
+def may_order(user, project) -> bool:
+    """Order the enterprise to correct a record in the library: its authority's reviewers, any city user (spot
+    checks), a superuser without a membership (docs/corrections.md)."""
+    if membership_of(user) is None:
+        return _is_superuser(user)
+    return _role(user) == Role.CITY or reviewer_of(user, project)
+
+
+def may_give_opinion(user, correction_request) -> bool:
+    """The district's opinion on a filed correction request: a reviewer of the record's authority."""
+    return correction_request.status == CORRECTION_FILED and reviewer_of(user, correction_request.project)
+
+
+def may_withdraw_correction(user, correction_request) -> bool:
+    """The enterprise may withdraw its own request while it is open."""
+    return correction_request.status in CORRECTION_OPEN and owns(user, correction_request.project)
+
+
+def may_decide_correction(user, correction_request) -> bool:
+    """The city's decision on a request sent up by the district: the approval service center."""
+    return correction_request.status == CORRECTION_AT_CITY and is_approval_center(user)
+
+
+def may_record_finding(user, item) -> bool:
+    """A spot-check item's finding is recorded by the department that checks its stage; a superuser may too."""
+    if _is_superuser(user):
+        return True
+    department = department_of(user)
+    return bool(department) and department == item.department
+
+
+# ---------------------------------------------------------------- visible querysets
+
+
+def visible_projects(user):
+    """Enterprise: its own records. Reviewer: submitted records lying in its authority. City: all submitted.
+    Anyone else, a superuser without a membership included: none (the console gives superusers all)."""
+    membership = membership_of(user)
+    if membership is None:
+        return Project.objects.none()
+    if membership.role == Role.ENTERPRISE:
+        return Project.objects.filter(enterprise_id=membership.enterprise_id)
+    if membership.role == Role.REVIEWER:
+        return Project.objects.filter(authority_id=membership.authority_id).exclude(
+            status__in=NOT_YET_SUBMITTED
+        )
+    if membership.role == Role.CITY:
+        return Project.objects.exclude(status__in=NOT_YET_SUBMITTED)
+    return Project.objects.none()
+
+
+def scoped_to_records(user, queryset, *, project="project"):
+    """Rows about records (correction requests, orders…: `project` names their Project field), filtered to the
+    records the user may follow, drafts included: an enterprise its own, a reviewer its authority's, the city
+    (any department) and a superuser without a membership all; anyone else none."""
+    membership = membership_of(user)
+    if membership is None:
+        return queryset if _is_superuser(user) else queryset.none()
+    if membership.role == Role.ENTERPRISE:
+        return queryset.filter(**{f"{project}__enterprise_id": membership.enterprise_id})
+    if membership.role == Role.REVIEWER:
+        return queryset.filter(**{f"{project}__authority_id": membership.authority_id})
+    if membership.role == Role.CITY:
+        return queryset
+    return queryset.none()
+
+
+def scoped_to_console(user, queryset, *, project="project"):
+    """Rows the console lists (e.g. national deliveries): the city and superusers all, a reviewer its
+    authority's records', anyone else none."""
+    if is_city(user):
+        return queryset
+    if is_reviewer(user):
+        return queryset.filter(**{f"{project}__authority_id": membership_of(user).authority_id})
+    return queryset.none()
+
+
+def scoped_to_department(user, queryset, *, department="department"):
+    """Spot-check items routed to the user's city department; a superuser all; anyone else none."""
+    if _is_superuser(user):
+        return queryset
+    own = department_of(user)
+    return queryset.filter(**{department: own}) if own else queryset.none()
+
+
+# ---------------------------------------------------------------- who acts for an organisation (who is told)
+
+
+def enterprise_members(enterprise_id):
+    """The memberships of an enterprise's clerks (inactive users included: the caller says whether to skip them)."""
+    return Membership.objects.filter(role=Role.ENTERPRISE, enterprise_id=enterprise_id)
+
+
+def authority_reviewers(authority_id):
+    """The memberships of an authority's reviewers."""
+    return Membership.objects.filter(role=Role.REVIEWER, authority_id=authority_id)
+
+
+def department_members(departments):
+    """The memberships of the city's users in any of `departments` (CityDepartment values)."""
+    return Membership.objects.filter(role=Role.CITY, department__in=list(departments))
+
+
+# ---------------------------------------------------------------- ensure_ helpers (refusals)
+
+
+def ensure_enterprise(user):
+    """The enterprise the user fills in for; refused for anyone else. Returns the enterprise."""
+    if not is_enterprise(user):
+        raise PermissionDenied("只有企业填报人员可以补录项目信息。")
+    return membership_of(user).enterprise
+
+
+def ensure_own_project(user, project):
+    """Only the owner enterprise's clerks write to a record."""
+    if ensure_enterprise(user).pk != project.enterprise_id:
+        raise PermissionDenied("只能操作本企业的补录项目。")
+
+
+def ensure_reviewer_of(user, project):
+    """Only a reviewer of the authority where the project lies may decide on it (review and publicity)."""
+    if not is_reviewer(user):
+        raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以审核补录项目。")
+    if not reviewer_of(user, project):
+        raise PermissionDenied("只能审核本辖区内的项目。")
+
+
+def ensure_may_retry_delivery(user, project):
+    if not may_retry_delivery(user, project):
+        raise PermissionDenied("只有项目所在地审核部门或市级管理人员可以重新报送。")
+
+
+def ensure_may_assign(user, *, reviewer, projects=()):
+    """A reviewer gives its own authority's records to a reviewer of the same authority."""
+    if not is_reviewer(user):
+        raise PermissionDenied("只有审核人员可以分派。")
+    authority_id = membership_of(user).authority_id
+    target = membership_of(reviewer)
+    if target is None or target.role != Role.REVIEWER or target.authority_id != authority_id:
+        raise PermissionDenied("只能分派给本部门的审核人员。")
+    for project in projects:
+        if project.authority_id != authority_id:
+            raise PermissionDenied("只能分派本辖区内的项目。")
+
+
+def ensure_city(user, doing: str):
+    """`doing` completes the refusal: "只有市级管理人员可以{doing}。" (e.g. 设置补录时限, 创建抽查任务)."""
+    if not is_city(user):
+        raise PermissionDenied(f"只有市级管理人员可以{doing}。")
+
+
+def ensure_has_organisation(user):
+    if not has_organisation(user):
+        raise PermissionDenied("您的账号尚未关联单位，请联系管理员。")
+
+
+def ensure_owner(user, project):
+    """The enterprise applies to correct its own record in the library (docs/corrections.md)."""
+    if not is_enterprise(user):
+        raise PermissionDenied("只有企业填报人员可以申请更正本企业的入库记录。")
+    if not owns(user, project):
+        raise PermissionDenied("只能申请更正本企业的项目。")
+
+
+def ensure_district_of(user, project):
+    """The district's opinion on a correction: a reviewer of the record's authority."""
+    if not is_reviewer(user):
+        raise PermissionDenied("只有项目所在地区县（开发区）主管部门的审核人员可以核查更正申请。")
+    if not reviewer_of(user, project):
+        raise PermissionDenied("只能核查本辖区项目的更正申请。")
+
+
+def ensure_approval_center(user):
+    if not is_approval_center(user):
+        raise PermissionDenied("只有市审批服务中心可以审定更正申请。")
+
+
+def ensure_may_order(user, project):
+    if not (is_reviewer(user) or _role(user) == Role.CITY or _is_superuser(user)):
+        raise PermissionDenied("只有区县（开发区）主管部门或市级管理人员可以发出更正通知。")
+    if not may_order(user, project):
+        raise PermissionDenied("只能对本辖区的项目发出更正通知。")
+
+
+def ensure_may_record_finding(user, item):
+    if not may_record_finding(user, item):
+        department = CityDepartment(item.department).label
+        raise PermissionDenied(
+            f"该抽查事项（{StageCode(item.stage).label}）由{department}核查，只有{department}的人员可以记录核查结论。"
+        )
