@@ -1,7 +1,8 @@
 """Evidence inherits the abstract StoredFile (projects/models.py, docs/files.md).
 
 Every column StoredFile names already existed on projects_evidence, under the same names: no column is added,
-no row touched. What changes is Django's state only (no SQL on either database):
+no value changed. What changes is Django's state only: no SQL on PostgreSQL; SQLite's schema editor rebuilds the
+table for the `file` change, copying every row as it is. The changes:
 - `file` stores through StoredFile's upload_to, which asks the row for its path (Evidence.storage_path gives
   the same path as before);
 - `uploaded_at` has a default of now, as every stored file's does, instead of auto_now_add.
