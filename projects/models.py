@@ -687,30 +687,29 @@ STAGE_MODELS: dict[str, type[Stage]] = {
 # ---------------------------------------------------------------- evidence
 
 
-def evidence_upload_to(instance, filename):
-    # The stored name carries no user input: the original name is kept in a field, never in a path.
-    return f"evidence/{instance.project_id}/{instance.stage}/{instance.sha256[:16]}-{timezone.now():%Y%m%d%H%M%S%f}"
-
-
 def private_storage():
     from django.core.files.storage import storages
 
     return storages["private"]
 
 
-class Evidence(models.Model):
-    """A supporting document (证明材料) for one stage. Never hard-deleted: archived with a reason."""
+def stored_file_upload_to(instance, filename):
+    # Each kind of stored file names its own path; none carries user input (the original name is a field).
+    return instance.storage_path()
 
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="evidence")
-    stage = models.CharField("环节", max_length=20, choices=StageCode.choices)
-    file = models.FileField("文件", upload_to=evidence_upload_to, storage=private_storage, max_length=300)
+
+class StoredFile(models.Model):
+    """An uploaded file kept in private storage (docs/files.md): evidence, correction evidence, finding evidence,
+    objection evidence. Typed by content and hashed at upload (projects.files.check_upload), served only after a
+    permission check (projects.files.private_file_response), never hard-deleted: archived with who, when, why."""
+
+    file = models.FileField("文件", upload_to=stored_file_upload_to, storage=private_storage, max_length=300)
     original_name = models.CharField("原文件名", max_length=255, validators=PLAIN)
     content_type = models.CharField("文件类型", max_length=50)
     size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
-    description = models.CharField("说明", max_length=200, blank=True, validators=PLAIN)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
     archived_at = models.DateTimeField("删除时间", null=True, blank=True)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -718,24 +717,66 @@ class Evidence(models.Model):
     archive_reason = models.CharField("删除原因", max_length=200, blank=True, validators=PLAIN)
 
     class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.original_name
+
+    def delete(self, *args, **kwargs):
+        raise RecordLocked("证明材料不能删除，只能存档（写明原因）。")
+
+    def storage_path(self) -> str:
+        """Where the file is stored, relative to the private storage: no user input."""
+        raise NotImplementedError
+
+    def record_upload(self, uploaded_file, checked) -> None:
+        """Fill the columns the checks found (a projects.files.CheckedUpload) and the original name."""
+        self.original_name = uploaded_file.name[-255:]
+        self.content_type = checked.content_type
+        self.size = checked.size
+        self.sha256 = checked.sha256
+
+    def archive(self, *, by, reason: str) -> None:
+        """Mark archived (the caller saves and audits): the file and the row stay."""
+        self.archived_at = timezone.now()
+        self.archived_by = by
+        self.archive_reason = reason
+
+    @property
+    def is_active(self) -> bool:
+        return self.archived_at is None
+
+    @property
+    def download_name(self) -> str:
+        from .files import download_name
+
+        return download_name(self.original_name, self.content_type)
+
+
+def evidence_upload_to(instance, filename):
+    # Named by migrations before 0009; Evidence.storage_path gives the same path.
+    return instance.storage_path()
+
+
+class Evidence(StoredFile):
+    """A supporting document (证明材料) for one stage. Never hard-deleted: archived with a reason."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="evidence")
+    stage = models.CharField("环节", max_length=20, choices=StageCode.choices)
+    description = models.CharField("说明", max_length=200, blank=True, validators=PLAIN)
+
+    class Meta:
         verbose_name = "证明材料"
         verbose_name_plural = "证明材料"
         ordering = ["stage", "uploaded_at", "id"]
         indexes = [models.Index(fields=["project", "stage"])]
 
-    def __str__(self):
-        return self.original_name
-
     def save(self, *args, **kwargs):
         ensure_content_editable(self.project_id)
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise RecordLocked("证明材料不能删除，只能存档（写明原因）。")
-
-    @property
-    def is_active(self) -> bool:
-        return self.archived_at is None
+    def storage_path(self) -> str:
+        return f"evidence/{self.project_id}/{self.stage}/{self.sha256[:16]}-{timezone.now():%Y%m%d%H%M%S%f}"
 
 
 # ---------------------------------------------------------------- submissions, comments, notifications

@@ -1,4 +1,4 @@
-"""Telling people what happened: the in-portal inbox, and e-mail after the transaction commits."""
+"""Telling people what happened, one way for every app: the in-portal inbox now, e-mail once committed."""
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -6,6 +6,27 @@ from django.db import transaction
 
 from . import permissions
 from .models import Notification
+
+SUBJECT_PREFIX = "[建设工程项目信息补录] "
+
+
+def notify(users, *, project=None, title: str, body: str) -> list[Notification]:
+    """An inbox row for each active user (one INSERT, whatever their number), and one e-mail to those with an
+    address, sent after the transaction commits: a rolled-back decision must not have told anyone anything.
+    `users`: User objects (loaded with their e-mail); a user named twice is told once. `project`: the record the
+    message is about, or None (a spot-check campaign)."""
+    recipients = list({user.pk: user for user in users if user.is_active}.values())
+    rows = Notification.objects.bulk_create(
+        [Notification(recipient=user, project=project, title=title, body=body) for user in recipients]
+    )
+    addresses = [user.email for user in recipients if user.email]
+    if addresses:
+        transaction.on_commit(
+            lambda: send_mail(
+                SUBJECT_PREFIX + title, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=True
+            )
+        )
+    return rows
 
 
 def enterprise_users(enterprise_id):
@@ -18,21 +39,5 @@ def enterprise_users(enterprise_id):
 
 
 def notify_enterprise(project, title: str, body: str) -> list[Notification]:
-    """Every active user of the project's enterprise gets an inbox row now and an e-mail once committed."""
-    users = enterprise_users(project.enterprise_id)
-    rows = Notification.objects.bulk_create(
-        [Notification(recipient=user, project=project, title=title, body=body) for user in users]
-    )
-    addresses = [user.email for user in users if user.email]
-    if addresses:
-        # After commit: a rolled-back decision must not have told anyone anything.
-        transaction.on_commit(
-            lambda: send_mail(
-                f"[建设工程项目信息补录] {title}",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                addresses,
-                fail_silently=True,
-            )
-        )
-    return rows
+    """Every active user of the project's enterprise: two queries (the users, the inbox rows)."""
+    return notify(enterprise_users(project.enterprise_id), project=project, title=title, body=body)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from . import audit, permissions, rules, selectors, services
 from .audit import Actor
+from .files import private_file_response
 from .forms import (
     ArchiveEvidenceForm,
     EvidenceUploadForm,
@@ -276,19 +277,9 @@ def evidence_view(request, pk, evidence_id):
     """Serve a private evidence file after the permission check: the owner enterprise, or its reviewers."""
     with lookups_refused_recorded(request, "evidence.view", Evidence(pk=evidence_id), NOT_FOUND["evidence"]):
         evidence = selectors.get_visible_evidence(request.user, pk, evidence_id)
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-    # inline for PDF and images (viewable in the browser); the name is the one the uploader gave.
-    response["Content-Disposition"] = _content_disposition(evidence.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _content_disposition(name):
-    from urllib.parse import quote
-
-    return f"inline; filename*=UTF-8''{quote(name)}"
+    return private_file_response(
+        evidence.file, content_type=evidence.content_type, name=evidence.original_name
+    )
 
 
 @require_POST

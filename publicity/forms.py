@@ -4,14 +4,15 @@ from django import forms
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from projects import files
 from projects.forms import DateField
 from projects.models import IN_SCOPE_PROJECT_TYPES, ProjectType
 
 from .models import Objection
 
 HONEYPOT_FIELD = "website"
-# The codes of projects.services.sniff_evidence's refusals: shown beside the file field.
-EVIDENCE_ERROR_CODES = {"empty", "too_large", "bad_type"}
+# The codes of projects.files.sniff_type's refusals: shown beside the file field.
+EVIDENCE_ERROR_CODES = files.REFUSAL_CODES
 
 
 class PublicSearchForm(forms.Form):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from projects.models import PLAIN, Authority, Project, ProjectType, private_storage
+from projects.models import PLAIN, Authority, Project, ProjectType, StoredFile, private_storage
 
 from . import timing
 
@@ -147,6 +147,8 @@ class Objection(models.Model):
     name = models.CharField("异议人姓名或单位", max_length=100, validators=PLAIN)
     contact = models.CharField("联系方式", max_length=100, validators=PLAIN)
     reason = models.TextField("异议事实和理由", max_length=5000, validators=PLAIN)
+    # The evidence file is an ObjectionEvidence row (below). These two columns name the same stored file for the
+    # console's objection list and file view, which read them until they read ObjectionEvidence (docs/files.md).
     evidence = models.FileField(
         "证明材料", upload_to=objection_upload_to, storage=private_storage, blank=True
     )
@@ -171,6 +173,24 @@ class Objection(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+class ObjectionEvidence(StoredFile):
+    """An objector's evidence file: private, shown only in the console to those who see the record."""
+
+    objection = models.OneToOneField(Objection, on_delete=models.PROTECT, related_name="evidence_file")
+    # The public has no account: nobody is recorded as the uploader (the objection keeps the IP address).
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "异议证明材料"
+        verbose_name_plural = "异议证明材料"
+        ordering = ["uploaded_at", "id"]
+
+    def storage_path(self) -> str:
+        return objection_upload_to(self.objection, "")
 
 
 class OutboxState(models.TextChoices):

@@ -17,15 +17,15 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from projects import audit, notifications, permissions
+from projects import audit, files, notifications, permissions
 from projects.audit import Actor
+from projects.identifiers import markup_problem
 from projects.models import Project, ReviewComment, Status
 from projects.services import (
     RecordLocked,
     ensure_reviewer_of,
     lock_project,
     record_transition,
-    sniff_evidence,
 )
 from projects.signals import project_approved
 
@@ -35,6 +35,7 @@ from .models import (
     Notice,
     NoticeState,
     Objection,
+    ObjectionEvidence,
     ObjectionStatus,
     OutboxKind,
     OutboxMessage,
@@ -102,7 +103,7 @@ def file_objection(
     *, notice_id: int, name: str, contact: str, reason: str, evidence=None, ip_address: str | None = None
 ) -> Objection:
     """Anyone may object while the notice is public. The first objection pauses the clock."""
-    content_type = sniff_evidence(evidence) if evidence else ""
+    checked = files.check_upload(evidence) if evidence else None
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice_id)
         # A running notice whose end has passed is over, even before the sweep has closed it (beat may be late).
@@ -114,12 +115,13 @@ def file_objection(
             contact=contact.strip(),
             reason=reason.strip(),
             ip_address=ip_address,
-            evidence_content_type=content_type,
         )
         objection.full_clean(exclude=["evidence", "notice"])
-        if evidence:
-            objection.evidence.save("evidence", evidence, save=False)
+        stored = _objection_evidence(objection, evidence, checked) if evidence else None
         objection.save()
+        if stored is not None:
+            stored.objection = objection
+            stored.save()
         project = lock_project(notice.project)
         public = Actor(user=AnonymousUser(), ip_address=ip_address)
         if notice.state == NoticeState.RUNNING and can_proceed(project.receive_objection):
@@ -152,6 +154,21 @@ def file_objection(
             f"公示暂停计时，由{project.authority.name}核实处理。",
         )
     return objection
+
+
+def _objection_evidence(objection, uploaded_file, checked) -> ObjectionEvidence:
+    """The objector's file, stored (before any row is written: a rollback leaves an orphan file, never a row
+    without its file) and named on the objection's own columns, which the console still reads."""
+    stored = ObjectionEvidence(objection=objection, uploaded_at=objection.submitted_at)
+    stored.record_upload(uploaded_file, checked)
+    if markup_problem(stored.original_name):
+        # The public's file name is not refused for markup (nothing else about the file is), only not kept.
+        stored.original_name = f"{objection.reference}.{checked.extension}"
+    stored.full_clean(exclude=["file", "objection"])
+    stored.file.save("evidence", uploaded_file, save=False)
+    objection.evidence = stored.file.name
+    objection.evidence_content_type = stored.content_type
+    return stored
 
 
 def _pending_objection(actor, objection_id):

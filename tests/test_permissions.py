@@ -391,7 +391,8 @@ def test_it_records_an_unknown_stage_asked_for_and_still_answers_404(client, wor
 
 
 def test_it_serves_evidence_with_the_sniffed_type_and_private_headers(client, world):
-    """A PNG uploaded as "scan.pdf" with a PDF content type is stored, and served, as what it is: image/png."""
+    """A PNG uploaded as "scan.pdf" with a PDF content type is stored, and served, as what it is: image/png,
+    downloaded as "scan.png"."""
     owner = world.users["owner"]
     client.force_login(owner)
     upload = SimpleUploadedFile("scan.pdf", PNG_BYTES, content_type="application/pdf")
@@ -406,7 +407,7 @@ def test_it_serves_evidence_with_the_sniffed_type_and_private_headers(client, wo
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Content-Disposition"] == "inline; filename*=UTF-8''scan.pdf"
+    assert response["Content-Disposition"] == "inline; filename*=UTF-8''scan.png"
     assert "sandbox" in response["Content-Security-Policy"]
     assert body == PNG_BYTES
     assert hashlib.sha256(body).hexdigest() == evidence.sha256

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -141,6 +142,8 @@ def test_evidence_is_stored_in_the_bucket_privately_and_served_only_after_the_pe
     url = reverse("evidence_view", kwargs={"pk": project.pk, "evidence_id": evidence.pk})
     served = client.get(url)
     assert served.status_code == 200 and served["Content-Type"] == "application/pdf"
+    assert served["Content-Disposition"] == "inline; filename*=UTF-8''" + quote("施工许可证.pdf", safe="")
+    assert served["X-Content-Type-Options"] == "nosniff" and served["Cache-Control"] == "private, no-store"
     assert b"".join(served.streaming_content) == PDF_BYTES
 
     client.force_login(other)
