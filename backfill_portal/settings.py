@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: with DEBUG on (the demo), the portal's own Chinese error pages instead of Django's debug pages.
+    "backfill_portal.errors.ChineseErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backfill_portal.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "projects.context_processors.inbox",
                 "projects.context_processors.policy",
+                "backfill_portal.context_processors.portal_contact",
             ],
         },
     },
@@ -196,6 +199,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@backfill-portal.local")
+# For the SMTP backend (password-reset e-mails).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -268,3 +277,21 @@ FIGURES_MIN_CHECKED = int(os.environ.get("FIGURES_MIN_CHECKED", "5"))
 # Integrity (review/integrity.py): an enterprise's integrity score is this minus the sum of its deductions (never
 # below 0; deductions do not expire).
 INTEGRITY_BASE_SCORE = int(os.environ.get("INTEGRITY_BASE_SCORE", "100"))
+
+# The helpdesk shown in every page's footer, on the home page, the guide and the forgotten-password page. The
+# embedded defaults name who answers without inventing a telephone number: a deployment sets its own (README).
+PORTAL_CONTACT_ORGANISATION = os.environ.get(
+    "PORTAL_CONTACT_ORGANISATION", "重庆市城乡建设委员会 建筑市场监管与诚信一体化工作平台运维组"
+)
+PORTAL_CONTACT_PHONE = os.environ.get("PORTAL_CONTACT_PHONE", "")
+PORTAL_CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL", "")
+PORTAL_CONTACT_HOURS = os.environ.get("PORTAL_CONTACT_HOURS", "工作日 9:00—12:00，14:00—17:30")
+PORTAL_CONTACT_NOTE = os.environ.get(
+    "PORTAL_CONTACT_NOTE",
+    "补录业务问题请先咨询项目所在地的区县城乡建委（开发区建设局）；账号与系统使用问题请联系平台运维组。",
+)
+# Password reset by e-mail (EMAIL_BACKEND above): requests per client address, django-ratelimit's rate syntax.
+PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "5/h")
+# With DEBUG on, error pages are the portal's own (backfill_portal/errors.py) unless this is set: a developer who
+# wants Django's technical pages (tracebacks, the URL list) asks for them. Tracebacks are logged either way.
+DEBUG_TECHNICAL_ERROR_PAGES = env_bool("DEBUG_TECHNICAL_ERROR_PAGES", False)

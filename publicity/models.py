@@ -247,6 +247,8 @@ class LibraryEntry(models.Model):
     project_number = models.CharField("项目编号", max_length=16)
     project_name = models.CharField("项目名称", max_length=200)
     enterprise_name = models.CharField("补录企业", max_length=200)
+    # As the snapshot names it: the 业绩 lookup finds an enterprise's entered records by it (publicity/performance.py).
+    enterprise_credit_code = models.CharField("补录企业统一社会信用代码", max_length=18, blank=True)
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
     project_type = models.CharField("项目类型", max_length=30, choices=ProjectType.choices)
     document_numbers = models.CharField("文件编号", max_length=400, blank=True)
@@ -259,6 +261,10 @@ class LibraryEntry(models.Model):
             models.Index(fields=["-entered_at", "-id"]),
             models.Index(fields=["authority", "-entered_at"]),
             models.Index(fields=["project_number"]),
+            # An enterprise's records, newest first (the 业绩 lookup by credit code and the enterprise page).
+            models.Index(
+                fields=["enterprise_credit_code", "-entered_at", "-id"], name="library_enterprise_recent"
+            ),
         ]
 
     def __str__(self):

@@ -433,6 +433,7 @@ def mark_delivered(message_id: int, national_id: str):
             "project_number": project.project_number,
             "project_name": content["project"]["name"],
             "enterprise_name": content["enterprise"]["name"],
+            "enterprise_credit_code": content["enterprise"]["credit_code"],
             "authority_id": project.authority_id,
             "project_type": content["project"]["project_type"],
             "document_numbers": snapshots.document_numbers(content),

@@ -95,6 +95,7 @@ def enter_library(project, *, national_id=None, entered_at=None):
         project_number=project.project_number,
         project_name=project.name,
         enterprise_name=content["enterprise"]["name"],
+        enterprise_credit_code=content["enterprise"]["credit_code"],
         authority_id=project.authority_id,
         project_type=project.project_type,
         document_numbers=snapshots.document_numbers(content),

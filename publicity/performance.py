@@ -1,0 +1,168 @@
+"""业绩查询: an enterprise's records in the national library, found by its unified social credit code or its name —
+the use 渝建〔2018〕213号 names for this library (资质申报、招标投标).
+
+Only what the public snapshot holds, and of it only a fixed list of key figures (KEY_FIGURES) and the stages'
+document numbers: amounts, areas, dates, numbers. Never an ID number, a phone or an evidence file — a whitelist,
+so a field added to a stage later is not published here by accident.
+
+Bounded: a search is one query (LIMIT page+1, like the other public lists); an enterprise's page is two (its
+entries, then every version of those entries at once), whatever the number of records. Indexed: the credit code by
+`library_enterprise_recent` (publicity 0004), the name by the trigram index on UPPER(enterprise_name) (publicity
+0003, PostgreSQL).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from projects.models import STAGE_MODELS, STAGE_ORDER, StageCode
+
+from . import selectors
+from .models import LibraryEntry, Snapshot
+from .page_cache import cached_for_anonymous
+
+CREDIT_CODE = re.compile(r"[0-9A-Z]{18}")  # the form; the check character is not needed to look up
+
+# (label, where in the snapshot's content, field): what the lookup shows of each record.
+KEY_FIGURES = [
+    ("总投资（元）", "project", "total_investment"),
+    ("总面积（平方米）", "project", "total_area"),
+    ("中标金额（元）", "tendering", "award_amount"),
+    ("中标日期", "tendering", "awarded_on"),
+    ("合同金额（元）", "contract", "amount"),
+    ("施工许可发证日期", "permit", "issued_on"),
+    ("实际造价（元）", "completion", "actual_cost"),
+    ("实际面积（平方米）", "completion", "actual_area"),
+    ("实际竣工验收日期", "completion", "actual_completion_on"),
+]
+
+ENTRY_FIELDS = (
+    "id",
+    "national_id",
+    "national_version",
+    "entered_at",
+    "updated_at",
+    "project_id",
+    "project_number",
+    "project_name",
+    "enterprise_name",
+    "enterprise_credit_code",
+    "snapshot__id",
+    "snapshot__version",
+    "snapshot__content",
+)
+
+
+@dataclass
+class Record:
+    """One entered record as the lookup shows it: text only."""
+
+    entry: LibraryEntry
+    figures: list = field(default_factory=list)  # [(label, value)]
+    documents: list = field(default_factory=list)  # [(stage label, document number)]
+    versions: list = field(default_factory=list)  # [Snapshot]
+
+
+def key_figures(content: dict) -> list[tuple[str, str]]:
+    stages = content.get("stages") or {}
+    found = []
+    for label, where, name in KEY_FIGURES:
+        source = content.get("project") if where == "project" else stages.get(where)
+        value = (source or {}).get(name)
+        if value not in (None, ""):
+            found.append((label, str(value)))
+    return found
+
+
+def document_numbers(content: dict) -> list[tuple[str, str]]:
+    stages = content.get("stages") or {}
+    found = []
+    for code in STAGE_ORDER:
+        number = (stages.get(code) or {}).get(STAGE_MODELS[code].document_field)
+        if number:
+            found.append((StageCode(code).label, number))
+    return found
+
+
+def records(entries) -> list[Record]:
+    return [
+        Record(
+            entry=e, figures=key_figures(e.snapshot.content), documents=document_numbers(e.snapshot.content)
+        )
+        for e in entries
+    ]
+
+
+def normalise(q: str) -> str:
+    return " ".join((q or "").split())[:100]
+
+
+def entries():
+    return LibraryEntry.objects.select_related("snapshot").only(*ENTRY_FIELDS).order_by("-entered_at", "-id")
+
+
+def search_page(q: str, number: int) -> selectors.Page:
+    """A credit code (18 letters or digits) matches exactly; anything else is part of a name."""
+    if CREDIT_CODE.fullmatch(q.upper()):
+        queryset = entries().filter(enterprise_credit_code=q.upper())
+    else:
+        queryset = entries().filter(enterprise_name__icontains=q)
+    return selectors.page_of(queryset, number)
+
+
+def attach_versions(found: list[Record]):
+    """Every published version of the page's records, in one query (the current one and the earlier ones)."""
+    by_project = {r.entry.project_id: r for r in found}
+    versions = (
+        Snapshot.objects.filter(project_id__in=by_project)
+        .select_related("notice")
+        .only("id", "project_id", "version", "created_at", "notice__id", "notice__state")
+        .order_by("project_id", "-version")
+    )
+    for snapshot in versions:
+        record = by_project[snapshot.project_id]
+        if snapshot.version <= record.entry.snapshot.version:
+            record.versions.append(snapshot)
+
+
+@require_GET
+@cached_for_anonymous
+def lookup(request):
+    q = normalise(request.GET.get("q", ""))
+    page = None
+    if q:
+        page = search_page(q, selectors.page_number(request.GET.get("page")))
+    return render(
+        request,
+        "public/performance_lookup.html",
+        {"q": q, "page": page, "records": records(page) if page else []},
+    )
+
+
+@require_GET
+@cached_for_anonymous
+def enterprise(request, credit_code):
+    credit_code = credit_code.upper()
+    if not CREDIT_CODE.fullmatch(credit_code):
+        raise Http404("统一社会信用代码格式不正确。")
+    page = selectors.page_of(
+        entries().filter(enterprise_credit_code=credit_code),
+        selectors.page_number(request.GET.get("page")),
+    )
+    if not page.items:
+        raise Http404("该企业没有已入库的补录项目。")
+    found = records(page)
+    attach_versions(found)
+    return render(
+        request,
+        "public/performance_enterprise.html",
+        {
+            "credit_code": credit_code,
+            "enterprise_name": found[0].entry.enterprise_name,
+            "page": page,
+            "records": found,
+        },
+    )
