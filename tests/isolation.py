@@ -66,6 +66,7 @@ def pytest_sessionfinish(session):
         f"storage only (VAR_DIR is {TEST_VAR_DIR}).\n{shown}{more}"
     )
     if reporter:
+        reporter.ensure_newline()
         reporter.write_line(message, red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
