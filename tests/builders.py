@@ -1,11 +1,14 @@
-"""Plain functions that build backfill records through the ORM, for tests and benchmarks.
+"""Plain functions and factories that build test data through the ORM, for tests and benchmarks: the one module of
+builders (fixtures shared by several test modules are in tests/conftest.py).
 
 `valid_stage_data()` is a record that passes every rule of projects/rules.py with no error and no warning;
 tests break one thing in it at a time. `make_project()` writes such a record (project, six stages, one PDF per
-stage) in a dozen queries, so hundreds can be made in seconds.
+stage) in a dozen queries, so hundreds can be made in seconds. Users and organisations: factory-boy factories and
+`make_enterprise_user()`, `make_reviewer()`, `make_city_user()`, which give the user a Membership.
 
 Also here: small but real files for upload tests (PDF_BYTES, PNG_BYTES, JPEG_BYTES) and one that must be refused
-(EXE_BYTES).
+(EXE_BYTES); helpers that read back what tests assert on (`status_of()`, `last_event_id()`, `form_data()`) and move
+the clock (`end_notices()`).
 """
 
 import datetime
@@ -16,6 +19,9 @@ import uuid
 import zlib
 from decimal import Decimal
 
+import factory
+from django import forms
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from stdnum.cn import ric, uscc
@@ -24,12 +30,20 @@ from projects import services
 from projects.models import (
     STAGE_MODELS,
     STAGE_ORDER,
+    AuditEvent,
+    Authority,
+    Enterprise,
+    EnterpriseKind,
     Evidence,
+    Membership,
     Project,
     ProjectType,
+    Role,
     StartBasis,
     Status,
 )
+from publicity import snapshots
+from publicity.models import LibraryEntry, Notice, NoticeState, Snapshot
 
 # ---------------------------------------------------------------- files
 
@@ -102,7 +116,9 @@ EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x
 
 
 def credit_code(body: str) -> str:
-    """A valid unified social credit code from its first 17 characters (check character by python-stdnum)."""
+    """A valid unified social credit code (GB 32100-2015) from its first 17 characters, e.g. "91500103MA0000001":
+    91 = registered by the market regulator, an enterprise; then the division code; then a 9-character organisation
+    code (within the code's alphabet, which has no I, O, S, V, Z). The check character is python-stdnum's."""
     assert len(body) == 17, body
     return body + uscc.calc_check_digit(body)
 
@@ -223,6 +239,63 @@ def valid_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
     }
 
 
+# ---------------------------------------------------------------- users and organisations
+
+TEST_PASSWORD = "test-pass-2018"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(TEST_PASSWORD)
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    name = factory.Sequence(lambda n: f"重庆测试建设工程有限公司{n}")
+    credit_code = factory.Sequence(lambda n: credit_code(f"91500103MA{n:07d}"))
+    kind = EnterpriseKind.CONSTRUCTION
+
+
+def _member(user, **membership):
+    Membership.objects.create(user=user, **membership)
+    return user
+
+
+def make_enterprise_user(enterprise=None, username=None, **user_fields):
+    """A user who fills in backfills for `enterprise` (a new construction enterprise if None)."""
+    if username:
+        user_fields["username"] = username
+    user = UserFactory(**user_fields)
+    return _member(user, role=Role.ENTERPRISE, enterprise=enterprise or EnterpriseFactory())
+
+
+def make_reviewer(authority: Authority, username=None, **user_fields):
+    """A reviewer of `authority` (a district/county or development zone), with access to the admin."""
+    if username:
+        user_fields["username"] = username
+    user_fields.setdefault("is_staff", True)
+    user = UserFactory(**user_fields)
+    return _member(user, role=Role.REVIEWER, authority=authority)
+
+
+def make_city_user(username=None, department="", **user_fields):
+    """A city commission user (spot checks, corrections, figures per district), of `department` (a
+    projects.models.CityDepartment value; "" = the commission as a whole)."""
+    if username:
+        user_fields["username"] = username
+    user_fields.setdefault("is_staff", True)
+    user = UserFactory(**user_fields)
+    return _member(user, role=Role.CITY, department=department)
+
+
 # ---------------------------------------------------------------- records
 
 
@@ -292,3 +365,60 @@ def make_project(
         Project.objects.filter(pk=project.pk).update(status=status, submitted_at=now, first_submitted_at=now)
     project.refresh_from_db()
     return project
+
+
+def enter_library(project, *, national_id=None, entered_at=None):
+    """Put a record (made by make_project) in the national library the short way: its snapshot v1 as
+    publicity.snapshots builds it, a LibraryEntry, the status in_national_library. No notice, no outbox, no audit:
+    for tests that need records in the library in bulk (spot checks, integrity)."""
+    content = snapshots.build_content(project)
+    snapshot = Snapshot.objects.create(project=project, version=1, content=content, reason="测试入库")
+    LibraryEntry.objects.create(
+        project=project,
+        national_id=national_id or f"NP-TEST-{project.pk:06d}",
+        snapshot=snapshot,
+        entered_at=entered_at or timezone.now(),
+        project_number=project.project_number,
+        project_name=project.name,
+        enterprise_name=content["enterprise"]["name"],
+        enterprise_credit_code=content["enterprise"]["credit_code"],
+        authority_id=project.authority_id,
+        project_type=project.project_type,
+        document_numbers=snapshots.document_numbers(content),
+    )
+    Project.objects.filter(pk=project.pk).update(status=Status.IN_NATIONAL_LIBRARY)
+    project.refresh_from_db()
+    return project
+
+
+# ---------------------------------------------------------------- reading back, and the clock
+
+
+def status_of(project) -> str:
+    """The record's status as stored now."""
+    return Project.objects.values_list("status", flat=True).get(pk=project.pk)
+
+
+def last_event_id() -> int:
+    """The id of the latest audit event (0 if none): what a test counts events after."""
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def form_data(form) -> dict:
+    """What a browser would POST for an unchanged form."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(field, forms.BooleanField):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = str(value)
+    return data
+
+
+def end_notices(*projects):
+    """The time machine: the running notices of these records ended a second ago."""
+    Notice.objects.filter(project__in=projects, state=NoticeState.RUNNING).update(
+        ends_at=timezone.now() - datetime.timedelta(seconds=1)
+    )

@@ -1,12 +1,18 @@
-"""Fixtures shared by every test. Factories for test data live in tests/factories.py."""
+"""Fixtures shared by every test. Builders and factories for test data live in tests/builders.py.
+
+A fixture used by one test module stays in that module; one used by two or more lives here, once.
+"""
 
 import datetime
 import os
 
 import pytest
 
-# Real Celery worker and beat processes, the simulator as a process (fixtures celery_stack, national_platform).
-pytest_plugins = ["tests.processes"]
+from tests.builders import make_city_user, make_enterprise_user, make_reviewer
+
+# Real Celery worker and beat processes, the simulator as a process (fixtures celery_stack, national_platform);
+# tests that need PostgreSQL, Redis or a worker: skipped without them, failed with CI=true (tests/needs.py).
+pytest_plugins = ["tests.needs", "tests.processes"]
 
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls from it
 # ("SynchronousOnlyOperation") unless told the loop is not serving async code.
@@ -76,6 +82,72 @@ def open_windows(db):
         )[0]
         for kind in EnterpriseKind.values
     }
+
+
+# ---------------------------------------------------------------- places and people
+
+
+@pytest.fixture
+def yuzhong(authorities):
+    """渝中区 (500103), where most test records are."""
+    return authorities["500103"]
+
+
+@pytest.fixture
+def liangjiang(authorities):
+    """两江新区 (LJXQ), a development zone: "another authority" for a reviewer."""
+    return authorities["LJXQ"]
+
+
+@pytest.fixture
+def clerk(db):
+    """A user of a new construction enterprise, who fills in its backfills."""
+    return make_enterprise_user(username="clerk")
+
+
+@pytest.fixture
+def reviewer(yuzhong):
+    """A reviewer of 渝中区."""
+    return make_reviewer(yuzhong, username="yz-reviewer")
+
+
+@pytest.fixture
+def other_reviewer(liangjiang):
+    """A reviewer of another authority (两江新区)."""
+    return make_reviewer(liangjiang, username="lj-reviewer")
+
+
+@pytest.fixture
+def city(db):
+    """A user of the city commission as a whole (no department)."""
+    return make_city_user(username="city")
+
+
+# ---------------------------------------------------------------- files
+
+
+@pytest.fixture
+def evidence_storage(tmp_path, monkeypatch):
+    """A private storage of the test's own, empty, that the test can list: while it runs, every private file field
+    (evidence, correction, spot-check and objection evidence) stores in tmp_path/private. Without it files go to
+    the run's temporary VAR_DIR (tests/isolation.py), shared by all tests."""
+    from django.apps import apps
+    from django.core.files.storage import FileSystemStorage, storages
+    from django.db.models import FileField
+
+    location = tmp_path / "private"
+    location.mkdir()
+    storage = FileSystemStorage(location=location)
+    private_fields = [
+        field
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, FileField) and field.storage is storages["private"]
+    ]
+    assert private_fields, "no file field stores in the private storage"
+    for field in private_fields:
+        monkeypatch.setattr(field, "storage", storage)
+    return location
 
 
 # ---------------------------------------------------------------- browser tests (pytest-playwright)

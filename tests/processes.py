@@ -11,7 +11,7 @@ the test's database connection, and it never shows what a separate process sees.
         worker.kill()                             # SIGKILL to the worker and its pool children
 
 Only on PostgreSQL (another process cannot see SQLite's in-memory test database) and with REDIS_URL set (the
-broker): test modules skip themselves otherwise (see `needs_postgresql_and_redis`). The fixtures need the test
+broker): test modules skip themselves otherwise, and fail with CI=true (see `needs_postgresql_and_redis`). The fixtures need the test
 database committed, so they ask for `transactional_db`.
 
 Registered as a plugin in tests/conftest.py (`pytest_plugins`), so its fixtures are available to every module.
@@ -26,6 +26,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.needs import needs_service
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60  # seconds a worker or beat gets to start (Django setup + broker connection)
@@ -57,7 +59,7 @@ def real_processes_available() -> tuple[bool, str]:
 
 
 _available, _reason = real_processes_available()
-needs_postgresql_and_redis = pytest.mark.skipif(not _available, reason=_reason)
+needs_postgresql_and_redis = needs_service(_available, reason=_reason)
 
 
 def database_url(settings_dict) -> str:

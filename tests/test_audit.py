@@ -22,23 +22,16 @@ from django.utils import timezone
 from projects import audit
 from projects import services as project_services
 from projects.audit import Actor
-from projects.models import AuditChainHead, AuditEvent, Evidence, Status
+from projects.models import AuditChainHead, AuditEvent, Status
 from review import services as review_services
-from tests.builders import make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import make_enterprise_user, make_project, make_reviewer
+from tests.needs import needs_service
 
 pytestmark = pytest.mark.django_db
 
 POSTGRES = connection.vendor == "postgresql"
 TABLE = AuditEvent._meta.db_table
 TRIGGER = "projects_auditevent_append_only"  # projects/migrations/0002_audit_chain_head.py
-
-
-@pytest.fixture(autouse=True)
-def evidence_storage(tmp_path, monkeypatch):
-    from django.core.files.storage import FileSystemStorage
-
-    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
 
 
 @pytest.fixture
@@ -281,8 +274,8 @@ def test_an_address_that_is_not_one_is_not_stored(world):
 
 # ---------------------------------------------------------------- PostgreSQL: the table is append-only
 
-postgres_only = pytest.mark.skipif(
-    not POSTGRES, reason="the append-only trigger is PostgreSQL's (SQLite has no triggers in this project)"
+postgres_only = needs_service(
+    POSTGRES, reason="the append-only trigger is PostgreSQL's (SQLite has no triggers in this project)"
 )
 
 

@@ -8,8 +8,7 @@ from projects.models import Status
 from publicity import snapshots
 from publicity.models import LibraryEntry, Snapshot
 from review.models import CorrectionRequest, CorrectionStatus
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import TEST_PASSWORD, make_enterprise_user, make_reviewer
+from tests.builders import PDF_BYTES, TEST_PASSWORD, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from projects.models import Status
 from review.models import Decision, Finding
-from tests.factories import TEST_PASSWORD
+from tests.builders import TEST_PASSWORD
 from tests.test_figures import DEFAULTS, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

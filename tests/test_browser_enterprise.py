@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from projects.models import AuditEvent, Project, Status
-from tests.builders import PDF_BYTES, valid_stage_data
-from tests.factories import TEST_PASSWORD, make_enterprise_user
+from tests.builders import PDF_BYTES, TEST_PASSWORD, make_enterprise_user, valid_stage_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

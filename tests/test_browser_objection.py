@@ -10,8 +10,7 @@ from projects.audit import Actor
 from projects.models import Project, Status
 from publicity.models import Notice, NoticeState, Objection
 from review import services as review_services
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import EnterpriseFactory, make_enterprise_user, make_reviewer
+from tests.builders import PDF_BYTES, EnterpriseFactory, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
 from publicity.models import LibraryEntry
-from tests.builders import make_project
-from tests.factories import TEST_PASSWORD, EnterpriseFactory, enter_library, make_enterprise_user
+from tests.builders import TEST_PASSWORD, EnterpriseFactory, enter_library, make_enterprise_user, make_project
 from tests.test_public_pages import quick_notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

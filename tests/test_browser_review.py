@@ -9,8 +9,7 @@ from projects import services
 from projects.audit import Actor
 from projects.models import Project, Status
 from review.models import Decision, ReviewDecision
-from tests.builders import make_project
-from tests.factories import TEST_PASSWORD, make_enterprise_user, make_reviewer
+from tests.builders import TEST_PASSWORD, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

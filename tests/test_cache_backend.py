@@ -6,8 +6,9 @@ import pytest
 from django.conf import settings
 
 from backfill_portal.cache import SharedClientRedisCache
+from tests.needs import needs_service
 
-pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL), as in CI")
+pytestmark = needs_service(bool(settings.REDIS_URL), reason="needs Redis (REDIS_URL), as in CI")
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from projects.audit import Actor
 from projects.models import STAGE_ORDER, AuditEvent, BackfillWindow, EnterpriseKind, ReviewComment, Status
 from review import services
 from review.models import Assignment, Decision, ReviewDecision
-from tests.builders import add_evidence, make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import add_evidence, make_city_user, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,31 +27,6 @@ def change_url(project):
 
 def decision_url(project, name):
     return reverse(f"admin:projects_project_{name}", args=[project.pk])
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def liangjiang(authorities):
-    return authorities["LJXQ"]
-
-
-@pytest.fixture
-def clerk(db):
-    return make_enterprise_user(username="clerk")
-
-
-@pytest.fixture
-def reviewer(yuzhong):
-    return make_reviewer(yuzhong, username="yz-reviewer")
-
-
-@pytest.fixture
-def other_reviewer(liangjiang):
-    return make_reviewer(liangjiang, username="lj-reviewer")
 
 
 def submitted_project(clerk, authority, name="渝中区示范综合楼工程", **kwargs):

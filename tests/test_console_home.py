@@ -6,7 +6,7 @@ import pytest
 
 from projects.models import CityDepartment
 
-from .factories import make_city_user, make_enterprise_user, make_reviewer
+from .builders import make_city_user, make_enterprise_user, make_reviewer
 
 pytestmark = pytest.mark.django_db
 

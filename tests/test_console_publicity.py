@@ -17,42 +17,11 @@ from projects.models import AuditEvent, Status
 from publicity import services
 from publicity.models import Notice, NoticeState, Objection, ObjectionStatus, OutboxMessage, OutboxState
 from review import services as review_services
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import PDF_BYTES, make_project, status_of
 
 pytestmark = pytest.mark.django_db
 
 OUTBOX_LIST = reverse("admin:publicity_outboxmessage_changelist")
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def liangjiang(authorities):
-    return authorities["LJXQ"]
-
-
-@pytest.fixture
-def clerk(db):
-    return make_enterprise_user(username="clerk")
-
-
-@pytest.fixture
-def reviewer(yuzhong):
-    return make_reviewer(yuzhong, username="yz-reviewer")
-
-
-@pytest.fixture
-def other_reviewer(liangjiang):
-    return make_reviewer(liangjiang, username="lj-reviewer")
-
-
-@pytest.fixture
-def city(db):
-    return make_city_user(username="city")
 
 
 def approved(clerk, reviewer, authority, **fields):
@@ -97,10 +66,6 @@ def change_url(project):
 
 def url(name, project, pk):
     return reverse(f"admin:projects_project_{name}", args=[project.pk, pk])
-
-
-def status_of(project):
-    return type(project).objects.values_list("status", flat=True).get(pk=project.pk)
 
 
 def messages_of(response) -> list[str]:

@@ -51,8 +51,16 @@ from review.models import (
     CorrectionRequest,
     CorrectionStatus,
 )
-from tests.builders import EXE_BYTES, PDF_BYTES, PNG_BYTES, make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import (
+    EXE_BYTES,
+    PDF_BYTES,
+    PNG_BYTES,
+    end_notices,
+    last_event_id,
+    make_city_user,
+    make_enterprise_user,
+    make_project,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,33 +72,8 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def liangjiang(authorities):
-    return authorities["LJXQ"]
-
-
-@pytest.fixture
-def clerk(db):
-    return make_enterprise_user(username="clerk")
-
-
-@pytest.fixture
 def other_clerk(db):
     return make_enterprise_user(username="other-clerk")
-
-
-@pytest.fixture
-def reviewer(yuzhong):
-    return make_reviewer(yuzhong, username="yz-reviewer")
-
-
-@pytest.fixture
-def other_reviewer(liangjiang):
-    return make_reviewer(liangjiang, username="lj-reviewer")
 
 
 @pytest.fixture
@@ -113,12 +96,6 @@ def enter(project, reviewer) -> LibraryEntry:
     message = OutboxMessage.objects.get(project=project, state=OutboxState.PENDING)
     publicity_services.mark_delivered(message.pk, f"NP-{project.project_number}")
     return LibraryEntry.objects.get(project=project)
-
-
-def end_notices(*projects):
-    Notice.objects.filter(project__in=projects, state=NoticeState.RUNNING).update(
-        ends_at=timezone.now() - datetime.timedelta(seconds=1)
-    )
 
 
 def entered_record(clerk, reviewer, authority, **fields) -> Project:
@@ -197,10 +174,6 @@ def state_of(project) -> dict:
         "notifications": Notification.objects.count(),
         "permit": PermitStage.objects.filter(project=project).values().first(),
     }
-
-
-def last_event_id() -> int:
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def events_since(since) -> list[AuditEvent]:

@@ -7,36 +7,30 @@ is noticed → its notice ends → the sweep → the simulator holds version 2 o
 delivered exactly once; the public library still shows version 1 at /library/<id>/v1/.
 """
 
-import datetime
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from projects.audit import Actor
-from projects.models import CityDepartment, PermitStage, Project, Status
-from publicity.models import LibraryEntry, Notice, NoticeState, OutboxKind, OutboxMessage, OutboxState
+from projects.models import CityDepartment, PermitStage, Status
+from publicity.models import LibraryEntry, OutboxKind, OutboxMessage, OutboxState
 from review import corrections
 from review import services as review_services
 from review.models import CorrectionStatus
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import (
+    PDF_BYTES,
+    end_notices,
+    make_city_user,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+    status_of,
+)
 from tests.processes import needs_postgresql_and_redis, wait_for
 
 pytestmark = [needs_postgresql_and_redis, pytest.mark.django_db(transaction=True)]
 
 ENTERED = Status.IN_NATIONAL_LIBRARY
-
-
-def end_notices(project):
-    Notice.objects.filter(project=project, state=NoticeState.RUNNING).update(
-        ends_at=timezone.now() - datetime.timedelta(seconds=1)
-    )
-
-
-def status_of(project) -> str:
-    return Project.objects.values_list("status", flat=True).get(pk=project.pk)
 
 
 def national_version(project) -> int | None:

@@ -6,15 +6,12 @@ past; everything after that is the sweep, the outbox, the delivery task and the 
 one create call stored it (`create_calls[number]["stored"] == 1`; `total` counts every call it took).
 """
 
-import datetime
 import time
 
 import pytest
-from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from projects import services as project_services
 from projects.audit import Actor
@@ -31,8 +28,7 @@ from publicity.models import (
 )
 from publicity.timing import notice_end
 from review import services as review_services
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import PDF_BYTES, end_notices, form_data, make_project, status_of
 from tests.processes import needs_postgresql_and_redis, stays, wait_for
 
 pytestmark = [needs_postgresql_and_redis, pytest.mark.django_db(transaction=True)]
@@ -40,36 +36,10 @@ pytestmark = [needs_postgresql_and_redis, pytest.mark.django_db(transaction=True
 ENTERED = Status.IN_NATIONAL_LIBRARY
 
 
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def clerk(transactional_db):
-    return make_enterprise_user(username="clerk")
-
-
-@pytest.fixture
-def reviewer(yuzhong):
-    return make_reviewer(yuzhong, username="yz-reviewer")
-
-
 def approved(clerk, reviewer, authority, **fields) -> Project:
     """A submitted record, approved by a reviewer of its authority: snapshot v1 and a running notice."""
     project = make_project(clerk.membership.enterprise, clerk, authority, status=Status.SUBMITTED, **fields)
     return review_services.approve(actor=Actor(user=reviewer), project=project)
-
-
-def end_notices(*projects):
-    """The time machine: the running notices of these records ended a second ago."""
-    Notice.objects.filter(project__in=projects, state=NoticeState.RUNNING).update(
-        ends_at=timezone.now() - datetime.timedelta(seconds=1)
-    )
-
-
-def status_of(project) -> str:
-    return Project.objects.values_list("status", flat=True).get(pk=project.pk)
 
 
 def all_entered(*projects) -> bool:
@@ -233,19 +203,6 @@ def assert_every_edit_path_refused(project, clerk, client):
     }
     assert after == before
     assert evidence.archived_at is None
-
-
-def form_data(form) -> dict:
-    """What a browser would POST for an unchanged form."""
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if isinstance(field, forms.BooleanField):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = str(value)
-    return data
 
 
 # ---------------------------------------------------------------- a platform that fails half its calls

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import pytest
 from axes.models import AccessAttempt
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import reverse
@@ -27,19 +26,10 @@ from projects.models import (
     SubmissionVersion,
 )
 from projects.services import PROJECT_EDITABLE_FIELDS
-from tests.builders import EXE_BYTES, PDF_BYTES, make_project
-from tests.factories import TEST_PASSWORD, make_enterprise_user
+from tests.builders import EXE_BYTES, PDF_BYTES, TEST_PASSWORD, make_enterprise_user, make_project
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def evidence_storage(tmp_path, monkeypatch):
-    """Evidence files go to a temporary directory the tests can list."""
-    location = tmp_path / "private"
-    location.mkdir()
-    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", FileSystemStorage(location=location))
-    return location
+# Evidence of these tests, the world's included, in a storage of the test's own: the upload tests list its files.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]
 
 
 @pytest.fixture

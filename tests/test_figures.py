@@ -14,8 +14,7 @@ from projects.models import CityDepartment, Project, StageCode, Status, Submissi
 from review import figures
 from review.figures import DistrictFigures
 from review.models import Decision, Finding, ReviewDecision, SpotCheckCampaign, SpotCheckItem
-from tests.builders import make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import make_city_user, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,15 @@ from projects.audit import Actor
 from projects.models import Evidence, RecordLocked, Status, private_storage
 from publicity import services as publicity_services
 from publicity.models import Objection, ObjectionEvidence
-from tests.builders import EXE_BYTES, JPEG_BYTES, PDF_BYTES, PNG_BYTES, make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import (
+    EXE_BYTES,
+    JPEG_BYTES,
+    PDF_BYTES,
+    PNG_BYTES,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -28,12 +28,12 @@ from projects.models import (
 )
 from review import integrity, spot_checks
 from review.models import Blacklisting, IntegrityDeduction, SpotCheckItem
-from tests.builders import make_project
-from tests.factories import (
+from tests.builders import (
     EnterpriseFactory,
     enter_library,
     make_city_user,
     make_enterprise_user,
+    make_project,
     make_reviewer,
 )
 

@@ -35,8 +35,7 @@ from publicity.models import Notice, Snapshot
 from review import services as review_services
 from review.models import Decision, ReviewDecision
 
-from .builders import make_project
-from .factories import make_city_user, make_enterprise_user, make_reviewer
+from .builders import last_event_id, make_city_user, make_enterprise_user, make_project, make_reviewer
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -224,10 +223,6 @@ def traces(project) -> dict:
         "notices": Notice.objects.count(),
         "snapshots": Snapshot.objects.count(),
     }
-
-
-def last_event_id() -> int:
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def assert_refused(

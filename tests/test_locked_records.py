@@ -13,7 +13,6 @@ import datetime
 from contextlib import contextmanager
 
 import pytest
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -49,38 +48,18 @@ from publicity.models import (
 )
 from review import services as review_services
 from review.models import ReviewDecision
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import PDF_BYTES, form_data, make_enterprise_user, make_project
+from tests.needs import needs_service
 
 pytestmark = pytest.mark.django_db
 
 ENTERED = Status.IN_NATIONAL_LIBRARY
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the triggers of projects/migrations/0005 are PostgreSQL's"
+on_postgresql = needs_service(
+    connection.vendor == "postgresql", reason="the triggers of projects/migrations/0005 are PostgreSQL's"
 )
 
 
 # ---------------------------------------------------------------- a record in the library, the real way
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def clerk(db):
-    return make_enterprise_user(username="clerk")
-
-
-@pytest.fixture
-def reviewer(yuzhong):
-    return make_reviewer(yuzhong, username="yz-reviewer")
-
-
-@pytest.fixture
-def city(db):
-    return make_city_user(username="city")
 
 
 @pytest.fixture
@@ -137,19 +116,6 @@ def nothing_changes(project):
     before = state_of(project)
     yield
     assert state_of(project) == before
-
-
-def form_data(form) -> dict:
-    """What a browser would POST for an unchanged form."""
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if isinstance(field, forms.BooleanField):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = str(value)
-    return data
 
 
 def messages_of(response) -> str:

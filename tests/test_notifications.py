@@ -6,8 +6,7 @@ from django.db import transaction
 
 from projects import notifications
 from projects.models import Notification
-from tests.builders import make_project
-from tests.factories import make_enterprise_user
+from tests.builders import make_enterprise_user, make_project
 
 pytestmark = pytest.mark.django_db
 

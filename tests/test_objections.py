@@ -25,33 +25,12 @@ from publicity.models import (
 )
 from publicity.timing import BEIJING, notice_end
 from review import services as review_services
-from tests.builders import make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import make_project, status_of
 from tests.simulator_process import API_KEY
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def clerk(db):
-    return make_enterprise_user(username="clerk")
-
-
-@pytest.fixture
-def reviewer(yuzhong):
-    return make_reviewer(yuzhong, username="yz-reviewer")
-
-
-@pytest.fixture
-def other_reviewer(authorities):
-    return make_reviewer(authorities["LJXQ"], username="lj-reviewer")
 
 
 @pytest.fixture
@@ -63,10 +42,6 @@ def noticed(clerk, reviewer, yuzhong):
 
 def notice_of(project) -> Notice:
     return Notice.objects.get(project=project)
-
-
-def status_of(project) -> str:
-    return type(project).objects.values_list("status", flat=True).get(pk=project.pk)
 
 
 def leave(notice, remaining: datetime.timedelta):

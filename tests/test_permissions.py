@@ -20,7 +20,6 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import get_resolver, reverse
@@ -28,16 +27,16 @@ from django.urls import get_resolver, reverse
 from projects import urls as project_urls
 from projects.models import AuditEvent, Evidence, Notification, Project, RegistrationStage, Status
 from projects.services import PROJECT_EDITABLE_FIELDS
-from tests.builders import PDF_BYTES, PNG_BYTES, make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import (
+    PDF_BYTES,
+    PNG_BYTES,
+    make_city_user,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def evidence_storage(tmp_path, monkeypatch):
-    """Evidence files of these tests go to a temporary directory, not var/private."""
-    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
 
 
 @pytest.fixture

@@ -27,12 +27,12 @@ from django.core.exceptions import PermissionDenied
 
 from projects import permissions
 from projects.models import CityDepartment, EnterpriseKind, Membership, Notification, Status
-from tests.builders import make_project
-from tests.factories import (
+from tests.builders import (
     EnterpriseFactory,
     UserFactory,
     make_city_user,
     make_enterprise_user,
+    make_project,
     make_reviewer,
 )
 

@@ -22,8 +22,16 @@ from publicity.models import LibraryEntry, Notice, NoticeState, Objection, Objec
 from publicity.snapshots import mask
 from publicity.timing import BEIJING
 from review import services as review_services
-from tests.builders import CHIEF_SUPERVISOR_ID, EXE_BYTES, PDF_BYTES, PROJECT_MANAGER_ID, make_project
-from tests.factories import EnterpriseFactory, make_enterprise_user, make_reviewer
+from tests.builders import (
+    CHIEF_SUPERVISOR_ID,
+    EXE_BYTES,
+    PDF_BYTES,
+    PROJECT_MANAGER_ID,
+    EnterpriseFactory,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +40,6 @@ OBJECTOR_CONTACT = "13787654321"  # the objector's, private too
 
 
 # ---------------------------------------------------------------- building notices the real way
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from django.urls import reverse
 from projects.models import BackfillWindow
 from publicity.models import LibraryEntry, Notice
 from publicity.snapshots import mask
-from tests.builders import CHIEF_SUPERVISOR_ID, PROJECT_MANAGER_ID
-from tests.factories import (
+from tests.builders import (
+    CHIEF_SUPERVISOR_ID,
+    PROJECT_MANAGER_ID,
     TEST_PASSWORD,
     EnterpriseFactory,
     UserFactory,
@@ -334,8 +335,7 @@ def test_the_enterprise_page_lists_its_records_each_with_its_versions(client, pe
 def test_the_lookup_and_the_enterprise_page_read_a_fixed_number_of_queries(
     client, clerk, yuzhong, authorities
 ):
-    from tests.builders import make_project
-    from tests.factories import enter_library
+    from tests.builders import enter_library, make_project
 
     enterprise = clerk.membership.enterprise
 

@@ -9,28 +9,10 @@ from django.utils import timezone
 
 from projects import audit
 from projects.audit import Actor
-from projects.models import Evidence, Notification, Project, ProjectType, StartBasis
-from tests.builders import add_evidence, make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from projects.models import Notification, Project, ProjectType, StartBasis
+from tests.builders import add_evidence, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def evidence_storage(tmp_path, monkeypatch):
-    from django.core.files.storage import FileSystemStorage
-
-    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
-
-
-@pytest.fixture
-def clerk(db):
-    return make_enterprise_user(username="clerk-q")
 
 
 @pytest.fixture

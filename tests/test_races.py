@@ -7,7 +7,7 @@ passed every check made before the lock — and only then lets go. Exactly one m
 refused with the service's Chinese message and leave nothing behind but its `.refused` audit event.
 
 SQLite has no row locks (SELECT … FOR UPDATE is a no-op there; a write locks the whole file), so it cannot
-show this race: the tests are skipped on it. CI runs them on PostgreSQL.
+show this race: the tests are skipped on it (and fail with CI=true). CI runs them on PostgreSQL.
 """
 
 import threading
@@ -23,12 +23,12 @@ from projects.audit import Actor
 from projects.models import AuditEvent, Project, RecordLocked, Status
 from review import services as review_services
 from review.models import ReviewDecision
-from tests.builders import make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import last_event_id, make_enterprise_user, make_project, make_reviewer
+from tests.needs import needs_service
 
 pytestmark = [
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    needs_service(
+        settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
         reason="needs PostgreSQL: SQLite has no row locks, so two connections cannot race on one record "
         "(run with DATABASE_URL=postgres://…)",
     ),
@@ -150,10 +150,6 @@ def assert_one_winner(project, outcomes, since):
     refused = [e for e in events if e.action.endswith(".refused")]
     assert len(refused) == 1 and refused[0].message == str(loser.error)
     return winner, loser, events
-
-
-def last_event_id():
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 @pytest.mark.parametrize("first_kind, second_kind", [("approve", "approve"), ("approve", "return")])

@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
 from projects import rules, services
@@ -32,13 +31,14 @@ from projects.models import (
 )
 from tests.builders import (
     OWNER_CREDIT_CODE,
+    EnterpriseFactory,
     add_evidence,
     credit_code,
     id_number,
+    make_enterprise_user,
     make_project,
     valid_stage_data,
 )
-from tests.factories import EnterpriseFactory, make_enterprise_user
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 OTHER_CREDIT_CODE = credit_code("91500105MA7654321")  # a valid code of some other enterprise
@@ -49,12 +49,6 @@ pytestmark = pytest.mark.django_db
 # ---------------------------------------------------------------- fixtures and helpers
 
 
-@pytest.fixture(autouse=True)
-def evidence_storage(tmp_path, monkeypatch):
-    """Evidence files of these tests go to a temporary directory, not var/private."""
-    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
-
-
 @pytest.fixture
 def user(db):
     return make_enterprise_user()
@@ -63,11 +57,6 @@ def user(db):
 @pytest.fixture
 def enterprise(user):
     return user.membership.enterprise
-
-
-@pytest.fixture
-def yuzhong(authorities):
-    return authorities["500103"]
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ from django.urls import reverse
 
 from backfill_portal.settings import private_storage_settings
 from projects.models import Evidence, private_storage
-from tests.builders import EXE_BYTES, PDF_BYTES, make_project
-from tests.factories import make_enterprise_user
+from tests.builders import EXE_BYTES, PDF_BYTES, make_enterprise_user, make_project
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,24 +21,22 @@ from projects.models import AuditEvent, CityDepartment, Notification, RecordLock
 from publicity.models import LibraryEntry
 from review import spot_checks
 from review.models import CorrectionOrder, Finding, SpotCheckCampaign, SpotCheckItem
-from tests.builders import EXE_BYTES, PDF_BYTES, PNG_BYTES, make_project
-from tests.factories import enter_library, make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import (
+    EXE_BYTES,
+    PDF_BYTES,
+    PNG_BYTES,
+    enter_library,
+    make_city_user,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+)
+from tests.needs import needs_service
 
 pytestmark = pytest.mark.django_db
 
 
 ALL_STAGES = list(StageCode.values)
-
-
-@pytest.fixture(autouse=True)
-def spot_check_storage(tmp_path, monkeypatch):
-    """Checkers' evidence goes to a temporary directory."""
-    location = tmp_path / "private"
-    location.mkdir()
-    monkeypatch.setattr(
-        SpotCheckItem._meta.get_field("evidence"), "storage", FileSystemStorage(location=location)
-    )
-    return location
 
 
 @pytest.fixture
@@ -251,10 +248,12 @@ def test_it_refuses_a_second_draw_and_changes_nothing(world):
     assert refusal.actor == world.users.design and refusal.message == str(refused.value)
 
 
+@needs_service(
+    connection.vendor == "postgresql",
+    reason="concurrent transactions need PostgreSQL (SQLite serialises the whole database)",
+)
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_only_one_of_two_concurrent_draws_through(authorities):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises the whole database)")
     city = make_city_user(username="racer", department=CityDepartment.TENDERING_OFFICE)
     clerk = make_enterprise_user(username="race-clerk")
     for _ in range(6):
@@ -430,7 +429,7 @@ def test_it_requires_notes_for_an_error_or_false_finding_and_a_known_finding(wor
     assert item.finding == Finding.PENDING and item.notes == ""
 
 
-def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world, drawn, spot_check_storage):
+def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world, drawn, evidence_storage):
     item = drawn.items["drawing_review"]
     actor = Actor(user=world.users.design)
     with pytest.raises(ValidationError) as refused:
@@ -442,8 +441,8 @@ def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world,
             evidence=SimpleUploadedFile("核查记录.pdf", EXE_BYTES),
         )
     assert "只接受这三种格式" in refused.value.message_dict["evidence"][0]
-    assert not list(spot_check_storage.rglob("*.*")) and not any(
-        p.is_file() for p in spot_check_storage.rglob("*")
+    assert not list(evidence_storage.rglob("*.*")) and not any(
+        p.is_file() for p in evidence_storage.rglob("*")
     )
 
     spot_checks.record_finding(

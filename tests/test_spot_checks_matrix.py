@@ -20,7 +20,6 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -36,20 +35,19 @@ from review.models import (
     SpotCheckCampaign,
     SpotCheckItem,
 )
-from tests.builders import PDF_BYTES, make_project
-from tests.factories import enter_library, make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import (
+    PDF_BYTES,
+    enter_library,
+    make_city_user,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 ROLES = ("anonymous", "enterprise", "reviewer", "city_routed", "city_other")
-
-
-@pytest.fixture(autouse=True)
-def spot_check_storage(tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        SpotCheckItem._meta.get_field("evidence"), "storage", FileSystemStorage(location=tmp_path)
-    )
 
 
 @pytest.fixture
