@@ -34,7 +34,6 @@ from tests.test_public_pages import (  # noqa: F401  (fixtures)
     notice_of,
     quick_notice,
     reviewers,
-    yuzhong,
 )
 
 pytestmark = pytest.mark.django_db
