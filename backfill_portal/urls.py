@@ -9,6 +9,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("review.urls")),
+    path("", include("corrections.urls")),
+    path("", include("inspections.urls")),
+    path("", include("integrity.urls")),
+    path("", include("reporting.urls")),
     path("", include("publicity.urls")),
     path("", include("projects.urls")),
 ]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, rules, selectors, services
+from . import audit, extensions, rules, selectors, services
 from .audit import Actor
 from .forms import (
     ArchiveEvidenceForm,
@@ -153,6 +153,7 @@ def project_detail(request, enterprise, pk):
             "rows": rows,
             "comments": comments,
             "restriction": services.enterprise_restriction(enterprise),
+            "project_sections": extensions.project_sections(project),
         },
     )
 

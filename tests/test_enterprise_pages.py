@@ -28,7 +28,7 @@ from projects.models import (
 )
 from projects.services import PROJECT_EDITABLE_FIELDS
 from tests.builders import EXE_BYTES, PDF_BYTES, make_project
-from tests.factories import TEST_PASSWORD, make_enterprise_user
+from tests.factories import TEST_PASSWORD, enter_library, make_enterprise_user
 
 pytestmark = pytest.mark.django_db
 
@@ -639,3 +639,19 @@ def test_a_submit_from_a_page_opened_before_a_return_is_refused(clerk_client, wo
     [message] = page_messages(response)
     assert "已变为“退回修改”（您打开页面时为“草稿”）" in message
     assert Project.objects.get(pk=world.draft.pk).status == Status.RETURNED
+
+
+def test_it_renders_the_project_page_with_and_without_the_later_apps_sections(client, world, monkeypatch):
+    """projects names no URL of a later app: corrections adds its section (projects/extensions.py); with no section
+    registered, as if corrections were absent, the page of a record in the library still renders without it."""
+    from projects import extensions
+
+    enter_library(world.draft)
+    client.force_login(world.clerk)
+    url = reverse("project_detail", args=[world.draft.pk])
+    assert 'id="request-correction"' in client.get(url).content.decode()
+
+    monkeypatch.setattr(extensions, "PROJECT_PAGE_SECTIONS", [])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'id="request-correction"' not in page.content.decode()
