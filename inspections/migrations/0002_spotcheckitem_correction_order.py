@@ -21,6 +21,10 @@ def carry_links_back(apps, schema_editor):
     links = SpotCheckItem.objects.filter(correction_order__isnull=False).values_list("id", "correction_order_id")
     for item_id, order_id in links:
         OldOrder.objects.filter(pk=order_id).update(spot_check_item_id=item_id)
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the deferred foreign keys now: the column dropped next is on a table these updates point to, and
+        # PostgreSQL refuses to alter a table with pending trigger events.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
