@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "projects",
     "publicity",
     "review",
+    "corrections",
+    "inspections",
+    "integrity",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -263,7 +267,7 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
-# The city's figures per district (review/figures.py; every column and threshold in docs/figures.md). An authority
+# The city's figures per district (reporting/figures.py; every column and threshold in docs/figures.md). An authority
 # that exceeds any threshold is marked due for a circular (通报批评); exactly at a threshold is not.
 FIGURES_MAX_MEDIAN_REVIEW_DAYS = float(os.environ.get("FIGURES_MAX_MEDIAN_REVIEW_DAYS", "10"))
 # Backlog: records under review whose submission has waited more than FIGURES_BACKLOG_DAYS calendar days.
@@ -274,7 +278,7 @@ FIGURES_MAX_ERROR_RATE = float(os.environ.get("FIGURES_MAX_ERROR_RATE", "0.10"))
 FIGURES_MAX_FALSE_RATE = float(os.environ.get("FIGURES_MAX_FALSE_RATE", "0.05"))
 FIGURES_MIN_CHECKED = int(os.environ.get("FIGURES_MIN_CHECKED", "5"))
 
-# Integrity (review/integrity.py): an enterprise's integrity score is this minus the sum of its deductions (never
+# Integrity (integrity/services.py): an enterprise's integrity score is this minus the sum of its deductions (never
 # below 0; deductions do not expire).
 INTEGRITY_BASE_SCORE = int(os.environ.get("INTEGRITY_BASE_SCORE", "100"))
 

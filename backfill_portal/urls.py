@@ -20,6 +20,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("review.urls")),
     path("", include("publicity.site_urls")),
+    path("", include("corrections.urls")),
+    path("", include("inspections.urls")),
+    path("", include("integrity.urls")),
+    path("", include("reporting.urls")),
     path("", include("publicity.urls")),
     path("", include("projects.urls")),
 ]

@@ -60,7 +60,7 @@ def ensure_editable(project: Project):
 
 
 # Enterprise guards: other apps restrict an enterprise without projects importing them. review's integrity
-# registers one that refuses a blacklisted enterprise (review.apps.ReviewConfig.ready). A guard takes the enterprise
+# registers one that refuses a blacklisted enterprise (integrity.apps.IntegrityConfig.ready). A guard takes the enterprise
 # and a date and returns a Chinese refusal, or None. create_project and submit_project ask them.
 ENTERPRISE_GUARDS: list = []
 

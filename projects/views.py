@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, permissions, rules, selectors, services
+from . import audit, extensions, permissions, rules, selectors, services
 from .audit import Actor
 from .files import private_file_response
 from .forms import (
@@ -180,6 +180,7 @@ def project_detail(request, enterprise, pk):
             "rows": rows,
             "comments": comments,
             "restriction": services.enterprise_restriction(enterprise),
+            "project_sections": extensions.project_sections(project),
         },
     )
 

@@ -55,7 +55,7 @@ SYSTEM = Actor(user=AnonymousUser(), ip_address=None)
 def start_notice(*, actor: Actor, project: Project, reason: str, content: dict | None = None) -> Notice:
     """Freeze the record as a new snapshot version and notice it. Runs inside the caller's transaction.
     `content`: what to freeze instead of the record's stage rows (a correction: the library's snapshot with the
-    approved corrections applied, review/corrections.py)."""
+    approved corrections applied, corrections/services.py)."""
     if project.status != Status.IN_NOTICE:
         # Called after the transition into the notice (approve, start_correction_notice), never on its own: a
         # record in the library (or anywhere else) gets no new public snapshot without one of them.

@@ -4,10 +4,10 @@ through the form (an item, its reason, a PDF) and finds it listed as 待区县�
 import pytest
 from playwright.sync_api import expect
 
+from corrections.models import CorrectionRequest, CorrectionStatus
 from projects.models import Status
 from publicity import snapshots
 from publicity.models import LibraryEntry, Snapshot
-from review.models import CorrectionRequest, CorrectionStatus
 from tests.builders import PDF_BYTES, TEST_PASSWORD, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,8 +8,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from inspections.models import Finding
 from projects.models import Status
-from review.models import Decision, Finding
+from review.models import Decision
 from tests.builders import TEST_PASSWORD
 from tests.test_figures import DEFAULTS, World
 

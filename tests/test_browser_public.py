@@ -49,7 +49,7 @@ def site(authorities, open_windows):
             "performance": reverse("performance_lookup") + "?q=渝州",
             "enterprise": reverse("performance_enterprise", args=[enterprise.credit_code]),
             "objection-lookup": reverse("objection_lookup"),
-            "blacklist": reverse("blacklist_public"),
+            "blacklist": reverse("integrity:blacklist_public"),
             "login": reverse("login"),
             "password-reset": reverse("password_reset"),
             "password-help": reverse("password_help"),

@@ -1,4 +1,4 @@
-"""Corrections of records in the national library (review/corrections.py, docs/corrections.md): the services with
+"""Corrections of records in the national library (corrections/, docs/corrections.md): the services with
 every refusal of the issue's bad-input list (nothing changed), the start_correction_notice row of docs/lifecycle.md
 cell by cell, what publicity's sweep and delivery do with a corrected version, and the pages: the role × action
 matrix of every URL, the forms, and a fixed number of queries whatever the data size.
@@ -21,6 +21,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from corrections import permissions as correction_permissions
+from corrections import selectors as correction_selectors
+from corrections import services as correction_services
+from corrections import values as correction_values
+from corrections.models import (
+    CorrectionEvidence,
+    CorrectionItem,
+    CorrectionOrder,
+    CorrectionRequest,
+    CorrectionStatus,
+)
 from projects.audit import Actor
 from projects.models import (
     AuditEvent,
@@ -42,15 +53,7 @@ from publicity.models import (
     OutboxState,
     Snapshot,
 )
-from review import corrections
 from review import services as review_services
-from review.models import (
-    CorrectionEvidence,
-    CorrectionItem,
-    CorrectionOrder,
-    CorrectionRequest,
-    CorrectionStatus,
-)
 from tests.builders import (
     EXE_BYTES,
     PDF_BYTES,
@@ -132,7 +135,7 @@ ITEMS = [
 
 
 def file(record, clerk, items=ITEMS, evidence=None, **kwargs) -> CorrectionRequest:
-    return corrections.file_correction_request(
+    return correction_services.file_correction_request(
         actor=Actor(user=clerk, ip_address="192.0.2.10"),
         project=record,
         statement=kwargs.pop("statement", "施工许可环节的勘察单位名称和项目名称录入有误，申请更正。"),
@@ -144,7 +147,7 @@ def file(record, clerk, items=ITEMS, evidence=None, **kwargs) -> CorrectionReque
 
 def accepted(record, clerk, reviewer) -> CorrectionRequest:
     request = file(record, clerk)
-    return corrections.give_district_opinion(
+    return correction_services.give_district_opinion(
         actor=Actor(user=reviewer),
         request_id=request.pk,
         accepts=True,
@@ -154,7 +157,7 @@ def accepted(record, clerk, reviewer) -> CorrectionRequest:
 
 def approved(record, clerk, reviewer, approver) -> CorrectionRequest:
     request = accepted(record, clerk, reviewer)
-    return corrections.decide_at_city(
+    return correction_services.decide_at_city(
         actor=Actor(user=approver), request_id=request.pk, approves=True, opinion="同意更正"
     )
 
@@ -200,13 +203,13 @@ def assert_refused_and_audited(call, project, action, expected, actor_user):
 def test_it_defines_the_correctable_fields_from_the_published_snapshot(record):
     content = Snapshot.objects.get(project=record, version=1).content
     project_fields = set(content["project"])
-    assert set(corrections.CORRECTABLE_FIELDS[""]) == project_fields - set(
-        corrections.NOT_CORRECTABLE_PROJECT_FIELDS
+    assert set(correction_values.CORRECTABLE_FIELDS[""]) == project_fields - set(
+        correction_values.NOT_CORRECTABLE_PROJECT_FIELDS
     )
-    assert {"project_number", "county_code"} & set(corrections.CORRECTABLE_FIELDS[""]) == set()
+    assert {"project_number", "county_code"} & set(correction_values.CORRECTABLE_FIELDS[""]) == set()
     for code, fields in content["stages"].items():
-        assert set(corrections.CORRECTABLE_FIELDS[code]) == set(fields), code
-    keys = {t["key"] for t in corrections.correctable_targets(content)}
+        assert set(correction_values.CORRECTABLE_FIELDS[code]) == set(fields), code
+    keys = {t["key"] for t in correction_values.correctable_targets(content)}
     assert "permit.permit_number" in keys and "project.name" in keys and "project.project_number" not in keys
 
 
@@ -430,7 +433,7 @@ def test_it_refuses_a_second_open_request_and_takes_one_after_the_first_ends(rec
     )
     assert first.reference in message and "待区县核查" in message
 
-    corrections.give_district_opinion(
+    correction_services.give_district_opinion(
         actor=Actor(user=reviewer), request_id=first.pk, accepts=False, opinion="证明材料不能证明原信息有误"
     )
     second = file(record, clerk)
@@ -448,7 +451,7 @@ def test_the_owner_withdraws_a_filed_request_and_the_district_is_told(
     since = last_event_id()
 
     with django_capture_on_commit_callbacks(execute=True):
-        corrections.withdraw_correction_request(
+        correction_services.withdraw_correction_request(
             actor=Actor(user=clerk, ip_address="192.0.2.10"),
             request_id=request.pk,
             reason="自行核对后原信息无误",
@@ -478,29 +481,31 @@ def test_a_request_at_the_city_may_be_withdrawn_and_the_approval_center_is_told(
 ):
     request = accepted(record, clerk, reviewer)
 
-    corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk)
+    correction_services.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk)
 
     request.refresh_from_db()
     assert request.status == CorrectionStatus.WITHDRAWN
     assert Notification.objects.filter(recipient=approver, title__startswith="更正申请已撤回").count() == 1
-    assert corrections.may_decide(approver, request) is False
+    assert correction_permissions.may_decide(approver, request) is False
 
 
 @pytest.mark.parametrize("ended", ["district declined", "city approved", "withdrawn"])
 def test_a_request_that_has_ended_cannot_be_withdrawn(record, clerk, reviewer, approver, ended):
     if ended == "district declined":
         request = file(record, clerk)
-        corrections.give_district_opinion(
+        correction_services.give_district_opinion(
             actor=Actor(user=reviewer), request_id=request.pk, accepts=False, opinion="不予更正"
         )
     elif ended == "city approved":
         request = approved(record, clerk, reviewer, approver)
     else:
         request = file(record, clerk)
-        corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk)
+        correction_services.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk)
 
     message = assert_refused_and_audited(
-        lambda: corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=request.pk),
+        lambda: correction_services.withdraw_correction_request(
+            actor=Actor(user=clerk), request_id=request.pk
+        ),
         record,
         "correction.withdraw",
         RecordLocked,
@@ -517,7 +522,9 @@ def test_only_the_owner_may_withdraw(record, clerk, other_clerk, reviewer, appro
     ]
 
     assert_refused_and_audited(
-        lambda: corrections.withdraw_correction_request(actor=Actor(user=user), request_id=request.pk),
+        lambda: correction_services.withdraw_correction_request(
+            actor=Actor(user=user), request_id=request.pk
+        ),
         record,
         "correction.withdraw",
         PermissionDenied,
@@ -530,7 +537,7 @@ def test_a_reason_with_markup_is_refused_and_nothing_changes(record, clerk):
     before, since = state_of(record), last_event_id()
 
     with pytest.raises(ValidationError) as refused:
-        corrections.withdraw_correction_request(
+        correction_services.withdraw_correction_request(
             actor=Actor(user=clerk), request_id=request.pk, reason="<script>alert(1)</script>"
         )
 
@@ -542,11 +549,11 @@ def test_a_reason_with_markup_is_refused_and_nothing_changes(record, clerk):
 def test_a_withdrawn_answer_leaves_its_order_unanswered_and_overdue_again(record, clerk, reviewer):
     late = order_due(record, reviewer, 3, "施工许可证编号有误")
     answer = file(record, clerk, order=late)
-    assert list(corrections.overdue_orders(reviewer)) == []
+    assert list(correction_selectors.overdue_orders(reviewer)) == []
 
-    corrections.withdraw_correction_request(actor=Actor(user=clerk), request_id=answer.pk)
+    correction_services.withdraw_correction_request(actor=Actor(user=clerk), request_id=answer.pk)
 
-    assert list(corrections.overdue_orders(reviewer)) == [late]
+    assert list(correction_selectors.overdue_orders(reviewer)) == [late]
 
 
 def test_the_owner_withdraws_through_the_detail_page(client, record, clerk, reviewer):
@@ -557,7 +564,7 @@ def test_the_owner_withdraws_through_the_detail_page(client, record, clerk, revi
     assert 'id="withdraw-request"' in client.get(detail_url(request)).content.decode()
 
     response = client.post(
-        reverse("correction_withdraw", args=[request.reference]), {"reason": "申请有误"}, follow=True
+        reverse("corrections:withdraw", args=[request.reference]), {"reason": "申请有误"}, follow=True
     )
 
     assert [str(m) for m in response.context["messages"]] == [
@@ -565,7 +572,7 @@ def test_the_owner_withdraws_through_the_detail_page(client, record, clerk, revi
     ]
     assert "企业已撤回" in response.content.decode()
     assert 'id="withdraw-request"' not in response.content.decode()
-    response = client.post(reverse("correction_withdraw", args=[request.reference]), {}, follow=True)
+    response = client.post(reverse("corrections:withdraw", args=[request.reference]), {}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "该更正申请当前状态为“企业已撤回”，已办结，不能撤回（可能已有其他人处理）。"
     ]
@@ -581,7 +588,7 @@ def test_it_sends_an_accepted_request_to_the_approval_center(
     since = last_event_id()
 
     with django_capture_on_commit_callbacks(execute=True):
-        corrections.give_district_opinion(
+        correction_services.give_district_opinion(
             actor=Actor(user=reviewer),
             request_id=request.pk,
             accepts=True,
@@ -605,7 +612,7 @@ def test_it_sends_an_accepted_request_to_the_approval_center(
 def test_it_ends_a_declined_request_at_the_district(record, clerk, reviewer):
     request = file(record, clerk)
 
-    corrections.give_district_opinion(
+    correction_services.give_district_opinion(
         actor=Actor(user=reviewer),
         request_id=request.pk,
         accepts=False,
@@ -625,7 +632,7 @@ def test_it_refuses_an_opinion_by_anyone_but_the_records_district(
     user = {"another district": other_reviewer, "owner": clerk, "city approval center": approver}[who]
 
     message = assert_refused_and_audited(
-        lambda: corrections.give_district_opinion(
+        lambda: correction_services.give_district_opinion(
             actor=Actor(user=user), request_id=request.pk, accepts=True, opinion="同意"
         ),
         record,
@@ -640,15 +647,15 @@ def test_it_refuses_an_opinion_by_anyone_but_the_records_district(
 def test_it_refuses_a_second_opinion_and_a_blank_one(record, clerk, reviewer):
     request = file(record, clerk)
     with pytest.raises(ValidationError, match="请填写更正意见"):
-        corrections.give_district_opinion(
+        correction_services.give_district_opinion(
             actor=Actor(user=reviewer), request_id=request.pk, accepts=True, opinion=" "
         )
-    corrections.give_district_opinion(
+    correction_services.give_district_opinion(
         actor=Actor(user=reviewer), request_id=request.pk, accepts=True, opinion="属实"
     )
 
     message = assert_refused_and_audited(
-        lambda: corrections.give_district_opinion(
+        lambda: correction_services.give_district_opinion(
             actor=Actor(user=reviewer), request_id=request.pk, accepts=False, opinion="改变主意"
         ),
         record,
@@ -671,7 +678,7 @@ def test_it_approves_a_correction_into_a_new_version_and_its_notice(
     since = last_event_id()
 
     with django_capture_on_commit_callbacks(execute=True):
-        corrections.decide_at_city(
+        correction_services.decide_at_city(
             actor=Actor(user=approver), request_id=request.pk, approves=True, opinion="同意"
         )
 
@@ -709,7 +716,7 @@ def test_it_approves_a_correction_into_a_new_version_and_its_notice(
 def test_it_declines_at_the_city_and_leaves_the_record_as_it_is(record, clerk, reviewer, approver):
     request = accepted(record, clerk, reviewer)
 
-    corrections.decide_at_city(
+    correction_services.decide_at_city(
         actor=Actor(user=approver), request_id=request.pk, approves=False, opinion="依据不足"
     )
 
@@ -724,7 +731,7 @@ def test_it_refuses_a_city_decision_before_the_district_accepted(record, clerk, 
     request = file(record, clerk)
 
     message = assert_refused_and_audited(
-        lambda: corrections.decide_at_city(
+        lambda: correction_services.decide_at_city(
             actor=Actor(user=approver), request_id=request.pk, approves=True, opinion="同意"
         ),
         record,
@@ -766,7 +773,7 @@ def test_the_lifecycle_document_says_who_starts_a_correction_notice():
     assert header[2 : 2 + len(ROLES)] == list(ROLES)
     assert cells[1] == "in_national_library → in_notice"
     assert tuple(cells[2 : 2 + len(ROLES)]) == ROW
-    assert "review.corrections.decide_at_city" in cells[-1] and "市审批服务中心" in cells[-1]
+    assert "corrections.services.decide_at_city" in cells[-1] and "市审批服务中心" in cells[-1]
 
 
 @pytest.fixture
@@ -789,7 +796,7 @@ def cast(record, clerk, other_clerk, reviewer, other_reviewer, approver):
 def test_the_start_correction_notice_row_cell_by_cell(cast, clerk, reviewer, role):
     request = accepted(cast.record, clerk, reviewer)
     actor = cast.actors[role]
-    decide = lambda: corrections.decide_at_city(  # noqa: E731
+    decide = lambda: correction_services.decide_at_city(  # noqa: E731
         actor=actor, request_id=request.pk, approves=True, opinion="同意更正"
     )
 
@@ -817,7 +824,7 @@ def test_a_city_user_of_another_department_may_not_start_a_correction_notice(
     request = accepted(record, clerk, reviewer)
 
     assert_refused_and_audited(
-        lambda: corrections.decide_at_city(
+        lambda: correction_services.decide_at_city(
             actor=Actor(user=city_other), request_id=request.pk, approves=True, opinion="同意"
         ),
         record,
@@ -883,10 +890,10 @@ def test_a_second_correction_builds_on_the_version_that_entered(record, clerk, r
     )
 
     assert second.base_snapshot.version == 2
-    corrections.give_district_opinion(
+    correction_services.give_district_opinion(
         actor=Actor(user=reviewer), request_id=second.pk, accepts=True, opinion="属实"
     )
-    corrections.decide_at_city(
+    correction_services.decide_at_city(
         actor=Actor(user=approver), request_id=second.pk, approves=True, opinion="同意"
     )
     second.refresh_from_db()
@@ -928,7 +935,7 @@ def test_it_issues_an_order_and_tells_the_enterprise(
 ):
     due = timezone.localdate() + datetime.timedelta(days=15)
     with django_capture_on_commit_callbacks(execute=True):
-        order = corrections.issue_correction_order(
+        order = correction_services.issue_correction_order(
             actor=Actor(user=reviewer), project=record, finding="施工许可证编号与发证机关存档不符", due_on=due
         )
 
@@ -940,7 +947,7 @@ def test_it_issues_an_order_and_tells_the_enterprise(
 
 
 def test_the_city_may_order_a_correction_of_any_record(record, city_other):
-    order = corrections.issue_correction_order(
+    order = correction_services.issue_correction_order(
         actor=Actor(user=city_other),
         project=record,
         finding="抽查发现竣工日期有误",
@@ -955,7 +962,7 @@ def test_it_refuses_an_order_by_anyone_but_the_records_district_or_the_city(
 ):
     user = {"another district": other_reviewer, "owner": clerk}[who]
     assert_refused_and_audited(
-        lambda: corrections.issue_correction_order(
+        lambda: correction_services.issue_correction_order(
             actor=Actor(user=user), project=record, finding="有误", due_on=timezone.localdate()
         ),
         record,
@@ -970,7 +977,7 @@ def test_it_refuses_an_order_on_a_record_not_in_the_library_or_due_in_the_past(
 ):
     submitted = make_project(clerk.membership.enterprise, clerk, yuzhong, status=Status.SUBMITTED)
     assert_refused_and_audited(
-        lambda: corrections.issue_correction_order(
+        lambda: correction_services.issue_correction_order(
             actor=Actor(user=reviewer), project=submitted, finding="有误", due_on=timezone.localdate()
         ),
         submitted,
@@ -980,7 +987,7 @@ def test_it_refuses_an_order_on_a_record_not_in_the_library_or_due_in_the_past(
     )
     before = state_of(record)
     with pytest.raises(ValidationError, match="不能早于今天"):
-        corrections.issue_correction_order(
+        correction_services.issue_correction_order(
             actor=Actor(user=reviewer),
             project=record,
             finding="有误",
@@ -990,7 +997,7 @@ def test_it_refuses_an_order_on_a_record_not_in_the_library_or_due_in_the_past(
 
 
 def order_due(record, issuer, days_ago, finding="有误") -> CorrectionOrder:
-    order = corrections.issue_correction_order(
+    order = correction_services.issue_correction_order(
         actor=Actor(user=issuer), project=record, finding=finding, due_on=timezone.localdate()
     )
     CorrectionOrder.objects.filter(pk=order.pk).update(
@@ -1007,14 +1014,14 @@ def test_it_lists_overdue_orders_scoped_and_drops_the_answered_ones(
     other_record = entered_record(other_clerk, other_reviewer, liangjiang, name="两江新区厂房")
     elsewhere = order_due(other_record, other_reviewer, 5)
 
-    assert list(corrections.overdue_orders(reviewer)) == [late]
-    assert list(corrections.overdue_orders(other_reviewer)) == [elsewhere]
-    assert set(corrections.overdue_orders(approver)) == {late, elsewhere}
-    assert due_today not in corrections.overdue_orders(approver)
+    assert list(correction_selectors.overdue_orders(reviewer)) == [late]
+    assert list(correction_selectors.overdue_orders(other_reviewer)) == [elsewhere]
+    assert set(correction_selectors.overdue_orders(approver)) == {late, elsewhere}
+    assert due_today not in correction_selectors.overdue_orders(approver)
 
     file(record, clerk, order=late)
 
-    assert list(corrections.overdue_orders(reviewer)) == []
+    assert list(correction_selectors.overdue_orders(reviewer)) == []
     assert CorrectionRequest.objects.get(order=late).project == record
 
 
@@ -1061,7 +1068,7 @@ def login(client, user):
 
 
 def detail_url(request):
-    return reverse("correction_detail", args=[request.reference])
+    return reverse("corrections:detail", args=[request.reference])
 
 
 # (view, method, the request's state needed, expected status by role). 302 for anonymous: to the login page.
@@ -1101,38 +1108,38 @@ def create_post(record):
 def perform(client, action, record, clerk, reviewer):
     """Set up what the action needs, then do it; returns the response."""
     if action in ("create (GET)", "create (POST)"):
-        url = reverse("correction_create", args=[record.pk])
+        url = reverse("corrections:create", args=[record.pk])
         return client.get(url) if action == "create (GET)" else client.post(url, create_post(record))
     if action == "list":
-        return client.get(reverse("correction_list"))
+        return client.get(reverse("corrections:list"))
     if action == "orders":
-        return client.get(reverse("correction_orders"))
+        return client.get(reverse("corrections:orders"))
     if action == "overdue orders":
-        return client.get(reverse("correction_orders") + "?overdue=1")
+        return client.get(reverse("corrections:orders") + "?overdue=1")
     if action == "order (GET)":
-        return client.get(reverse("correction_order_create"))
+        return client.get(reverse("corrections:order_create"))
     if action == "order (POST)":
         due = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
         data = {"project_number": record.project_number, "finding": "竣工日期有误", "due_on": due}
-        return client.post(reverse("correction_order_create"), data)
+        return client.post(reverse("corrections:order_create"), data)
     request = file(record, clerk)
     if action == "detail":
         return client.get(detail_url(request))
     if action == "evidence":
         evidence = request.evidence.get()
-        return client.get(reverse("correction_evidence", args=[request.reference, evidence.pk]))
+        return client.get(reverse("corrections:evidence", args=[request.reference, evidence.pk]))
     if action == "opinion":
-        url = reverse("correction_opinion", args=[request.reference])
+        url = reverse("corrections:opinion", args=[request.reference])
         return client.post(url, {"accepts": "yes", "opinion": "情况属实"})
     if action == "withdraw":
         return client.post(
-            reverse("correction_withdraw", args=[request.reference]), {"reason": "自行核对无误"}
+            reverse("corrections:withdraw", args=[request.reference]), {"reason": "自行核对无误"}
         )
-    corrections.give_district_opinion(
+    correction_services.give_district_opinion(
         actor=Actor(user=reviewer), request_id=request.pk, accepts=True, opinion="属实"
     )
     return client.post(
-        reverse("correction_decision", args=[request.reference]), {"approves": "yes", "opinion": "同意"}
+        reverse("corrections:decision", args=[request.reference]), {"approves": "yes", "opinion": "同意"}
     )
 
 
@@ -1185,7 +1192,7 @@ def test_the_lists_show_each_role_only_its_own_requests(client, record, clerk, p
         if user is None:
             continue
         client.force_login(user)
-        page = client.get(reverse("correction_list")).content.decode()
+        page = client.get(reverse("corrections:list")).content.decode()
         visible = role in ("owner", "reviewer own", "city approval", "city other")
         assert (request.reference in page) == visible, role
 
@@ -1194,7 +1201,9 @@ def test_the_evidence_is_served_as_stored_with_safe_headers(client, record, cler
     request = file(record, clerk)
     client.force_login(reviewer)
 
-    response = client.get(reverse("correction_evidence", args=[request.reference, request.evidence.get().pk]))
+    response = client.get(
+        reverse("corrections:evidence", args=[request.reference, request.evidence.get().pk])
+    )
 
     assert b"".join(response.streaming_content) == PDF_BYTES
     assert response["Content-Type"] == "application/pdf"
@@ -1206,7 +1215,7 @@ def test_a_refused_opinion_page_changes_nothing_and_says_why(client, record, cle
     request = file(record, clerk)
     client.force_login(reviewer)
     response = client.post(
-        reverse("correction_opinion", args=[request.reference]), {"accepts": "yes", "opinion": ""}
+        reverse("corrections:opinion", args=[request.reference]), {"accepts": "yes", "opinion": ""}
     )
     assert response.status_code == 400 and "这个字段是必填项" in response.content.decode()
     request.refresh_from_db()
@@ -1219,13 +1228,13 @@ def test_a_refused_opinion_page_changes_nothing_and_says_why(client, record, cle
 def test_the_enterprise_files_a_request_through_the_form(client, record, clerk):
     client.force_login(clerk)
     page = client.get(reverse("project_detail", args=[record.pk])).content.decode()
-    assert reverse("correction_create", args=[record.pk]) in page
+    assert reverse("corrections:create", args=[record.pk]) in page
 
-    form = client.get(reverse("correction_create", args=[record.pk])).content.decode()
+    form = client.get(reverse("corrections:create", args=[record.pk])).content.decode()
     assert "重庆市勘察院" in form and 'value="permit.survey_enterprise_name"' in form
     assert 'value="project.project_number"' not in form
 
-    response = client.post(reverse("correction_create", args=[record.pk]), create_post(record), follow=True)
+    response = client.post(reverse("corrections:create", args=[record.pk]), create_post(record), follow=True)
 
     request = CorrectionRequest.objects.get(project=record)
     assert response.redirect_chain[-1][0] == detail_url(request)
@@ -1241,15 +1250,15 @@ def test_the_form_refuses_a_forged_field_and_bad_evidence_and_keeps_nothing(clie
         "items-0-target": "project.project_number",
         "items-0-proposed_value": "5001031",
     }
-    response = client.post(reverse("correction_create", args=[record.pk]), forged)
+    response = client.post(reverse("corrections:create", args=[record.pk]), forged)
     assert response.status_code == 400 and "选择一个有效的选项" in response.content.decode()
 
     exe = {**create_post(record), "evidence": SimpleUploadedFile("证明.pdf", EXE_BYTES)}
-    response = client.post(reverse("correction_create", args=[record.pk]), exe)
+    response = client.post(reverse("corrections:create", args=[record.pk]), exe)
     assert response.status_code == 400 and "不是PDF、JPEG或PNG" in response.content.decode()
 
     same = {**create_post(record), "items-0-proposed_value": "重庆市勘察院"}
-    response = client.post(reverse("correction_create", args=[record.pk]), same)
+    response = client.post(reverse("corrections:create", args=[record.pk]), same)
     assert response.status_code == 400 and "与现有内容相同" in response.content.decode()
 
     assert CorrectionRequest.objects.count() == CorrectionEvidence.objects.count() == 0
@@ -1259,12 +1268,14 @@ def test_the_form_is_refused_on_a_record_not_in_the_library(client, clerk, yuzho
     project = make_project(clerk.membership.enterprise, clerk, yuzhong, status=Status.SUBMITTED)
     client.force_login(clerk)
     page = client.get(reverse("project_detail", args=[project.pk])).content.decode()
-    assert reverse("correction_create", args=[project.pk]) not in page
+    assert reverse("corrections:create", args=[project.pk]) not in page
 
-    response = client.get(reverse("correction_create", args=[project.pk]), follow=True)
+    response = client.get(reverse("corrections:create", args=[project.pk]), follow=True)
     assert "不能申请更正" in response.content.decode()
 
-    response = client.post(reverse("correction_create", args=[project.pk]), create_post(project), follow=True)
+    response = client.post(
+        reverse("corrections:create", args=[project.pk]), create_post(project), follow=True
+    )
     assert "不能申请更正" in response.content.decode()
     assert CorrectionRequest.objects.count() == 0
     assert AuditEvent.objects.filter(action="correction.file.refused", project=project).count() == 1
@@ -1273,15 +1284,15 @@ def test_the_form_is_refused_on_a_record_not_in_the_library(client, clerk, yuzho
 def test_the_form_points_to_the_open_request(client, record, clerk):
     request = file(record, clerk)
     client.force_login(clerk)
-    response = client.get(reverse("correction_create", args=[record.pk]))
+    response = client.get(reverse("corrections:create", args=[record.pk]))
     assert response.status_code == 302 and response["Location"] == detail_url(request)
 
 
 def test_the_enterprise_answers_an_order_with_a_prefilled_form(client, record, clerk, reviewer):
     order = order_due(record, reviewer, 0, "勘察单位名称与合同不符")
     client.force_login(clerk)
-    orders = client.get(reverse("correction_orders")).content.decode()
-    answer = f"{reverse('correction_create', args=[record.pk])}?order={order.pk}"
+    orders = client.get(reverse("corrections:orders")).content.decode()
+    answer = f"{reverse('corrections:create', args=[record.pk])}?order={order.pk}"
     assert answer in orders and "待企业申请" in orders
 
     form = client.get(answer).content.decode()
@@ -1290,7 +1301,7 @@ def test_the_enterprise_answers_an_order_with_a_prefilled_form(client, record, c
 
     assert response.status_code == 302
     assert CorrectionRequest.objects.get(project=record).order == order
-    assert "已提交更正申请" in client.get(reverse("correction_orders")).content.decode()
+    assert "已提交更正申请" in client.get(reverse("corrections:orders")).content.decode()
 
 
 def test_the_district_and_the_city_act_through_the_detail_page(client, record, clerk, reviewer, approver):
@@ -1299,14 +1310,14 @@ def test_the_district_and_the_city_act_through_the_detail_page(client, record, c
     page = client.get(detail_url(request)).content.decode()
     assert 'id="give-opinion"' in page and 'id="decide"' not in page
     client.post(
-        reverse("correction_opinion", args=[request.reference]), {"accepts": "yes", "opinion": "属实"}
+        reverse("corrections:opinion", args=[request.reference]), {"accepts": "yes", "opinion": "属实"}
     )
 
     client.force_login(approver)
     page = client.get(detail_url(request)).content.decode()
     assert 'id="decide"' in page and 'id="give-opinion"' not in page and "属实" in page
     response = client.post(
-        reverse("correction_decision", args=[request.reference]),
+        reverse("corrections:decision", args=[request.reference]),
         {"approves": "yes", "opinion": "同意"},
         follow=True,
     )
@@ -1321,16 +1332,18 @@ def test_a_reviewer_issues_an_order_through_the_form_and_another_district_is_ref
 ):
     data = {"project_number": record.project_number, "finding": "竣工日期有误", "due_on": "2099-01-01"}
     client.force_login(other_reviewer)
-    response = client.post(reverse("correction_order_create"), data)
+    response = client.post(reverse("corrections:order_create"), data)
     assert response.status_code == 400 and "只能对本辖区的项目发出更正通知" in response.content.decode()
     assert CorrectionOrder.objects.count() == 0
 
     client.force_login(reviewer)
-    response = client.post(reverse("correction_order_create"), data, follow=True)
+    response = client.post(reverse("corrections:order_create"), data, follow=True)
     assert "已向" in response.content.decode()
     assert CorrectionOrder.objects.get().project == record
 
-    response = client.post(reverse("correction_order_create"), {**data, "project_number": "5001039999999999"})
+    response = client.post(
+        reverse("corrections:order_create"), {**data, "project_number": "5001039999999999"}
+    )
     assert "没有项目编号为" in response.content.decode()
 
 
@@ -1364,7 +1377,7 @@ def queries_of(client, url) -> int:
 @pytest.mark.parametrize("who", ["owner", "reviewer own", "city approval"])
 def test_the_request_list_takes_the_same_queries_for_3_or_25_requests(client, clerk, yuzhong, people, who):
     client.force_login(people[who])
-    url = reverse("correction_list") + "?status=filed"
+    url = reverse("corrections:list") + "?status=filed"
     many_requests(clerk, yuzhong, 3)
     small = queries_of(client, url)
     many_requests(clerk, yuzhong, 22)
@@ -1379,14 +1392,14 @@ def test_the_order_lists_take_the_same_queries_for_3_or_25_orders(client, record
         for _ in range(3):
             order_due(record, reviewer, 2)
         small = [
-            queries_of(client, reverse("correction_orders")),
-            queries_of(client, reverse("correction_orders") + "?overdue=1"),
+            queries_of(client, reverse("corrections:orders")),
+            queries_of(client, reverse("corrections:orders") + "?overdue=1"),
         ]
         for _ in range(22):
             order_due(record, reviewer, 2)
         large = [
-            queries_of(client, reverse("correction_orders")),
-            queries_of(client, reverse("correction_orders") + "?overdue=1"),
+            queries_of(client, reverse("corrections:orders")),
+            queries_of(client, reverse("corrections:orders") + "?overdue=1"),
         ]
         assert small == large and max(large) <= 10, (small, large)
 
@@ -1416,11 +1429,11 @@ def test_the_request_form_takes_the_same_queries_however_many_requests_the_recor
     client, record, clerk, reviewer
 ):
     client.force_login(clerk)
-    url = reverse("correction_create", args=[record.pk])
+    url = reverse("corrections:create", args=[record.pk])
     small = queries_of(client, url)
     for _ in range(5):
         request = file(record, clerk)
-        corrections.give_district_opinion(
+        correction_services.give_district_opinion(
             actor=Actor(user=reviewer), request_id=request.pk, accepts=False, opinion="否"
         )
     large = queries_of(client, url)

@@ -11,12 +11,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from corrections import services as correction_services
+from corrections.models import CorrectionStatus
 from projects.audit import Actor
 from projects.models import CityDepartment, PermitStage, Status
 from publicity.models import LibraryEntry, OutboxKind, OutboxMessage, OutboxState
-from review import corrections
 from review import services as review_services
-from review.models import CorrectionStatus
 from tests.builders import (
     PDF_BYTES,
     end_notices,
@@ -62,7 +62,7 @@ def test_it_corrects_an_entered_record_into_version_2_of_the_same_national_recor
     permit_row = PermitStage.objects.filter(project=project).values().get()
 
     # The correction: request → district opinion → city decision.
-    request = corrections.file_correction_request(
+    request = correction_services.file_correction_request(
         actor=Actor(user=clerk),
         project=project,
         statement="施工许可环节的勘察单位名称录入有误，申请更正。",
@@ -76,10 +76,10 @@ def test_it_corrects_an_entered_record_into_version_2_of_the_same_national_recor
         ],
         evidence_files=[SimpleUploadedFile("勘察合同.pdf", PDF_BYTES, content_type="application/pdf")],
     )
-    corrections.give_district_opinion(
+    correction_services.give_district_opinion(
         actor=Actor(user=reviewer), request_id=request.pk, accepts=True, opinion="经核对勘察合同，情况属实"
     )
-    corrections.decide_at_city(
+    correction_services.decide_at_city(
         actor=Actor(user=approver), request_id=request.pk, approves=True, opinion="同意更正"
     )
     request.refresh_from_db()

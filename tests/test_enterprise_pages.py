@@ -26,7 +26,14 @@ from projects.models import (
     SubmissionVersion,
 )
 from projects.services import PROJECT_EDITABLE_FIELDS
-from tests.builders import EXE_BYTES, PDF_BYTES, TEST_PASSWORD, make_enterprise_user, make_project
+from tests.builders import (
+    EXE_BYTES,
+    PDF_BYTES,
+    TEST_PASSWORD,
+    enter_library,
+    make_enterprise_user,
+    make_project,
+)
 
 # Evidence of these tests, the world's included, in a storage of the test's own: the upload tests list its files.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]
@@ -665,3 +672,19 @@ def test_it_records_an_upload_the_form_refuses_before_the_service_sees_it(
 
     assert_upload_refused(response, evidence_storage, before, files_before, "这个字段是必填项")
     assert AuditEvent.objects.latest("id").project == world.draft
+
+
+def test_it_renders_the_project_page_with_and_without_the_later_apps_sections(client, world, monkeypatch):
+    """projects names no URL of a later app: corrections adds its section (projects/extensions.py); with no section
+    registered, as if corrections were absent, the page of a record in the library still renders without it."""
+    from projects import extensions
+
+    enter_library(world.draft)
+    client.force_login(world.clerk)
+    url = reverse("project_detail", args=[world.draft.pk])
+    assert 'id="request-correction"' in client.get(url).content.decode()
+
+    monkeypatch.setattr(extensions, "PROJECT_PAGE_SECTIONS", [])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'id="request-correction"' not in page.content.decode()

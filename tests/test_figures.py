@@ -1,4 +1,4 @@
-"""The city's figures per district (review/figures.py, docs/figures.md): exact figures on a fixture with known
+"""The city's figures per district (reporting/figures.py, docs/figures.md): exact figures on a fixture with known
 counts, the circular thresholds, the dashboard and its Excel export, who may see them, and a fixed query count."""
 
 import datetime
@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
 from projects.models import CityDepartment, Project, StageCode, Status, SubmissionVersion
-from review import figures
-from review.figures import DistrictFigures
-from review.models import Decision, Finding, ReviewDecision, SpotCheckCampaign, SpotCheckItem
+from reporting import figures
+from reporting.figures import DistrictFigures
+from review.models import Decision, ReviewDecision
 from tests.builders import make_city_user, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from inspections import services as inspection_services
+from inspections.models import SpotCheckItem
+from integrity import services as integrity_services
+from integrity.models import Blacklisting, IntegrityDeduction
 from projects import services as project_services
 from projects.audit import Actor
 from projects.models import (
@@ -26,8 +30,6 @@ from projects.models import (
     RecordLocked,
     Status,
 )
-from review import integrity, spot_checks
-from review.models import Blacklisting, IntegrityDeduction, SpotCheckItem
 from tests.builders import (
     EnterpriseFactory,
     enter_library,
@@ -56,7 +58,7 @@ def world(authorities, open_windows):
     )
     enterprise = clerk.membership.enterprise
     entered = enter_library(make_project(enterprise, clerk, yuzhong, evidence=False, name="虚报工程"))
-    campaign = spot_checks.create_campaign(
+    campaign = inspection_services.create_campaign(
         actor=Actor(user=users.management),
         name="诚信测试抽查",
         authorities=[yuzhong],
@@ -65,9 +67,9 @@ def world(authorities, open_windows):
         period_end=timezone.localdate(),
         sample_size=1,
     )
-    spot_checks.draw_sample(actor=Actor(user=users.management), campaign_id=campaign.pk, seed=1)
+    inspection_services.draw_sample(actor=Actor(user=users.management), campaign_id=campaign.pk, seed=1)
     permit = SpotCheckItem.objects.get(campaign=campaign, stage="permit")
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=Actor(user=users.approval),
         item_id=permit.pk,
         finding="false_information",
@@ -88,7 +90,7 @@ def days(n: int) -> datetime.date:
 
 
 def list_enterprise(world, *, starts=0, ends=365, user=None):
-    return integrity.blacklist(
+    return integrity_services.blacklist(
         actor=Actor(user=user or world.users.management),
         source_item_id=world.false_item.pk,
         reason="补录项目施工许可信息虚假。",
@@ -161,15 +163,15 @@ def test_a_blacklisted_enterprise_can_neither_start_nor_submit_and_each_refusal_
 def test_lifting_the_listing_unblocks_the_enterprise(world):
     draft = make_project(world.enterprise, world.users.clerk, world.yuzhong, name="解除后提交工程")
     listing = list_enterprise(world)
-    assert integrity.is_blacklisted(world.enterprise)
+    assert integrity_services.is_blacklisted(world.enterprise)
 
-    integrity.lift_blacklisting(
+    integrity_services.lift_blacklisting(
         actor=Actor(user=world.users.management),
         blacklisting_id=listing.pk,
         reason="经复核，企业已整改并说明情况。",
     )
 
-    assert not integrity.is_blacklisted(world.enterprise)
+    assert not integrity_services.is_blacklisted(world.enterprise)
     submitted = project_services.submit_project(actor=Actor(user=world.users.clerk), project=draft)
     assert submitted.status == Status.SUBMITTED
     project_services.create_project(
@@ -188,10 +190,10 @@ def test_lifting_the_listing_unblocks_the_enterprise(world):
 
 def test_the_end_date_passing_unblocks_the_enterprise(world):
     listing = list_enterprise(world, starts=0, ends=0)  # in force today only
-    assert integrity.is_blacklisted(world.enterprise, on=days(0))
+    assert integrity_services.is_blacklisted(world.enterprise, on=days(0))
     assert project_services.enterprise_restriction(world.enterprise) == blocked_message(world, listing)
 
-    assert not integrity.is_blacklisted(world.enterprise, on=days(1))
+    assert not integrity_services.is_blacklisted(world.enterprise, on=days(1))
     assert project_services.enterprise_restriction(world.enterprise, on=days(1)) is None
     # The day passes: the same listing, now ended yesterday.
     Blacklisting.objects.filter(pk=listing.pk).update(starts_on=days(-30), ends_on=days(-1))
@@ -204,8 +206,8 @@ def test_the_end_date_passing_unblocks_the_enterprise(world):
 
 def test_a_listing_that_has_not_started_does_not_block_yet(world):
     list_enterprise(world, starts=5, ends=30)
-    assert not integrity.is_blacklisted(world.enterprise)
-    assert integrity.is_blacklisted(world.enterprise, on=days(5))
+    assert not integrity_services.is_blacklisted(world.enterprise)
+    assert integrity_services.is_blacklisted(world.enterprise, on=days(5))
 
 
 # ---------------------------------------------------------------- what may back a listing
@@ -219,7 +221,7 @@ def test_only_a_false_information_finding_can_back_a_listing(world, finding):
         item.refresh_from_db()
 
     with pytest.raises(ValidationError) as refused:
-        integrity.blacklist(
+        integrity_services.blacklist(
             actor=Actor(user=world.users.management),
             source_item_id=item.pk,
             reason="理由",
@@ -236,7 +238,7 @@ def test_only_a_false_information_finding_can_back_a_listing(world, finding):
 def test_it_refuses_dates_out_of_order_a_missing_reason_and_a_repeat(world):
     actor = Actor(user=world.users.management)
     with pytest.raises(ValidationError) as refused:
-        integrity.blacklist(
+        integrity_services.blacklist(
             actor=actor, source_item_id=world.false_item.pk, reason=" ", starts_on=days(10), ends_on=days(9)
         )
     assert refused.value.message_dict == {
@@ -258,9 +260,13 @@ def test_only_city_staff_list_lift_or_deduct_and_the_refusals_are_audited(world)
         with pytest.raises(PermissionDenied, match="只有市级管理人员可以将企业列入黑名单。"):
             list_enterprise(world, user=user)
         with pytest.raises(PermissionDenied, match="只有市级管理人员可以将企业移出黑名单。"):
-            integrity.lift_blacklisting(actor=Actor(user=user), blacklisting_id=listing.pk, reason="想移出")
+            integrity_services.lift_blacklisting(
+                actor=Actor(user=user), blacklisting_id=listing.pk, reason="想移出"
+            )
         with pytest.raises(PermissionDenied, match="只有市级管理人员可以扣减诚信分。"):
-            integrity.deduct_points(actor=Actor(user=user), enterprise=world.enterprise, points=5, reason="x")
+            integrity_services.deduct_points(
+                actor=Actor(user=user), enterprise=world.enterprise, points=5, reason="x"
+            )
     listing.refresh_from_db()
     assert listing.lifted_at is None and not IntegrityDeduction.objects.exists()
     refused = AuditEvent.objects.filter(action__startswith="integrity.", action__endswith=".refused")
@@ -273,11 +279,11 @@ def test_a_lift_needs_a_reason_and_happens_once(world):
     listing = list_enterprise(world)
     actor = Actor(user=world.users.management)
     with pytest.raises(ValidationError) as refused:
-        integrity.lift_blacklisting(actor=actor, blacklisting_id=listing.pk, reason="")
+        integrity_services.lift_blacklisting(actor=actor, blacklisting_id=listing.pk, reason="")
     assert refused.value.message_dict["reason"] == ["请写明提前移出黑名单的原因。"]
-    integrity.lift_blacklisting(actor=actor, blacklisting_id=listing.pk, reason="复核撤销")
+    integrity_services.lift_blacklisting(actor=actor, blacklisting_id=listing.pk, reason="复核撤销")
     with pytest.raises(RecordLocked, match="移出，无需重复操作。"):
-        integrity.lift_blacklisting(actor=actor, blacklisting_id=listing.pk, reason="再次")
+        integrity_services.lift_blacklisting(actor=actor, blacklisting_id=listing.pk, reason="再次")
 
 
 # ---------------------------------------------------------------- the ledger
@@ -285,20 +291,22 @@ def test_a_lift_needs_a_reason_and_happens_once(world):
 
 def test_the_integrity_score_is_the_base_minus_every_deduction_never_below_zero(world):
     actor = Actor(user=world.users.management)
-    assert integrity.integrity_score(world.enterprise) == Decimal("100")
-    integrity.deduct_points(
+    assert integrity_services.integrity_score(world.enterprise) == Decimal("100")
+    integrity_services.deduct_points(
         actor=actor,
         enterprise=world.enterprise,
         points="12.5",
         reason="信息虚假",
         source_item=world.false_item,
     )
-    integrity.deduct_points(actor=actor, enterprise=world.enterprise, points=20, reason="逾期未更正")
-    assert integrity.integrity_score(world.enterprise) == Decimal("67.5")
+    integrity_services.deduct_points(actor=actor, enterprise=world.enterprise, points=20, reason="逾期未更正")
+    assert integrity_services.integrity_score(world.enterprise) == Decimal("67.5")
     for _ in range(4):
-        integrity.deduct_points(actor=actor, enterprise=world.enterprise, points=30, reason="多次虚报")
-    assert integrity.integrity_score(world.enterprise) == Decimal("0")
-    assert integrity.integrity_score(world.users.other_clerk.membership.enterprise) == Decimal("100")
+        integrity_services.deduct_points(
+            actor=actor, enterprise=world.enterprise, points=30, reason="多次虚报"
+        )
+    assert integrity_services.integrity_score(world.enterprise) == Decimal("0")
+    assert integrity_services.integrity_score(world.users.other_clerk.membership.enterprise) == Decimal("100")
     assert AuditEvent.objects.filter(action="integrity.deduct").count() == 6
 
 
@@ -314,7 +322,7 @@ def test_the_integrity_score_is_the_base_minus_every_deduction_never_below_zero(
 )
 def test_it_refuses_bad_points(world, points, field, message):
     with pytest.raises(ValidationError) as refused:
-        integrity.deduct_points(
+        integrity_services.deduct_points(
             actor=Actor(user=world.users.management),
             enterprise=world.enterprise,
             points=points,
@@ -327,14 +335,14 @@ def test_it_refuses_bad_points(world, points, field, message):
 def test_a_deduction_rests_only_on_a_problem_finding_of_the_same_enterprise(world):
     actor = Actor(user=world.users.management)
     with pytest.raises(ValidationError) as refused:
-        integrity.deduct_points(
+        integrity_services.deduct_points(
             actor=actor, enterprise=world.enterprise, points=5, reason="x", source_item=world.pending_item
         )
     assert refused.value.message_dict["source_item"] == [
         "所依据的抽查事项核查结论为“待核查”：只有信息有误或信息虚假才能扣分。"
     ]
     with pytest.raises(ValidationError) as refused:
-        integrity.deduct_points(
+        integrity_services.deduct_points(
             actor=actor,
             enterprise=world.users.other_clerk.membership.enterprise,
             points=5,
@@ -365,7 +373,7 @@ def register(world):
             finding="false_information",
             notes="内部核查说明：不公开",
         )
-        listing = integrity.blacklist(
+        listing = integrity_services.blacklist(
             actor=Actor(user=world.users.management),
             source_item_id=item.pk,
             reason=f'=HYPERLINK("x") {name}虚报',
@@ -374,7 +382,7 @@ def register(world):
         )
         others.append(listing)
     lifted, ended = others
-    integrity.lift_blacklisting(
+    integrity_services.lift_blacklisting(
         actor=Actor(user=world.users.management), blacklisting_id=lifted.pk, reason="撤销"
     )
     Blacklisting.objects.filter(pk=ended.pk).update(ends_on=days(-1))
@@ -382,7 +390,7 @@ def register(world):
 
 
 def test_the_public_query_shows_listings_in_force_with_public_columns_only(client, world, register):
-    response = client.get(reverse("blacklist_public"))
+    response = client.get(reverse("integrity:blacklist_public"))
     content = response.content.decode()
 
     assert response.status_code == 200
@@ -392,33 +400,40 @@ def test_the_public_query_shows_listings_in_force_with_public_columns_only(clien
     for hidden in ("许可证系伪造。", "内部核查说明", "jgc", "spzx", "已移出", "已届满", "/city/"):
         assert hidden not in content
 
-    by_code = client.get(reverse("blacklist_public"), {"credit_code": world.enterprise.credit_code.lower()})
+    by_code = client.get(
+        reverse("integrity:blacklist_public"), {"credit_code": world.enterprise.credit_code.lower()}
+    )
     assert [listing.pk for listing in by_code.context["page"]] == [register.current.pk]
     clean = client.get(
-        reverse("blacklist_public"),
+        reverse("integrity:blacklist_public"),
         {"credit_code": world.users.other_clerk.membership.enterprise.credit_code},
     )
     assert list(clean.context["page"]) == []
     assert "目前未被列入黑名单" in clean.content.decode()
     # "all" is for city staff: the public page ignores it.
-    assert len(client.get(reverse("blacklist_public"), {"scope": "all"}).context["page"]) == 1
+    assert len(client.get(reverse("integrity:blacklist_public"), {"scope": "all"}).context["page"]) == 1
 
 
 def test_a_malformed_credit_code_is_refused_with_the_identifiers_message(client, world, register):
     wrong = world.enterprise.credit_code[:-1] + ("1" if world.enterprise.credit_code[-1] != "1" else "2")
-    response = client.get(reverse("blacklist_public"), {"credit_code": wrong})
+    response = client.get(reverse("integrity:blacklist_public"), {"credit_code": wrong})
     assert list(response.context["page"]) == []
     assert response.context["form"].errors["credit_code"] == [
         f"统一社会信用代码“{wrong}”无效：应为18位数字或大写字母，且校验码须符合GB 32100-2015。"
     ]
     assert (
-        list(integrity.blacklist_rows(integrity.BlacklistQuery(credit_code=wrong, include_ended=True))) == []
+        list(
+            integrity_services.blacklist_rows(
+                integrity_services.BlacklistQuery(credit_code=wrong, include_ended=True)
+            )
+        )
+        == []
     )
 
 
 def test_the_city_register_queries_by_credit_code_and_scope(client, world, register):
     client.force_login(world.users.management)
-    url = reverse("blacklist_manage")
+    url = reverse("integrity:blacklist_manage")
     assert [row[0].pk for row in client.get(url).context["rows"]] == [register.current.pk]
     everything = client.get(url, {"scope": "all"}).context["rows"]
     assert sorted((listing.pk, state) for listing, state in everything) == sorted(
@@ -441,7 +456,7 @@ def _expected_rows(*listings):
                 listing.reason,
                 f"{listing.starts_on:%Y-%m-%d}",
                 f"{listing.ends_on:%Y-%m-%d}",
-                integrity.listing_state(listing),
+                integrity_services.listing_state(listing),
                 f"{timezone.localtime(listing.lifted_at):%Y-%m-%d}" if listing.lifted_at else "",
                 listing.lift_reason,
             ]
@@ -451,14 +466,14 @@ def _expected_rows(*listings):
 
 def test_the_excel_export_parses_back_with_the_right_rows(client, world, register):
     client.force_login(world.users.management)
-    response = client.get(reverse("blacklist_export_xlsx"), {"scope": "all"})
+    response = client.get(reverse("integrity:blacklist_export_xlsx"), {"scope": "all"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content), read_only=True)["黑名单"]
     rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
-    assert rows[0] == integrity.EXPORT_HEADERS
+    assert rows[0] == integrity_services.EXPORT_HEADERS
     expected = _expected_rows(*Blacklisting.objects.order_by("-starts_on", "-id"))
     assert rows[1:] == expected
     assert len(expected) == 3
@@ -467,20 +482,22 @@ def test_the_excel_export_parses_back_with_the_right_rows(client, world, registe
     assert any(str(cell.value).startswith("=HYPERLINK") for cell in cells)
     assert {cell.data_type for cell in cells} == {"s"}
 
-    by_code = client.get(reverse("blacklist_export_xlsx"), {"credit_code": world.enterprise.credit_code})
+    by_code = client.get(
+        reverse("integrity:blacklist_export_xlsx"), {"credit_code": world.enterprise.credit_code}
+    )
     sheet = load_workbook(io.BytesIO(by_code.content), read_only=True)["黑名单"]
     assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [world.enterprise.credit_code]
 
 
 def test_the_csv_export_is_utf8_with_a_bom_and_parses_back_with_the_right_rows(client, world, register):
     client.force_login(world.users.management)
-    response = client.get(reverse("blacklist_export_csv"), {"scope": "all"})
+    response = client.get(reverse("integrity:blacklist_export_csv"), {"scope": "all"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == integrity.EXPORT_HEADERS
+    assert rows[0] == integrity_services.EXPORT_HEADERS
     expected = _expected_rows(*Blacklisting.objects.order_by("-starts_on", "-id"))
     # A cell a spreadsheet would run as a formula is written as text.
     for row in expected:
@@ -491,7 +508,7 @@ def test_the_csv_export_is_utf8_with_a_bom_and_parses_back_with_the_right_rows(c
 
 def test_a_listing_is_added_and_lifted_through_the_pages(client, world):
     client.force_login(world.users.management)
-    add_url = reverse("blacklist_add", args=[world.false_item.pk])
+    add_url = reverse("integrity:blacklist_add", args=[world.false_item.pk])
     form = client.get(add_url).context["form"]
     assert form.initial["starts_on"] == timezone.localdate()
 
@@ -514,7 +531,9 @@ def test_a_listing_is_added_and_lifted_through_the_pages(client, world):
     assert response.context["form"].non_field_errors() == [blocked_message(world, listing)]
 
     client.force_login(world.users.management)
-    response = client.post(reverse("blacklist_lift", args=[listing.pk]), {"reason": "复核撤销"}, follow=True)
+    response = client.post(
+        reverse("integrity:blacklist_lift", args=[listing.pk]), {"reason": "复核撤销"}, follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == ["已将重庆虚报建设有限公司提前移出黑名单。"]
     client.force_login(world.users.clerk)
     assert 'id="restriction"' not in client.get(reverse("project_list")).content.decode()
@@ -522,7 +541,7 @@ def test_a_listing_is_added_and_lifted_through_the_pages(client, world):
 
 def test_the_add_page_refuses_an_item_that_is_not_false_information(client, world):
     client.force_login(world.users.management)
-    url = reverse("blacklist_add", args=[world.pending_item.pk])
+    url = reverse("integrity:blacklist_add", args=[world.pending_item.pk])
     assert "只有核查结论为“信息虚假”的抽查事项才能作为列入黑名单的依据" in client.get(url).content.decode()
     response = client.post(
         url, {"reason": "x", "starts_on": days(0).isoformat(), "ends_on": days(9).isoformat()}
@@ -536,7 +555,7 @@ def test_the_add_page_refuses_an_item_that_is_not_false_information(client, worl
 
 def test_a_deduction_is_recorded_on_the_ledger_page(client, world):
     client.force_login(world.users.management)
-    url = reverse("integrity_ledger", args=[world.enterprise.pk])
+    url = reverse("integrity:ledger", args=[world.enterprise.pk])
     response = client.post(
         url,
         {"points": "7.5", "reason": "施工许可信息虚假。", "source_item": str(world.false_item.pk)},
@@ -546,7 +565,7 @@ def test_a_deduction_is_recorded_on_the_ledger_page(client, world):
     assert response.context["score"] == Decimal("92.5")
     line = IntegrityDeduction.objects.get()
     assert (line.points, line.source_item) == (Decimal("7.5"), world.false_item)
-    listed = client.get(reverse("integrity_enterprises"), {"q": world.enterprise.credit_code})
+    listed = client.get(reverse("integrity:enterprises"), {"q": world.enterprise.credit_code})
     assert [(e.pk, score) for e, score in listed.context["rows"]] == [(world.enterprise.pk, Decimal("92.5"))]
 
 
@@ -577,34 +596,36 @@ def test_the_integrity_pages_run_a_fixed_number_of_queries_at_two_sizes(client, 
                 finding="false_information",
                 notes="虚假",
             )
-            integrity.blacklist(
+            integrity_services.blacklist(
                 actor=actor, source_item_id=item.pk, reason="虚假", starts_on=days(0), ends_on=days(30)
             )
-            integrity.deduct_points(actor=actor, enterprise=world.enterprise, points=1, reason="扣分")
-            integrity.deduct_points(
+            integrity_services.deduct_points(
+                actor=actor, enterprise=world.enterprise, points=1, reason="扣分"
+            )
+            integrity_services.deduct_points(
                 actor=actor, enterprise=clerk.membership.enterprise, points=2, reason="扣分", source_item=item
             )
 
     def counts():
         client.force_login(world.users.management)
         city = {
-            "register": _queries(client, reverse("blacklist_manage")),
+            "register": _queries(client, reverse("integrity:blacklist_manage")),
             "register by code": _queries(
-                client, reverse("blacklist_manage"), {"credit_code": world.enterprise.credit_code}
+                client, reverse("integrity:blacklist_manage"), {"credit_code": world.enterprise.credit_code}
             ),
-            "register all": _queries(client, reverse("blacklist_manage"), {"scope": "all"}),
-            "xlsx": _queries(client, reverse("blacklist_export_xlsx"), {"scope": "all"}),
-            "csv": _queries(client, reverse("blacklist_export_csv"), {"scope": "all"}),
-            "enterprises": _queries(client, reverse("integrity_enterprises")),
-            "ledger": _queries(client, reverse("integrity_ledger", args=[world.enterprise.pk])),
-            "add": _queries(client, reverse("blacklist_add", args=[world.false_item.pk])),
+            "register all": _queries(client, reverse("integrity:blacklist_manage"), {"scope": "all"}),
+            "xlsx": _queries(client, reverse("integrity:blacklist_export_xlsx"), {"scope": "all"}),
+            "csv": _queries(client, reverse("integrity:blacklist_export_csv"), {"scope": "all"}),
+            "enterprises": _queries(client, reverse("integrity:enterprises")),
+            "ledger": _queries(client, reverse("integrity:ledger", args=[world.enterprise.pk])),
+            "add": _queries(client, reverse("integrity:blacklist_add", args=[world.false_item.pk])),
         }
         client.logout()
         return {
             **city,
-            "public": _queries(client, reverse("blacklist_public")),
+            "public": _queries(client, reverse("integrity:blacklist_public")),
             "public by code": _queries(
-                client, reverse("blacklist_public"), {"credit_code": world.enterprise.credit_code}
+                client, reverse("integrity:blacklist_public"), {"credit_code": world.enterprise.credit_code}
             ),
         }
 

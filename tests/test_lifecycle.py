@@ -160,7 +160,7 @@ def test_the_document_table_is_the_matrix_tested_here():
         assert tuple(rows[name][2 : 2 + len(ROLES)]) == cells, name
     # The other rows are tested where their services are: tests/test_lifecycle_publicity.py, test_corrections.py.
     for name in set(rows) - set(MATRIX):
-        assert re.search(r"`(publicity|review)\.[a-z_.]+`", rows[name][-1]), name
+        assert re.search(r"`(publicity|review|corrections)\.[a-z_.]+`", rows[name][-1]), name
 
 
 def test_every_matrix_transition_starts_from_a_state_the_model_allows():

@@ -623,7 +623,7 @@ def test_every_function_of_the_policy_has_a_row():
 
 
 def test_the_correction_states_it_reads_are_the_corrections_own():
-    from review.models import OPEN_CORRECTION_STATUSES, CorrectionStatus
+    from corrections.models import OPEN_CORRECTION_STATUSES, CorrectionStatus
 
     assert permissions.CORRECTION_FILED == CorrectionStatus.FILED
     assert permissions.CORRECTION_AT_CITY == CorrectionStatus.AT_CITY

@@ -16,11 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from corrections.models import CorrectionOrder
+from inspections import services as inspection_services
+from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
 from projects.audit import Actor
 from projects.models import AuditEvent, CityDepartment, Notification, RecordLocked, StageCode, Status
 from publicity.models import LibraryEntry
-from review import spot_checks
-from review.models import CorrectionOrder, Finding, SpotCheckCampaign, SpotCheckItem
 from tests.builders import (
     EXE_BYTES,
     PDF_BYTES,
@@ -70,7 +71,7 @@ def entered(world, authority=None, *, stages=True, entered_at=None, name="抽查
 
 def campaign_of(world, *, actor=None, authorities=None, stages=None, start=None, end=None, **sample):
     today = timezone.localdate()
-    return spot_checks.create_campaign(
+    return inspection_services.create_campaign(
         actor=Actor(user=actor or world.users.management),
         name="2026年第一批抽查",
         authorities=authorities or [world.yuzhong],
@@ -104,23 +105,29 @@ def test_it_draws_the_same_records_with_the_same_seed_and_the_pure_draw_agrees(w
     first = campaign_of(world, sample_size=5)
     second = campaign_of(world, sample_size=5)
 
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=first.pk, seed=20260101)
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=second.pk, seed=20260101)
+    inspection_services.draw_sample(
+        actor=Actor(user=world.users.management), campaign_id=first.pk, seed=20260101
+    )
+    inspection_services.draw_sample(
+        actor=Actor(user=world.users.management), campaign_id=second.pk, seed=20260101
+    )
 
     assert len(sampled_projects(first)) == 5
     assert sampled_projects(first) == sampled_projects(second)
-    population = spot_checks.population_ids(first)
-    assert set(spot_checks.draw(population, 20260101, 5)) == sampled_projects(first)
-    assert spot_checks.draw(population, 20260101, 5) == spot_checks.draw(list(population), 20260101, 5)
+    population = inspection_services.population_ids(first)
+    assert set(inspection_services.draw(population, 20260101, 5)) == sampled_projects(first)
+    assert inspection_services.draw(population, 20260101, 5) == inspection_services.draw(
+        list(population), 20260101, 5
+    )
 
 
 def test_it_draws_different_records_with_different_seeds_in_general():
     population = list(range(1, 201))
-    samples = {tuple(spot_checks.draw(population, seed, 10)) for seed in range(50)}
+    samples = {tuple(inspection_services.draw(population, seed, 10)) for seed in range(50)}
 
     assert len(samples) == 50  # 50 seeds, 50 different samples of 10 out of 200
-    assert spot_checks.draw(population, 7, 10) == spot_checks.draw(population, 7, 10)
-    assert spot_checks.draw(population, 7, 10) == sorted(spot_checks.draw(population, 7, 10))
+    assert inspection_services.draw(population, 7, 10) == inspection_services.draw(population, 7, 10)
+    assert inspection_services.draw(population, 7, 10) == sorted(inspection_services.draw(population, 7, 10))
 
 
 def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sample(world):
@@ -128,7 +135,7 @@ def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sam
         entered(world, name=f"复核工程{n}")
     campaign = campaign_of(world, sample_rate="30")
 
-    spot_checks.draw_sample(actor=Actor(user=world.users.tendering), campaign_id=campaign.pk)
+    inspection_services.draw_sample(actor=Actor(user=world.users.tendering), campaign_id=campaign.pk)
 
     campaign.refresh_from_db()
     assert 0 <= campaign.seed < 2**63
@@ -136,7 +143,7 @@ def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sam
     assert campaign.drawn_by == world.users.tendering and campaign.drawn_at is not None
     # ceil(30% × 9) = ceil(2.7) = 3 records, redrawn from the recorded seed alone
     assert sampled_projects(campaign) == set(
-        spot_checks.draw(spot_checks.population_ids(campaign), campaign.seed, 3)
+        inspection_services.draw(inspection_services.population_ids(campaign), campaign.seed, 3)
     )
     event = AuditEvent.objects.get(action="spot_check.draw")
     assert event.changes["seed"] == [None, str(campaign.seed)]
@@ -152,7 +159,9 @@ def test_it_sizes_the_sample_by_rate_rounded_up_and_caps_a_size_at_the_populatio
     everything = campaign_of(world, sample_rate="100", stages=["permit"])
 
     for campaign in (by_rate, too_many, everything):
-        spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=1)
+        inspection_services.draw_sample(
+            actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=1
+        )
 
     assert len(sampled_projects(by_rate)) == 1  # ceil(0.7)
     assert len(sampled_projects(too_many)) == 7
@@ -175,15 +184,15 @@ def test_the_population_is_the_library_within_the_period_in_beijing_dates_and_th
     )
     campaign = campaign_of(world, start=day, end=datetime.date(2026, 3, 31), sample_size=100)
 
-    assert spot_checks.population_ids(campaign) == sorted(p.pk for p in inside)
-    assert in_notice.pk not in spot_checks.population_ids(campaign)
+    assert inspection_services.population_ids(campaign) == sorted(p.pk for p in inside)
+    assert in_notice.pk not in inspection_services.population_ids(campaign)
 
 
 # ---------------------------------------------------------------- routing
 
 
 def test_it_routes_each_of_the_six_stages_to_the_department_that_checks_it(world):
-    assert spot_checks.STAGE_DEPARTMENTS == {
+    assert inspection_services.STAGE_DEPARTMENTS == {
         "registration": "tendering_office",
         "tendering": "tendering_office",
         "contract": "tendering_office",
@@ -194,7 +203,7 @@ def test_it_routes_each_of_the_six_stages_to_the_department_that_checks_it(world
     project = entered(world)
     campaign = campaign_of(world, sample_size=1)
 
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+    inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
 
     items = {
         item.stage: item.department
@@ -219,7 +228,7 @@ def test_it_makes_items_only_for_the_chosen_stages_the_record_has(world):
     project = entered(world, stages=["registration", "tendering", "contract", "permit", "completion"])
     campaign = campaign_of(world, stages=["drawing_review", "permit"], sample_size=1)
 
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+    inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
 
     assert list(SpotCheckItem.objects.filter(campaign=campaign).values_list("project_id", "stage")) == [
         (project.pk, "permit")
@@ -233,11 +242,15 @@ def test_it_refuses_a_second_draw_and_changes_nothing(world):
     for n in range(4):
         entered(world, name=f"重复工程{n}")
     campaign = campaign_of(world, sample_size=2)
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=42)
+    inspection_services.draw_sample(
+        actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=42
+    )
     before = state_of(campaign)
 
     with pytest.raises(RecordLocked) as refused:
-        spot_checks.draw_sample(actor=Actor(user=world.users.design), campaign_id=campaign.pk, seed=43)
+        inspection_services.draw_sample(
+            actor=Actor(user=world.users.design), campaign_id=campaign.pk, seed=43
+        )
 
     drawn_at = timezone.localtime(before["campaign"]["drawn_at"])
     assert str(refused.value) == (
@@ -258,7 +271,7 @@ def test_it_lets_only_one_of_two_concurrent_draws_through(authorities):
     clerk = make_enterprise_user(username="race-clerk")
     for _ in range(6):
         enter_library(make_project(clerk.membership.enterprise, clerk, authorities["500103"], evidence=False))
-    campaign = spot_checks.create_campaign(
+    campaign = inspection_services.create_campaign(
         actor=Actor(user=city),
         name="并发抽取",
         authorities=[authorities["500103"]],
@@ -275,7 +288,7 @@ def test_it_lets_only_one_of_two_concurrent_draws_through(authorities):
 
         try:
             barrier.wait()
-            spot_checks.draw_sample(actor=Actor(user=city), campaign_id=campaign.pk, seed=seed)
+            inspection_services.draw_sample(actor=Actor(user=city), campaign_id=campaign.pk, seed=seed)
             outcomes.append("drawn")
         except RecordLocked:
             outcomes.append("refused")
@@ -292,7 +305,7 @@ def test_it_lets_only_one_of_two_concurrent_draws_through(authorities):
     campaign.refresh_from_db()
     assert SpotCheckItem.objects.filter(campaign=campaign).count() == 3
     assert sampled_projects(campaign) == set(
-        spot_checks.draw(spot_checks.population_ids(campaign), campaign.seed, 3)
+        inspection_services.draw(inspection_services.population_ids(campaign), campaign.seed, 3)
     )
 
 
@@ -305,7 +318,7 @@ def test_it_lets_only_city_staff_create_or_draw_and_audits_the_refusals(world):
         with pytest.raises(PermissionDenied, match="只有市级管理人员可以创建抽查任务。"):
             campaign_of(world, actor=user)
         with pytest.raises(PermissionDenied, match="只有市级管理人员可以抽取样本。"):
-            spot_checks.draw_sample(actor=Actor(user=user), campaign_id=campaign.pk)
+            inspection_services.draw_sample(actor=Actor(user=user), campaign_id=campaign.pk)
 
     assert SpotCheckCampaign.objects.count() == 1
     assert SpotCheckCampaign.objects.get().drawn_at is None
@@ -348,7 +361,7 @@ def test_it_refuses_a_bad_campaign_field_by_field_in_chinese_and_saves_nothing(
     }
 
     with pytest.raises(ValidationError) as refused:
-        spot_checks.create_campaign(actor=Actor(user=world.users.management), **arguments)
+        inspection_services.create_campaign(actor=Actor(user=world.users.management), **arguments)
 
     assert refused.value.message_dict[field] == [message]
     assert SpotCheckCampaign.objects.count() == 0
@@ -372,7 +385,7 @@ def drawn(world):
     """One record in the library, sampled in all six stages."""
     project = entered(world)
     campaign = campaign_of(world, sample_size=1)
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=5)
+    inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=5)
     items = {item.stage: item for item in SpotCheckItem.objects.filter(campaign=campaign)}
     return SimpleNamespace(project=project, campaign=campaign, items=items)
 
@@ -387,7 +400,9 @@ def test_only_the_routed_department_records_a_finding(world, drawn):
         world.clerk,
     ):
         with pytest.raises(PermissionDenied) as refused:
-            spot_checks.record_finding(actor=Actor(user=user), item_id=permit.pk, finding="correct", notes="")
+            inspection_services.record_finding(
+                actor=Actor(user=user), item_id=permit.pk, finding="correct", notes=""
+            )
         assert (
             str(refused.value)
             == "该抽查事项（施工许可）由市审批服务中心核查，只有市审批服务中心的人员可以记录核查结论。"
@@ -398,7 +413,7 @@ def test_only_the_routed_department_records_a_finding(world, drawn):
         AuditEvent.objects.filter(action="spot_check.finding.refused", object_id=str(permit.pk)).count() == 5
     )
 
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=Actor(user=world.users.approval), item_id=permit.pk, finding="correct", notes=""
     )
 
@@ -414,16 +429,18 @@ def test_it_requires_notes_for_an_error_or_false_finding_and_a_known_finding(wor
     actor = Actor(user=world.users.tendering)
     for finding in ("error", "false_information"):
         with pytest.raises(ValidationError) as refused:
-            spot_checks.record_finding(actor=actor, item_id=item.pk, finding=finding, notes="  ")
+            inspection_services.record_finding(actor=actor, item_id=item.pk, finding=finding, notes="  ")
         assert refused.value.message_dict["notes"] == [
             f"核查结论为“{Finding(finding).label}”时须写明核查说明（问题所在）。"
         ]
     for finding in ("pending", "wrong"):
         with pytest.raises(ValidationError) as refused:
-            spot_checks.record_finding(actor=actor, item_id=item.pk, finding=finding, notes="x")
+            inspection_services.record_finding(actor=actor, item_id=item.pk, finding=finding, notes="x")
         assert refused.value.message_dict["finding"] == ["请选择核查结论：信息正确、信息有误或信息虚假。"]
     with pytest.raises(ValidationError) as refused:
-        spot_checks.record_finding(actor=actor, item_id=item.pk, finding="error", notes="<script>x</script>")
+        inspection_services.record_finding(
+            actor=actor, item_id=item.pk, finding="error", notes="<script>x</script>"
+        )
     assert refused.value.message_dict["notes"] == ["不能包含HTML标签或脚本代码，请输入纯文本。"]
     item.refresh_from_db()
     assert item.finding == Finding.PENDING and item.notes == ""
@@ -433,7 +450,7 @@ def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world,
     item = drawn.items["drawing_review"]
     actor = Actor(user=world.users.design)
     with pytest.raises(ValidationError) as refused:
-        spot_checks.record_finding(
+        inspection_services.record_finding(
             actor=actor,
             item_id=item.pk,
             finding="error",
@@ -445,7 +462,7 @@ def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world,
         p.is_file() for p in evidence_storage.rglob("*")
     )
 
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=actor,
         item_id=item.pk,
         finding="error",
@@ -460,14 +477,14 @@ def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world,
 def test_a_recorded_finding_cannot_be_overwritten(world, drawn):
     item = drawn.items["completion"]
     actor = Actor(user=world.users.quality)
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=actor, item_id=item.pk, finding="false_information", notes="竣工备案系伪造。"
     )
     item.refresh_from_db()
     stored = SpotCheckItem.objects.filter(pk=item.pk).values().get()
 
     with pytest.raises(RecordLocked) as refused:
-        spot_checks.record_finding(actor=actor, item_id=item.pk, finding="correct", notes="")
+        inspection_services.record_finding(actor=actor, item_id=item.pk, finding="correct", notes="")
 
     checked_at = timezone.localtime(item.checked_at)
     assert str(refused.value) == (
@@ -481,7 +498,7 @@ def test_an_error_finding_can_order_the_enterprise_to_correct(world, drawn):
     item = drawn.items["contract"]
     due = timezone.localdate() + datetime.timedelta(days=15)
 
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=Actor(user=world.users.tendering),
         item_id=item.pk,
         finding="error",
@@ -490,11 +507,14 @@ def test_an_error_finding_can_order_the_enterprise_to_correct(world, drawn):
     )
 
     order = CorrectionOrder.objects.get()
-    assert (order.project, order.spot_check_item_id, order.due_on) == (drawn.project, item.pk, due)
+    item.refresh_from_db()
+    assert (order.project, item.correction_order_id, order.due_on) == (drawn.project, order.pk, due)
     assert "合同金额与备案系统不一致。" in order.finding and "合同备案" in order.finding
     assert Notification.objects.filter(recipient=world.clerk, title__startswith="更正通知").exists()
     with pytest.raises(RecordLocked, match="已就该抽查事项通知企业更正，不能重复通知。"):
-        spot_checks.order_correction(actor=Actor(user=world.users.tendering), item_id=item.pk, due_on=due)
+        inspection_services.order_correction(
+            actor=Actor(user=world.users.tendering), item_id=item.pk, due_on=due
+        )
     assert CorrectionOrder.objects.count() == 1
 
 
@@ -502,7 +522,7 @@ def test_a_correct_finding_cannot_order_a_correction(world, drawn):
     item = drawn.items["tendering"]
     due = timezone.localdate() + datetime.timedelta(days=15)
     with pytest.raises(ValidationError) as refused:
-        spot_checks.record_finding(
+        inspection_services.record_finding(
             actor=Actor(user=world.users.tendering),
             item_id=item.pk,
             finding="correct",
@@ -528,7 +548,7 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
     today = timezone.localdate()
 
     response = client.post(
-        reverse("spot_check_campaign_create"),
+        reverse("inspections:campaign_create"),
         {
             "name": "页面抽查",
             "authorities": [world.yuzhong.code],
@@ -539,9 +559,11 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
         },
     )
     campaign = SpotCheckCampaign.objects.get()
-    assert response.status_code == 302 and response.url == reverse("spot_check_campaign", args=[campaign.pk])
+    assert response.status_code == 302 and response.url == reverse("inspections:campaign", args=[campaign.pk])
 
-    response = client.post(reverse("spot_check_draw", args=[campaign.pk]), {"seed": "123456789"}, follow=True)
+    response = client.post(
+        reverse("inspections:draw", args=[campaign.pk]), {"seed": "123456789"}, follow=True
+    )
     content = response.content.decode()
     assert (
         page_messages(response)[-1]
@@ -551,7 +573,7 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
     assert content.count('href="/city/spot-checks/items/') == 4
 
     campaign.refresh_from_db()
-    response = client.post(reverse("spot_check_draw", args=[campaign.pk]), {"seed": "1"}, follow=True)
+    response = client.post(reverse("inspections:draw", args=[campaign.pk]), {"seed": "1"}, follow=True)
     assert page_messages(response) == [
         f"抽查任务“页面抽查”已于{timezone.localtime(campaign.drawn_at):%Y-%m-%d %H:%M}抽取样本（随机种子123456789），"
         "不能重复抽取。"
@@ -562,7 +584,7 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
 def test_the_create_page_shows_the_services_refusals_beside_the_fields(client, world):
     client.force_login(world.users.management)
     response = client.post(
-        reverse("spot_check_campaign_create"),
+        reverse("inspections:campaign_create"),
         {
             "name": "两项都填",
             "authorities": [world.yuzhong.code],
@@ -595,7 +617,7 @@ def test_the_create_page_refuses_forged_authorities_and_impossible_dates(
 ):
     client.force_login(world.users.management)
     response = client.post(
-        reverse("spot_check_campaign_create"),
+        reverse("inspections:campaign_create"),
         {
             "name": "伪造的抽查",
             "authorities": [world.yuzhong.code],
@@ -615,14 +637,14 @@ def test_the_work_list_shows_the_departments_items_pending_first_and_searches(cl
     first = entered(world, name="甲工程")
     second = entered(world, name="乙工程")
     campaign = campaign_of(world, stages=["permit", "completion"], sample_size=2)
-    spot_checks.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+    inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
     done = SpotCheckItem.objects.get(project=first, stage="permit")
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=Actor(user=world.users.approval), item_id=done.pk, finding="correct", notes=""
     )
     client.force_login(world.users.approval)
 
-    response = client.get(reverse("spot_check_work"))
+    response = client.get(reverse("inspections:work"))
     rows = list(response.context["page"])
     assert [(item.project_id, item.finding) for item in rows] == [
         (second.pk, "pending"),
@@ -630,17 +652,17 @@ def test_the_work_list_shows_the_departments_items_pending_first_and_searches(cl
     ]
     assert all(item.stage == "permit" for item in rows)
 
-    response = client.get(reverse("spot_check_work"), {"q": "甲工程"})
+    response = client.get(reverse("inspections:work"), {"q": "甲工程"})
     assert [item.pk for item in response.context["page"]] == [done.pk]
-    response = client.get(reverse("spot_check_work"), {"q": second.project_number})
+    response = client.get(reverse("inspections:work"), {"q": second.project_number})
     assert [item.project_id for item in response.context["page"]] == [second.pk]
-    response = client.get(reverse("spot_check_work"), {"finding": "pending"})
+    response = client.get(reverse("inspections:work"), {"finding": "pending"})
     assert [item.project_id for item in response.context["page"]] == [second.pk]
 
 
 def test_a_finding_is_recorded_on_its_page_with_evidence_served_only_to_city_staff(client, world, drawn):
     item = drawn.items["permit"]
-    url = reverse("spot_check_item", args=[item.pk])
+    url = reverse("inspections:item", args=[item.pk])
     client.force_login(world.users.approval)
     page = client.get(url).content.decode()
     assert 'id="finding-form"' in page and "施工许可证编号" in page  # the library's permit stage is shown
@@ -657,9 +679,9 @@ def test_a_finding_is_recorded_on_its_page_with_evidence_served_only_to_city_sta
     assert page_messages(response) == ["已记录核查结论“信息虚假”。"]
     content = response.content.decode()
     assert 'id="finding-form"' not in content and "许可证编号在审批系统中不存在。" in content
-    assert reverse("blacklist_add", args=[item.pk]) in content
+    assert reverse("integrity:blacklist_add", args=[item.pk]) in content
 
-    evidence_url = reverse("spot_check_evidence", args=[item.pk])
+    evidence_url = reverse("inspections:evidence", args=[item.pk])
     response = client.get(evidence_url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
     assert response["Content-Type"] == "application/pdf" and response["X-Content-Type-Options"] == "nosniff"
@@ -674,10 +696,10 @@ def test_a_finding_is_recorded_on_its_page_with_evidence_served_only_to_city_sta
 def test_the_finding_page_refuses_another_department_with_a_403_and_audits_it(client, world, drawn):
     item = drawn.items["permit"]
     client.force_login(world.users.design)
-    page = client.get(reverse("spot_check_item", args=[item.pk])).content.decode()
+    page = client.get(reverse("inspections:item", args=[item.pk])).content.decode()
     assert 'id="finding-form"' not in page and "该环节由市审批服务中心核查" in page
 
-    response = client.post(reverse("spot_check_item", args=[item.pk]), {"finding": "correct"})
+    response = client.post(reverse("inspections:item", args=[item.pk]), {"finding": "correct"})
 
     assert response.status_code == 403
     item.refresh_from_db()
@@ -701,13 +723,13 @@ def test_the_spot_check_pages_run_a_fixed_number_of_queries_at_two_sizes(client,
             project = entered(world, world.yuzhong if n % 2 else world.jiangbei, name=f"查询工程{offset + n}")
             del project
         campaign = campaign_of(world, authorities=[world.yuzhong, world.jiangbei], sample_rate="100")
-        spot_checks.draw_sample(
+        inspection_services.draw_sample(
             actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=offset
         )
         for item in SpotCheckItem.objects.filter(
             campaign=campaign, department=CityDepartment.APPROVAL_CENTER
         )[:2]:
-            spot_checks.record_finding(
+            inspection_services.record_finding(
                 actor=Actor(user=world.users.approval), item_id=item.pk, finding="error", notes="编号有误。"
             )
         return campaign
@@ -718,16 +740,16 @@ def test_the_spot_check_pages_run_a_fixed_number_of_queries_at_two_sizes(client,
 
     def counts(campaign):
         return {
-            "campaigns": _queries(client, reverse("spot_check_campaigns")),
-            "campaigns search": _queries(client, reverse("spot_check_campaigns"), {"q": "抽查"}),
-            "new campaign": _queries(client, reverse("spot_check_campaign_create")),
-            "campaign": _queries(client, reverse("spot_check_campaign", args=[campaign.pk])),
+            "campaigns": _queries(client, reverse("inspections:campaigns")),
+            "campaigns search": _queries(client, reverse("inspections:campaigns"), {"q": "抽查"}),
+            "new campaign": _queries(client, reverse("inspections:campaign_create")),
+            "campaign": _queries(client, reverse("inspections:campaign", args=[campaign.pk])),
             "campaign filtered": _queries(
-                client, reverse("spot_check_campaign", args=[campaign.pk]), {"finding": "error"}
+                client, reverse("inspections:campaign", args=[campaign.pk]), {"finding": "error"}
             ),
-            "work": _queries(client, reverse("spot_check_work")),
-            "work search": _queries(client, reverse("spot_check_work"), {"q": "查询工程"}),
-            "item": _queries(client, reverse("spot_check_item", args=[item.pk])),
+            "work": _queries(client, reverse("inspections:work")),
+            "work search": _queries(client, reverse("inspections:work"), {"q": "查询工程"}),
+            "item": _queries(client, reverse("inspections:item", args=[item.pk])),
         }
 
     at_small = counts(small)

@@ -24,17 +24,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from corrections.models import CorrectionOrder
+from inspections import services as inspection_services
+from inspections import urls as inspection_urls
+from inspections.models import SpotCheckCampaign, SpotCheckItem
+from integrity import services as integrity_services
+from integrity import urls as integrity_urls
+from integrity.models import Blacklisting, IntegrityDeduction
 from projects.audit import Actor
 from projects.models import CityDepartment
-from review import integrity, spot_checks
-from review import urls as review_urls
-from review.models import (
-    Blacklisting,
-    CorrectionOrder,
-    IntegrityDeduction,
-    SpotCheckCampaign,
-    SpotCheckItem,
-)
 from tests.builders import (
     PDF_BYTES,
     enter_library,
@@ -76,19 +74,19 @@ def world(authorities, open_windows):
         "period_end": today,
         "sample_size": 2,
     }
-    drawn = spot_checks.create_campaign(actor=manager, name="已抽取", **arguments)
-    spot_checks.draw_sample(actor=manager, campaign_id=drawn.pk, seed=3)
-    undrawn = spot_checks.create_campaign(actor=manager, name="未抽取", **arguments)
+    drawn = inspection_services.create_campaign(actor=manager, name="已抽取", **arguments)
+    inspection_services.draw_sample(actor=manager, campaign_id=drawn.pk, seed=3)
+    undrawn = inspection_services.create_campaign(actor=manager, name="未抽取", **arguments)
     pending = SpotCheckItem.objects.get(campaign=drawn, project=first)
     false_item = SpotCheckItem.objects.get(campaign=drawn, project=second)
-    spot_checks.record_finding(
+    inspection_services.record_finding(
         actor=manager,
         item_id=false_item.pk,
         finding="false_information",
         notes="许可证系伪造。",
         evidence=SimpleUploadedFile("核查.pdf", PDF_BYTES),
     )
-    listing = integrity.blacklist(
+    listing = integrity_services.blacklist(
         actor=manager,
         source_item_id=false_item.pk,
         reason="信息虚假",
@@ -239,18 +237,18 @@ def deductions_count(w):
 
 
 ROWS = [
-    Row("spot_check_campaigns", none, "get", CITY_PAGE),
-    Row("spot_check_campaign_create", none, "get", CITY_PAGE),
-    Row("spot_check_campaign_create", none, "post", CITY_POST, campaign_data, campaigns_count, BOTH_CITY),
-    Row("spot_check_campaign", drawn_campaign, "get", CITY_PAGE),
-    Row("spot_check_draw", undrawn_campaign, "get", POST_ONLY),
-    Row("spot_check_draw", undrawn_campaign, "post", CITY_POST, none, undrawn_state, BOTH_CITY),
-    Row("spot_check_work", none, "get", CITY_PAGE),
-    Row("spot_check_item", pending_item, "get", CITY_PAGE),
-    Row("spot_check_item", pending_item, "post", ROUTED_POST, finding_data, pending_state, {"city_routed"}),
-    Row("spot_check_order_correction", false_item, "get", POST_ONLY),
+    Row("inspections:campaigns", none, "get", CITY_PAGE),
+    Row("inspections:campaign_create", none, "get", CITY_PAGE),
+    Row("inspections:campaign_create", none, "post", CITY_POST, campaign_data, campaigns_count, BOTH_CITY),
+    Row("inspections:campaign", drawn_campaign, "get", CITY_PAGE),
+    Row("inspections:draw", undrawn_campaign, "get", POST_ONLY),
+    Row("inspections:draw", undrawn_campaign, "post", CITY_POST, none, undrawn_state, BOTH_CITY),
+    Row("inspections:work", none, "get", CITY_PAGE),
+    Row("inspections:item", pending_item, "get", CITY_PAGE),
+    Row("inspections:item", pending_item, "post", ROUTED_POST, finding_data, pending_state, {"city_routed"}),
+    Row("inspections:order_correction", false_item, "get", POST_ONLY),
     Row(
-        "spot_check_order_correction",
+        "inspections:order_correction",
         false_item,
         "post",
         ROUTED_POST,
@@ -258,27 +256,27 @@ ROWS = [
         orders_count,
         {"city_routed"},
     ),
-    Row("spot_check_evidence", false_item, "get", CITY_PAGE),
-    Row("blacklist_public", none, "get", PUBLIC),
-    Row("blacklist_manage", none, "get", CITY_PAGE),
-    Row("blacklist_export_xlsx", none, "get", CITY_PAGE),
-    Row("blacklist_export_csv", none, "get", CITY_PAGE),
-    Row("blacklist_add", false_item_to_list, "get", CITY_PAGE),
+    Row("inspections:evidence", false_item, "get", CITY_PAGE),
+    Row("integrity:blacklist_public", none, "get", PUBLIC),
+    Row("integrity:blacklist_manage", none, "get", CITY_PAGE),
+    Row("integrity:blacklist_export_xlsx", none, "get", CITY_PAGE),
+    Row("integrity:blacklist_export_csv", none, "get", CITY_PAGE),
+    Row("integrity:blacklist_add", false_item_to_list, "get", CITY_PAGE),
     # A listing from the same finding is in force: the add is refused on the page (200, nothing written) for
     # city users, after the role check.
     Row(
-        "blacklist_add",
+        "integrity:blacklist_add",
         false_item_to_list,
         "post",
         cells(LOGIN, 403, 403, 200, 200),
         listing_data,
         listings_count,
     ),
-    Row("blacklist_lift", the_listing, "get", CITY_PAGE),
-    Row("blacklist_lift", the_listing, "post", CITY_POST, lift_data, lift_state, BOTH_CITY),
-    Row("integrity_enterprises", none, "get", CITY_PAGE),
-    Row("integrity_ledger", the_enterprise, "get", CITY_PAGE),
-    Row("integrity_ledger", the_enterprise, "post", CITY_POST, deduction_data, deductions_count, BOTH_CITY),
+    Row("integrity:blacklist_lift", the_listing, "get", CITY_PAGE),
+    Row("integrity:blacklist_lift", the_listing, "post", CITY_POST, lift_data, lift_state, BOTH_CITY),
+    Row("integrity:enterprises", none, "get", CITY_PAGE),
+    Row("integrity:ledger", the_enterprise, "get", CITY_PAGE),
+    Row("integrity:ledger", the_enterprise, "post", CITY_POST, deduction_data, deductions_count, BOTH_CITY),
 ]
 
 CASES = [
@@ -318,16 +316,16 @@ def test_role_action_matrix(client, world, row, role):
 def test_the_order_correction_row_really_orders_for_the_routed_department(client, world):
     """The table's order row acts on the false-information item: only its department creates the order."""
     client.force_login(world.users["city_routed"])
-    client.post(reverse("spot_check_order_correction", args=[world.false_item.pk]), order_data(world))
+    client.post(reverse("inspections:order_correction", args=[world.false_item.pk]), order_data(world))
     order = CorrectionOrder.objects.get()
     assert order.spot_check_item == world.false_item and order.project == world.false_item.project
 
 
 def test_the_table_covers_every_spot_check_and_integrity_url():
     mine = {
-        pattern.name
-        for pattern in review_urls.urlpatterns
-        if (pattern.name or "").startswith(("spot_check_", "blacklist_", "integrity_"))
+        f"{urls.app_name}:{pattern.name}"
+        for urls in (inspection_urls, integrity_urls)
+        for pattern in urls.urlpatterns
     }
     assert len(mine) == 16
     assert mine == {row.url_name for row in ROWS}

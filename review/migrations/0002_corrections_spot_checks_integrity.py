@@ -4,7 +4,8 @@ import django.db.models.deletion
 import django.utils.timezone
 import projects.models
 import projects.validators
-import review.models
+import corrections.models
+import inspections.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -40,7 +41,7 @@ class Migration(migrations.Migration):
             name='CorrectionRequest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(default=review.models.correction_reference, max_length=20, unique=True, verbose_name='申请编号')),
+                ('reference', models.CharField(default=corrections.models.correction_reference, max_length=20, unique=True, verbose_name='申请编号')),
                 ('statement', models.TextField(max_length=5000, validators=[projects.validators.validate_plain_text], verbose_name='更正申请说明')),
                 ('status', models.CharField(choices=[('filed', '待区县核查'), ('district_declined', '区县不予更正'), ('at_city', '待市审批服务中心审定'), ('city_declined', '市级不予更正'), ('approved', '已批准更正'), ('withdrawn', '企业已撤回')], default='filed', max_length=20, verbose_name='状态')),
                 ('filed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='申请时间')),
@@ -85,7 +86,7 @@ class Migration(migrations.Migration):
             name='CorrectionEvidence',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, storage=projects.models.private_storage, upload_to=review.models.correction_upload_to, verbose_name='文件')),
+                ('file', models.FileField(max_length=300, storage=projects.models.private_storage, upload_to=corrections.models.correction_upload_to, verbose_name='文件')),
                 ('original_name', models.CharField(max_length=255, validators=[projects.validators.validate_plain_text], verbose_name='原文件名')),
                 ('content_type', models.CharField(max_length=50, verbose_name='文件类型')),
                 ('size', models.PositiveBigIntegerField(verbose_name='大小（字节）')),
@@ -132,7 +133,7 @@ class Migration(migrations.Migration):
                 ('department', models.CharField(choices=[('construction_management', '市城乡建委建管处'), ('design', '市城乡建委设计处'), ('tendering_office', '市招标办'), ('quality_station', '市质监总站'), ('approval_center', '市审批服务中心')], max_length=30, verbose_name='核查部门')),
                 ('finding', models.CharField(choices=[('pending', '待核查'), ('correct', '信息正确'), ('error', '信息有误'), ('false_information', '信息虚假')], default='pending', max_length=20, verbose_name='核查结论')),
                 ('notes', models.TextField(blank=True, validators=[projects.validators.validate_plain_text], verbose_name='核查说明')),
-                ('evidence', models.FileField(blank=True, max_length=300, storage=projects.models.private_storage, upload_to=review.models.spot_check_upload_to, verbose_name='核查材料')),
+                ('evidence', models.FileField(blank=True, max_length=300, storage=projects.models.private_storage, upload_to=inspections.models.spot_check_upload_to, verbose_name='核查材料')),
                 ('evidence_content_type', models.CharField(blank=True, max_length=50)),
                 ('checked_at', models.DateTimeField(blank=True, null=True, verbose_name='核查时间')),
                 ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='review.spotcheckcampaign')),

@@ -1,0 +1,154 @@
+"""Corrections (更正) of records in the national library: the enterprise's requests and the authorities' orders.
+
+A record in the national library is changed only through a correction: a written request naming each wrong
+field, verified by the district (correction opinion), decided by the city approval service center, then
+noticed and delivered as a new version of the same national record (docs/corrections.md). The tables kept
+the names they had when these models lived in the review app (`Meta.db_table`)."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from projects.models import PLAIN, Project, private_storage
+from publicity.models import Snapshot
+
+
+def correction_reference() -> str:
+    return "GZ" + secrets.token_hex(5).upper()
+
+
+def correction_upload_to(instance, filename):
+    return f"corrections/{instance.request.reference}/{secrets.token_hex(8)}"
+
+
+class CorrectionStatus(models.TextChoices):
+    FILED = "filed", "待区县核查"
+    DISTRICT_DECLINED = "district_declined", "区县不予更正"
+    AT_CITY = "at_city", "待市审批服务中心审定"
+    CITY_DECLINED = "city_declined", "市级不予更正"
+    APPROVED = "approved", "已批准更正"
+    WITHDRAWN = "withdrawn", "企业已撤回"
+
+
+OPEN_CORRECTION_STATUSES = (CorrectionStatus.FILED, CorrectionStatus.AT_CITY)
+
+
+class CorrectionOrder(models.Model):
+    """An authority's notice to an enterprise that a record in the library is wrong (责令更正). The enterprise
+    answers it with a CorrectionRequest (CorrectionRequest.order); unanswered after due_on, it is overdue."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="correction_orders")
+    finding = models.TextField("发现的问题", validators=PLAIN)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issuer_name = models.CharField("通知单位", max_length=200)
+    issued_at = models.DateTimeField("通知时间", default=timezone.now)
+    due_on = models.DateField("应答期限")
+
+    class Meta:
+        db_table = "review_correctionorder"
+        verbose_name = "更正通知"
+        verbose_name_plural = "更正通知"
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["due_on"])]
+
+    def __str__(self):
+        return f"{self.project_id} 更正通知"
+
+
+class CorrectionRequest(models.Model):
+    """The enterprise's written correction application (更正申请) on a record in the national library."""
+
+    reference = models.CharField("申请编号", max_length=20, unique=True, default=correction_reference)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="correction_requests")
+    base_snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(
+        CorrectionOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    statement = models.TextField("更正申请说明", max_length=5000, validators=PLAIN)
+    status = models.CharField(
+        "状态", max_length=20, choices=CorrectionStatus.choices, default=CorrectionStatus.FILED
+    )
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField("申请时间", default=timezone.now)
+    # The district's correction opinion (更正意见): accept (goes to the city) or decline, with reasons.
+    district_accepts = models.BooleanField("区县意见：同意更正", null=True, blank=True)
+    district_opinion = models.TextField("区县更正意见", blank=True, validators=PLAIN)
+    district_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    district_at = models.DateTimeField("区县核查时间", null=True, blank=True)
+    # The city approval service center's decision.
+    city_approves = models.BooleanField("市级审定：批准更正", null=True, blank=True)
+    city_opinion = models.TextField("市级审定意见", blank=True, validators=PLAIN)
+    city_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    city_at = models.DateTimeField("市级审定时间", null=True, blank=True)
+    result_snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "review_correctionrequest"
+        verbose_name = "更正申请"
+        verbose_name_plural = "更正申请"
+        ordering = ["-filed_at", "-id"]
+        constraints = [
+            # One open correction per record at a time: a second would correct a version about to be replaced.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(status__in=["filed", "at_city"]),
+                name="one_open_correction_per_project",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-filed_at"])]
+
+    def __str__(self):
+        return self.reference
+
+
+class CorrectionItem(models.Model):
+    """One wrong field: where it is, what it says now (in the base snapshot), what it should say, and why."""
+
+    request = models.ForeignKey(CorrectionRequest, on_delete=models.CASCADE, related_name="items")
+    stage = models.CharField("环节", max_length=20, blank=True, help_text="空：项目基本信息")
+    field_name = models.CharField("字段", max_length=60)
+    current_value = models.TextField("原内容", blank=True)
+    proposed_value = models.TextField("更正为", validators=PLAIN)
+    reason = models.TextField("错误原因", validators=PLAIN)
+
+    class Meta:
+        db_table = "review_correctionitem"
+        verbose_name = "更正事项"
+        verbose_name_plural = "更正事项"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "stage", "field_name"], name="correction_item_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.stage}.{self.field_name}"
+
+
+class CorrectionEvidence(models.Model):
+    """A supporting document of a correction request: private, typed by content like stage evidence."""
+
+    request = models.ForeignKey(CorrectionRequest, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField("文件", upload_to=correction_upload_to, storage=private_storage, max_length=300)
+    original_name = models.CharField("原文件名", max_length=255, validators=PLAIN)
+    content_type = models.CharField("文件类型", max_length=50)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        db_table = "review_correctionevidence"
+        verbose_name = "更正证明材料"
+        verbose_name_plural = "更正证明材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name

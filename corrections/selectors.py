@@ -1,0 +1,110 @@
+"""Reads of corrections, scoped by who is asking: a request or an order another organisation owns is not found."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from projects.models import Role
+from review.selectors import display_value
+
+from .models import OPEN_CORRECTION_STATUSES, CorrectionOrder, CorrectionRequest, CorrectionStatus
+from .permissions import user_membership
+from .values import field_label, parse_value, section_model
+
+# ---------------------------------------------------------------- selectors
+
+
+def visible_requests(user):
+    """Enterprise: its own records' requests. Reviewer: its authority's. City (every department) and a superuser:
+    all. Anyone else: none."""
+    membership = user_membership(user)
+    requests = CorrectionRequest.objects.all()
+    if membership is None:
+        return requests if user.is_authenticated and user.is_superuser else requests.none()
+    if membership.role == Role.ENTERPRISE:
+        return requests.filter(project__enterprise_id=membership.enterprise_id)
+    if membership.role == Role.REVIEWER:
+        return requests.filter(project__authority_id=membership.authority_id)
+    if membership.role == Role.CITY:
+        return requests
+    return requests.none()
+
+
+def visible_orders(user):
+    """The same scopes as visible_requests; each order annotated `answered` (a request not withdrawn names it)."""
+    membership = user_membership(user)
+    orders = CorrectionOrder.objects.annotate(
+        answered=Exists(
+            CorrectionRequest.objects.filter(order=OuterRef("pk")).exclude(status=CorrectionStatus.WITHDRAWN)
+        )
+    )
+    if membership is None:
+        return orders if user.is_authenticated and user.is_superuser else orders.none()
+    if membership.role == Role.ENTERPRISE:
+        return orders.filter(project__enterprise_id=membership.enterprise_id)
+    if membership.role == Role.REVIEWER:
+        return orders.filter(project__authority_id=membership.authority_id)
+    if membership.role == Role.CITY:
+        return orders
+    return orders.none()
+
+
+def overdue_orders(user, *, today: datetime.date | None = None):
+    """Orders past their due date that no request answers: a reviewer sees its authority's, the city all."""
+    today = today or timezone.localdate()
+    return visible_orders(user).filter(due_on__lt=today, answered=False)
+
+
+def search_requests(requests, q: str = "", status: str = ""):
+    if status:
+        requests = requests.filter(status=status)
+    q = (q or "").strip()
+    if q:
+        requests = requests.filter(
+            Q(reference=q.upper())
+            | Q(project__project_number=q)
+            | Q(project__name__icontains=q)
+            | Q(project__enterprise__name__icontains=q)
+        )
+    return requests
+
+
+def search_orders(orders, q: str = ""):
+    q = (q or "").strip()
+    if q:
+        orders = orders.filter(
+            Q(project__project_number=q)
+            | Q(project__name__icontains=q)
+            | Q(project__enterprise__name__icontains=q)
+        )
+    return orders
+
+
+def open_request_of(project) -> CorrectionRequest | None:
+    return CorrectionRequest.objects.filter(project=project, status__in=OPEN_CORRECTION_STATUSES).first()
+
+
+@dataclass(frozen=True)
+class ItemView:
+    label: str
+    current: str
+    proposed: str
+    reason: str
+
+
+def item_views(items) -> list[ItemView]:
+    """Items as a reader reads them: the field's label, its current and proposed value shown as on the record."""
+    views = []
+    for item in items:
+        try:
+            model_field = section_model(item.stage)._meta.get_field(item.field_name)
+            current = display_value(model_field, parse_value(model_field, item.current_value))
+            proposed = display_value(model_field, parse_value(model_field, item.proposed_value))
+        except (
+            Exception
+        ):  # a value kept as typed that no longer parses (a field changed since): shown as kept
+            current, proposed = item.current_value, item.proposed_value
+        views.append(ItemView(field_label(item.stage, item.field_name), current, proposed, item.reason))
+    return views

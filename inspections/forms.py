@@ -1,0 +1,79 @@
+"""Forms of the spot-check pages. They clean what the user typed; who may act and what a campaign or a finding
+must hold stay with the services (inspections/services.py)."""
+
+from django import forms
+
+from projects.forms import DateField
+from projects.models import STAGE_ORDER, Authority, StageCode
+
+from . import services
+from .models import Finding
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label="抽查名称", max_length=200)
+    authorities = forms.ModelMultipleChoiceField(
+        label="抽查区县（开发区）",
+        queryset=Authority.objects.order_by("code"),
+        # Chosen by code, a string: a forged id beyond the database's integer range cannot crash the lookup.
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "请至少选择一个抽查区县（开发区）。",
+            "invalid_choice": "所选区县（开发区）不存在：%(value)s。",
+            "invalid_pk_value": "所选区县（开发区）不存在：%(pk)s。",
+        },
+    )
+    stages = forms.MultipleChoiceField(
+        label="抽查环节",
+        choices=[(code, StageCode(code).label) for code in STAGE_ORDER],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "请至少选择一个抽查环节。"},
+    )
+    period_start = DateField(label="入库起始日期")
+    period_end = DateField(label="入库截止日期")
+    sample_rate = forms.DecimalField(
+        label="抽查比例（%）", required=False, max_digits=5, decimal_places=2, help_text="与抽查数量二选一"
+    )
+    sample_size = forms.IntegerField(label="抽查数量（条记录）", required=False, min_value=1)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, max_length=100)
+    finding = forms.ChoiceField(label="核查结论", required=False, choices=[("", "全部"), *Finding.choices])
+
+
+class DrawForm(forms.Form):
+    seed = forms.IntegerField(
+        label="随机种子（可不填）",
+        required=False,
+        min_value=0,
+        max_value=services.SEED_LIMIT - 1,
+        help_text="不填则由系统随机生成并记录；填入已记录的种子可复核同一样本。",
+    )
+
+
+class FindingForm(forms.Form):
+    finding = forms.ChoiceField(
+        label="核查结论",
+        choices=[(value, label) for value, label in Finding.choices if value != Finding.PENDING],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择核查结论。"},
+    )
+    notes = forms.CharField(
+        label="核查说明",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="信息有误或信息虚假时必填：写明问题所在。",
+    )
+    evidence = forms.FileField(label="核查材料（PDF、JPEG或PNG，可不传）", required=False)
+    correction_due_on = DateField(
+        label="通知企业更正的应答期限（可不填）",
+        required=False,
+        help_text="信息有误或信息虚假时可通知企业提交更正申请。",
+    )
+
+
+class OrderCorrectionForm(forms.Form):
+    due_on = DateField(label="应答期限")

@@ -1,0 +1,463 @@
+"""City spot checks (抽查) of records in the national library: the services (writes; reads in selectors.py).
+
+A campaign names the authorities, the stages and the period of entry into the library, and a sample rate or size.
+Its sample is drawn once, reproducibly: the population is every record that entered the library within the period
+(LibraryEntry.entered_at, Beijing dates) and lies in one of the chosen authorities, in primary-key order; the seed is
+given or drawn (secrets.randbits(63)) and recorded with the population size, so `draw(population, seed, size)` can
+be run again by anyone and gives the same records. Each sampled record × chosen stage it has becomes one item,
+routed to the city department that checks that stage (STAGE_DEPARTMENTS, DOMAIN.md's stage table). The item ends
+with a finding — correct, error or false information — with notes (required unless correct) and an optional
+evidence file (typed by content, like stage evidence; served only after a permission check).
+
+A recorded finding is final: a second finding on the same item is refused, never silently overwritten (the
+finding may back a blacklisting, a deduction or a correction order). A checker who finds an error or false
+information may order the enterprise to correct the record (corrections.services.issue_correction_order); the item keeps the link to the order.
+
+Who: city users (and superusers) create campaigns and draw samples; a finding is recorded only by a city user of the
+item's department (or a superuser). Every change and every refusal is audited.
+"""
+
+import math
+import random
+import secrets
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from corrections import services as correction_services
+from projects import audit
+from projects.audit import Actor
+from projects.models import (
+    STAGE_ORDER,
+    Authority,
+    CityDepartment,
+    Membership,
+    Notification,
+    Project,
+    RecordLocked,
+    Role,
+    StageCode,
+    Status,
+)
+from projects.services import sniff_evidence
+
+from .models import Finding, SpotCheckCampaign, SpotCheckItem
+
+# Which department checks which stage (DOMAIN.md): the one place routing is decided.
+STAGE_DEPARTMENTS: dict[str, str] = {
+    StageCode.REGISTRATION: CityDepartment.TENDERING_OFFICE,
+    StageCode.TENDERING: CityDepartment.TENDERING_OFFICE,
+    StageCode.CONTRACT: CityDepartment.TENDERING_OFFICE,
+    StageCode.DRAWING_REVIEW: CityDepartment.DESIGN,
+    StageCode.PERMIT: CityDepartment.APPROVAL_CENTER,
+    StageCode.COMPLETION: CityDepartment.QUALITY_STATION,
+}
+
+SEED_LIMIT = 2**63  # the seed is stored in a signed 64-bit column
+FINAL_FINDINGS = (Finding.CORRECT, Finding.ERROR, Finding.FALSE_INFORMATION)
+FINDINGS_NEEDING_NOTES = (Finding.ERROR, Finding.FALSE_INFORMATION)
+PAGE_SIZE = 20
+
+
+def department_for(stage: str) -> str:
+    return STAGE_DEPARTMENTS[stage]
+
+
+# ---------------------------------------------------------------- who may act
+
+
+def is_city(user) -> bool:
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    return (membership is not None and membership.role == Role.CITY) or getattr(user, "is_superuser", False)
+
+
+def department_of(user) -> str:
+    """The city department a user works in ('' for none, or not a city user)."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or membership.role != Role.CITY:
+        return ""
+    return membership.department
+
+
+def ensure_city(actor: Actor, doing: str):
+    if not is_city(actor.user):
+        raise PermissionDenied(f"只有市级管理人员可以{doing}。")
+
+
+def may_record_finding(user, item: SpotCheckItem) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(department_of(user)) and department_of(user) == item.department
+
+
+def ensure_may_record_finding(actor: Actor, item: SpotCheckItem):
+    if not may_record_finding(actor.user, item):
+        department = CityDepartment(item.department).label
+        raise PermissionDenied(
+            f"该抽查事项（{StageCode(item.stage).label}）由{department}核查，只有{department}的人员可以记录核查结论。"
+        )
+
+
+def check_finding_permission(*, actor: Actor, item: SpotCheckItem, action: str = "spot_check.finding"):
+    """For pages: refuse (and audit) a user who may not act on the item, before looking at what was posted."""
+    with refusals_recorded(actor, action, item, project=item.project):
+        ensure_may_record_finding(actor, item)
+
+
+@contextmanager
+def refusals_recorded(actor: Actor, action: str, obj=None, project=None):
+    """A refusal (who may act, or a state that does not allow it) rolls its change back, then is recorded here,
+    in the caller's transaction or its own."""
+    try:
+        yield
+    except (PermissionDenied, RecordLocked) as refusal:
+        audit.record(actor, f"{action}.refused", obj, project=project, message=str(refusal))
+        raise
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def _clean_rate(sample_rate):
+    try:
+        rate = Decimal(str(sample_rate)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None, "抽查比例须为数字（百分比）。"
+    if not Decimal("0") < rate <= Decimal("100"):
+        return None, "抽查比例须大于0且不超过100（%）。"
+    return rate, None
+
+
+def create_campaign(
+    *,
+    actor: Actor,
+    name: str,
+    authorities,
+    stages,
+    period_start,
+    period_end,
+    sample_rate=None,
+    sample_size=None,
+) -> SpotCheckCampaign:
+    """A campaign (city only). `authorities`: Authority objects or ids; `stages`: StageCode values; exactly one of
+    `sample_rate` (percent, 0 < rate ≤ 100) and `sample_size` (≥ 1). Refused with a ValidationError whose
+    message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
+    with refusals_recorded(actor, "spot_check.create"):
+        ensure_city(actor, "创建抽查任务")
+    errors: dict[str, list[str]] = {}
+
+    def problem(field, message):
+        errors.setdefault(field, []).append(message)
+
+    name = (name or "").strip()
+    if not name:
+        problem("name", "请填写抽查名称。")
+
+    authority_ids = sorted({getattr(a, "pk", a) for a in (authorities or [])})
+    found = list(Authority.objects.filter(pk__in=authority_ids)) if authority_ids else []
+    if not authority_ids:
+        problem("authorities", "请至少选择一个抽查区县（开发区）。")
+    elif len(found) != len(authority_ids):
+        problem("authorities", "所选区县（开发区）不存在。")
+
+    chosen = list(dict.fromkeys(stages or []))
+    unknown = [s for s in chosen if s not in STAGE_DEPARTMENTS]
+    if not chosen:
+        problem("stages", "请至少选择一个抽查环节。")
+    elif unknown:
+        problem("stages", f"未知的环节：{'、'.join(map(str, unknown))}。")
+    ordered_stages = [code for code in STAGE_ORDER if code in chosen]
+
+    if not period_start:
+        problem("period_start", "请填写入库起始日期。")
+    if not period_end:
+        problem("period_end", "请填写入库截止日期。")
+    if period_start and period_end and period_start > period_end:
+        problem("period_end", f"入库截止日期（{period_end}）不能早于起始日期（{period_start}）。")
+    if period_start and period_start > timezone.localdate():
+        problem("period_start", f"入库起始日期（{period_start}）不能晚于今天：抽查的是已入库的记录。")
+
+    has_rate = sample_rate not in (None, "")
+    has_size = sample_size not in (None, "")
+    rate = size = None
+    if has_rate == has_size:
+        problem("sample_size", "抽查比例与抽查数量须填写且只填写其中一项。")
+    elif has_rate:
+        rate, message = _clean_rate(sample_rate)
+        if message:
+            problem("sample_rate", message)
+    else:
+        try:
+            size = int(sample_size)
+        except (TypeError, ValueError):
+            size = None
+        if size is None or size < 1:
+            problem("sample_size", "抽查数量须为正整数。")
+
+    campaign = SpotCheckCampaign(
+        name=name,
+        stages=ordered_stages,
+        period_start=period_start,
+        period_end=period_end,
+        sample_rate=rate,
+        sample_size=size,
+        created_by=actor.user,
+    )
+    if not errors:
+        try:
+            campaign.full_clean(exclude=["seed", "population_size", "drawn_at", "drawn_by"])
+        except ValidationError as invalid:
+            for field, messages in invalid.message_dict.items():
+                for message in messages:
+                    problem(field, message)
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        campaign.save()
+        campaign.authorities.set(found)
+        audit.record(
+            actor,
+            "spot_check.create",
+            campaign,
+            changes={
+                "name": [None, name],
+                "authorities": [None, [a.code for a in sorted(found, key=lambda a: a.code)]],
+                "stages": [None, ordered_stages],
+                "period": [None, f"{period_start}~{period_end}"],
+                "sample_rate": [None, audit.serialise(rate)],
+                "sample_size": [None, size],
+            },
+            message=name,
+        )
+    return campaign
+
+
+# ---------------------------------------------------------------- drawing the sample
+
+
+def draw(population_ids, seed: int, size: int) -> list[int]:
+    """The sample, as sorted ids: pure, so anyone with the population, the seed and the size can redraw it.
+    `population_ids` in a deterministic order (the population query orders by primary key)."""
+    population = list(population_ids)
+    size = max(0, min(size, len(population)))
+    return sorted(random.Random(seed).sample(population, size))
+
+
+def sample_size_for(campaign: SpotCheckCampaign, population_size: int) -> int:
+    """sample_size capped at the population, or ceil(rate% × population) (at most the population)."""
+    if campaign.sample_size is not None:
+        return min(campaign.sample_size, population_size)
+    return min(population_size, math.ceil(campaign.sample_rate * population_size / Decimal(100)))
+
+
+def population_ids(campaign: SpotCheckCampaign) -> list[int]:
+    """Records in the national library that entered within the period (Beijing dates) and lie in one of the
+    campaign's authorities, by primary key."""
+    return list(
+        Project.objects.filter(
+            status=Status.IN_NATIONAL_LIBRARY,
+            authority__in=campaign.authorities.all(),
+            library_entry__entered_at__date__gte=campaign.period_start,
+            library_entry__entered_at__date__lte=campaign.period_end,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _stages_present(project_ids, stages) -> dict[int, list[str]]:
+    """Which of `stages` each record has (one query, a left join per stage)."""
+    rows = Project.objects.filter(pk__in=project_ids).values("pk", *[f"{code}__id" for code in stages])
+    return {row["pk"]: [code for code in stages if row[f"{code}__id"] is not None] for row in rows}
+
+
+def draw_sample(*, actor: Actor, campaign_id: int, seed: int | None = None) -> SpotCheckCampaign:
+    """Draw the campaign's sample, once. A second draw — sequential or concurrent — is refused and changes
+    nothing: the campaign row is locked (PostgreSQL) and claimed by a conditional update (any database)."""
+    campaign = SpotCheckCampaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise SpotCheckCampaign.DoesNotExist("没有这个抽查任务。")
+    with refusals_recorded(actor, "spot_check.draw", campaign):
+        ensure_city(actor, "抽取样本")
+        if seed is not None and not (isinstance(seed, int) and 0 <= seed < SEED_LIMIT):
+            raise ValidationError({"seed": [f"随机种子须为0至{SEED_LIMIT - 1}之间的整数。"]})
+        return _draw(actor, campaign_id, seed)
+
+
+@transaction.atomic
+def _draw(actor, campaign_id, seed):
+    campaign = SpotCheckCampaign.objects.select_for_update().get(pk=campaign_id)
+    now = timezone.now()
+    claimed = SpotCheckCampaign.objects.filter(pk=campaign.pk, drawn_at__isnull=True).update(
+        drawn_at=now, drawn_by=actor.user
+    )
+    if not claimed:
+        campaign.refresh_from_db()
+        drawn_at = timezone.localtime(campaign.drawn_at) if campaign.drawn_at else None
+        raise RecordLocked(
+            f"抽查任务“{campaign.name}”已于{drawn_at:%Y-%m-%d %H:%M}抽取样本（随机种子{campaign.seed}），"
+            "不能重复抽取。"
+        )
+    seed = secrets.randbits(63) if seed is None else seed
+    population = population_ids(campaign)
+    size = sample_size_for(campaign, len(population))
+    sampled = draw(population, seed, size)
+    present = _stages_present(sampled, campaign.stages)
+    items = [
+        SpotCheckItem(campaign=campaign, project_id=project_id, stage=stage, department=department_for(stage))
+        for project_id in sampled
+        for stage in present.get(project_id, [])
+    ]
+    SpotCheckItem.objects.bulk_create(items)
+    campaign.seed = seed
+    campaign.population_size = len(population)
+    campaign.drawn_at = now
+    campaign.drawn_by = actor.user
+    campaign.save(update_fields=["seed", "population_size", "drawn_at", "drawn_by"])
+    audit.record(
+        actor,
+        "spot_check.draw",
+        campaign,
+        changes={
+            "seed": [None, str(seed)],
+            "population_size": [None, len(population)],
+            "sampled_records": [None, sampled],
+            "items": [None, len(items)],
+        },
+        message=f"抽取{len(sampled)}条记录（共{len(population)}条符合条件），{len(items)}个抽查事项，随机种子{seed}",
+    )
+    _notify_departments(campaign, items)
+    return campaign
+
+
+def _notify_departments(campaign, items):
+    """Each department with items gets an inbox row per active user: what to check, in which campaign."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.department] = counts.get(item.department, 0) + 1
+    if not counts:
+        return
+    members = Membership.objects.filter(
+        role=Role.CITY, department__in=list(counts), user__is_active=True
+    ).values_list("user_id", "department")
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=user_id,
+                title=f"抽查任务“{campaign.name}”有{counts[department]}个事项待核查",
+                body=f"抽查任务“{campaign.name}”已抽取样本，其中{counts[department]}个环节由"
+                f"{CityDepartment(department).label}核查，请在“抽查核查”中逐项记录核查结论。",
+            )
+            for user_id, department in members
+        ]
+    )
+
+
+# ---------------------------------------------------------------- findings
+
+
+def record_finding(
+    *,
+    actor: Actor,
+    item_id: int,
+    finding: str,
+    notes: str,
+    evidence=None,
+    correction_due_on=None,
+) -> SpotCheckItem:
+    """Record the finding of one item (its department only). Final once recorded: a second finding is refused
+    (RecordLocked), never silently overwritten. With `correction_due_on` (error or false information only), the
+    enterprise is also ordered to correct the record by that date (order_correction), in the same transaction."""
+    item = SpotCheckItem.objects.select_related("project").filter(pk=item_id).first()
+    if item is None:
+        raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
+    with refusals_recorded(actor, "spot_check.finding", item, project=item.project):
+        ensure_may_record_finding(actor, item)
+        notes = (notes or "").strip()
+        if finding not in FINAL_FINDINGS:
+            raise ValidationError({"finding": ["请选择核查结论：信息正确、信息有误或信息虚假。"]})
+        if finding in FINDINGS_NEEDING_NOTES and not notes:
+            raise ValidationError(
+                {"notes": [f"核查结论为“{Finding(finding).label}”时须写明核查说明（问题所在）。"]}
+            )
+        if correction_due_on and finding not in FINDINGS_NEEDING_NOTES:
+            raise ValidationError({"correction_due_on": ["只有信息有误或信息虚假时才能通知企业更正。"]})
+        content_type = ""
+        if evidence:
+            try:
+                content_type = sniff_evidence(evidence)
+            except ValidationError as invalid:
+                raise ValidationError({"evidence": invalid.messages}) from None
+        return _record_finding(actor, item.pk, finding, notes, evidence, content_type, correction_due_on)
+
+
+@transaction.atomic
+def _record_finding(actor, item_id, finding, notes, evidence, content_type, correction_due_on):
+    item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
+    if item.finding != Finding.PENDING:
+        checked_at = timezone.localtime(item.checked_at) if item.checked_at else None
+        raise RecordLocked(
+            f"该抽查事项已于{checked_at:%Y-%m-%d %H:%M}记录核查结论“{item.get_finding_display()}”，"
+            "核查结论一经记录不能修改。"
+        )
+    item.finding = finding
+    item.notes = notes
+    item.checked_by = actor.user
+    item.checked_at = timezone.now()
+    item.evidence_content_type = content_type
+    try:
+        item.full_clean(exclude=["evidence"])
+    except ValidationError as invalid:
+        raise ValidationError(invalid.message_dict) from None
+    if evidence:
+        # Stored before the row is written: a rollback leaves an orphan file, never a row without its file.
+        item.evidence.save("evidence", evidence, save=False)
+    item.save()
+    audit.record(
+        actor,
+        "spot_check.finding",
+        item,
+        project=item.project,
+        changes={
+            "finding": [Finding.PENDING.value, finding],
+            "notes": [None, notes],
+            **({"evidence": [None, item.evidence.name]} if evidence else {}),
+        },
+        message=f"{StageCode(item.stage).label}：{Finding(finding).label}" + (f"。{notes}" if notes else ""),
+    )
+    if correction_due_on:
+        _order_correction(actor, item, correction_due_on)
+    return item
+
+
+def order_correction(*, actor: Actor, item_id: int, due_on):
+    """Tell the enterprise to correct the record (责令更正) on an error or false-information finding: a correction
+    order of corrections.services, linked to the item. The item's department (or a superuser) only."""
+    item = SpotCheckItem.objects.select_related("project").filter(pk=item_id).first()
+    if item is None:
+        raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
+    with refusals_recorded(actor, "spot_check.order_correction", item, project=item.project):
+        ensure_may_record_finding(actor, item)
+        with transaction.atomic():
+            item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
+            return _order_correction(actor, item, due_on)
+
+
+def _order_correction(actor, item, due_on):
+    if item.finding not in FINDINGS_NEEDING_NOTES:
+        raise ValidationError({"correction_due_on": ["只有信息有误或信息虚假的核查结论才能通知企业更正。"]})
+    if due_on is None or due_on <= timezone.localdate():
+        raise ValidationError({"correction_due_on": ["请填写今天以后的应答期限。"]})
+    if item.correction_order_id is not None:
+        raise RecordLocked("已就该抽查事项通知企业更正，不能重复通知。")
+    finding = f"抽查（{item.campaign.name}）·{StageCode(item.stage).label}：{item.get_finding_display()}。{item.notes}"
+    order = correction_services.issue_correction_order(
+        actor=actor, project=item.project, finding=finding, due_on=due_on, spot_check_item=item
+    )
+    item.correction_order = order
+    item.save(update_fields=["correction_order"])
+    return order

@@ -1,0 +1,53 @@
+"""The city's figures per district: the dashboard (table, SVG charts) and its Excel export. City staff and
+superusers only; anyone else signed in gets the 403 page, like the enterprise pages refuse non-enterprises."""
+
+from functools import wraps
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from . import figures
+
+
+def city_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not figures.can_view_figures(request.user):
+            raise PermissionDenied("此页面仅供市级管理人员使用。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@city_required
+def dashboard(request):
+    table = figures.figures_table()
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {
+            "table": table,
+            "headers": figures.HEADERS,
+            "rows": figures.display_rows(table),
+            "status_chart": figures.status_chart(table.rows),
+            "review_time_chart": figures.review_time_chart(
+                table.rows, table.thresholds.max_median_review_days
+            ),
+        },
+    )
+
+
+@city_required
+def export_xlsx(request):
+    table = figures.figures_table()
+    response = HttpResponse(figures.export_workbook(table), content_type=figures.XLSX_CONTENT_TYPE)
+    name = f"各区县补录统计-{table.today:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"district-figures-{table.today:%Y%m%d}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
