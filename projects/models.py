@@ -107,7 +107,7 @@ class Role(models.TextChoices):
 
 
 class CityDepartment(models.TextChoices):
-    """The city commission's departments (DOMAIN.md): each spot-checks the stages it is responsible for."""
+    """The city commission's departments (docs/domain.md): each spot-checks the stages it is responsible for."""
 
     CONSTRUCTION_MANAGEMENT = "construction_management", "市城乡建委建管处"
     DESIGN = "design", "市城乡建委设计处"
@@ -197,7 +197,7 @@ class StartBasis(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """The lifecycle of ENGINEERING.md. Transitions live on Project; who may run them, in services.py."""
+    """The lifecycle of docs/lifecycle.md. Transitions live on Project; who may run them, in services.py."""
 
     DRAFT = "draft", "草稿"
     SUBMITTED = "submitted", "已提交待审核"

@@ -1,4 +1,4 @@
-"""The console's home page links review's own pages (issue 5) for the users who may use them."""
+"""The console's home page links the review-side apps' pages for the users who may use them."""
 
 import re
 

@@ -197,7 +197,7 @@ def record_in(world, state: str) -> Project:
     if state == Status.DRAFT:
         return project
     if state in (Status.OBJECTED, Status.ENTERING, Status.IN_NATIONAL_LIBRARY):
-        # Reached through the publicity services (issue 4); here written to the row, the one bypass.
+        # Reached through the publicity services; here written to the row, the one bypass.
         Project.objects.filter(pk=project.pk).update(status=state)
         return Project.objects.get(pk=project.pk)
     project_services.submit_project(actor=owner, project=project)

@@ -1,4 +1,4 @@
-"""A record in the national library is locked for good (issue 4): no form, admin page, service, model method or
+"""A record in the national library is locked for good (docs/lifecycle.md): no form, admin page, service, model method or
 (on PostgreSQL) SQL statement changes it. The only way to change it is a correction approved by the city.
 
 Each test tries one path on a record that entered the library the real way (approved by its district, noticed,

@@ -1,4 +1,4 @@
-"""Race safety of the lifecycle (issue 3), proven with two real database connections at once on PostgreSQL.
+"""Race safety of the lifecycle (docs/lifecycle.md, "Races"), proven with two real database connections at once on PostgreSQL.
 
 Two threads, each with its own connection, call the services at the same moment. To make the overlap certain
 rather than likely, the test first holds the record's row lock in a third transaction, starts both threads
