@@ -2,7 +2,8 @@
 """Run the portal locally: Django's development server, a Celery worker with embedded beat, and the national
 platform's simulator (python -m simulator) where NATIONAL_PLATFORM_URL points at this machine.
 
-Started by `make run` (after migrate, load_authorities and seed_demo). Ctrl-C or SIGTERM stops every child;
+Started by `make run` (after migrate, load_authorities and seed_demo, which starts the simulator on its own for
+the deliveries it seeds, and stops it). Ctrl-C or SIGTERM stops every child;
 if any child dies on its own, the others are stopped too and this script exits with that child's code,
 so a half-running demo never hides behind a live terminal.
 """
@@ -14,7 +15,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -26,26 +26,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from demo.broker import prepare_broker_folders  # noqa: E402
+from demo.national import simulator_command, simulator_port  # noqa: E402
+
 STOP_TIMEOUT = 10  # seconds a child gets to shut down cleanly before it is killed
-
-
-def prepare_broker_folders():
-    """kombu's filesystem transport does not create its folders; the worker fails without them."""
-    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        # data_folder_in/out, processed_folder, control_folder: every "..._folder*" option is a directory.
-        for key, value in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items():
-            if "_folder" in key and value:
-                Path(value).mkdir(parents=True, exist_ok=True)
-
-
-def simulator_port() -> str | None:
-    """The port of NATIONAL_PLATFORM_URL when it is this machine (the embedded default http://127.0.0.1:8900):
-    the simulator is started there. None when it points elsewhere (a real platform): nothing to start."""
-    url = urlsplit(settings.NATIONAL_PLATFORM_URL)
-    if url.hostname not in ("127.0.0.1", "localhost"):
-        return None
-    return str(url.port or 80)
 
 
 def commands(port: str) -> dict[str, list[str]]:
@@ -60,12 +44,7 @@ def commands(port: str) -> dict[str, list[str]]:
     national = simulator_port()
     if national:
         # The national platform's simulator (docs/national-api.md), with the key the portal sends.
-        found["national"] = [
-            python, "-m", "simulator",
-            "--port", national,
-            "--db", str(Path(settings.VAR_DIR) / "simulator.sqlite3"),
-            "--api-key", settings.NATIONAL_PLATFORM_API_KEY,
-        ]  # fmt: skip
+        found["national"] = simulator_command(national)
     return found
 
 
@@ -76,7 +55,7 @@ def print_banner(port: str):
     if simulator_port():
         print(f"全国平台模拟器 / national platform simulator: {settings.NATIONAL_PLATFORM_URL}")
     if settings.DEMO_MODE:
-        from projects.management.commands.seed_demo import demo_login_lines, demo_password
+        from demo.accounts import demo_login_lines, demo_password
 
         print("演示账号 / demo logins:")
         for line in demo_login_lines(demo_password()):

@@ -1,14 +1,54 @@
-"""`make run`'s demo data: created only in demo mode, safe to re-run, the logins the README prints."""
+"""`make run`'s demo: created only in demo mode, in every state, through the services (the audit chain holds),
+safe to re-run; the logins the README prints; the example import workbook."""
 
+import io
+import socket
+
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from projects.models import CityDepartment, Enterprise, Membership, Role
+from demo import workbook
+from demo.accounts import DEMO_ENTERPRISES, usernames
+from demo.records import PLANS
+from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
+from integrity.models import Blacklisting
+from projects.models import AuditEvent, CityDepartment, Enterprise, Membership, Project, Role, Status
+from publicity.models import (
+    LibraryEntry,
+    Notice,
+    NoticeState,
+    Objection,
+    OutboxMessage,
+    OutboxState,
+    Snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
-DEMO_USERNAMES = ["demo-enterprise", "demo-reviewer-yuzhong", "demo-reviewer-liangjiang", "demo-city"]
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def demo_settings(settings, monkeypatch):
+    """Demo mode, with the national platform on a free local port: the seed starts its own simulator there
+    (in the test's temporary VAR_DIR) for its deliveries, and stops it."""
+    settings.DEMO_MODE = True
+    settings.NATIONAL_PLATFORM_URL = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-test-pass")
+    return settings
+
+
+def counts() -> dict:
+    models = [Project, Enterprise, Membership, AuditEvent, Snapshot, Notice, Objection, OutboxMessage]
+    models += [LibraryEntry, SpotCheckCampaign, SpotCheckItem, Blacklisting]
+    return {model.__name__: model.objects.count() for model in models}
 
 
 def test_it_refuses_outside_demo_mode(settings):
@@ -18,21 +58,82 @@ def test_it_refuses_outside_demo_mode(settings):
         call_command("seed_demo")
 
     assert not Membership.objects.exists()
+    assert not Project.objects.exists()
 
 
-def test_it_creates_the_four_logins_once_however_often_it_runs(settings, monkeypatch):
-    settings.DEMO_MODE = True
-    monkeypatch.setenv("DEMO_PASSWORD", "demo-test-pass")
-
+def test_it_seeds_every_state_once_through_the_services(demo_settings, client):
     call_command("seed_demo")
+    seeded = counts()
+    call_command("seed_demo")
+
+    assert counts() == seeded  # re-running adds nothing
+    call_command("verify_audit")  # raises CommandError when the chain is broken
+
+    statuses = list(Project.objects.values_list("status", flat=True))
+    assert set(statuses) == set(Status.values)
+    assert {plan.state for plan in PLANS} == set(Status.values)
+    assert len(statuses) == len(PLANS)
+    assert Project.objects.values("authority").distinct().count() >= 5
+    waiting = set(Project.objects.filter(status=Status.SUBMITTED).values_list("authority__name", flat=True))
+    assert {"渝中区", "两江新区"} <= waiting
+    # Drafts the self-check stops, returned ones with field comments, a rejection.
+    drafts = Project.objects.filter(status=Status.DRAFT)
+    assert drafts.filter(evidence__isnull=True).exists()
+    returned = Project.objects.filter(status=Status.RETURNED)
+    assert all(p.review_comments.exclude(field="").exists() for p in returned)
+    # Notices with 1 to 10 days left, started in the past; a paused one with a pending objection.
+    running = Notice.objects.filter(state=NoticeState.RUNNING)
+    assert {notice.days_left() for notice in running} == set(range(1, 11))
+    assert all(notice.starts_at < notice.snapshot.created_at for notice in running)
+    paused = Notice.objects.get(state=NoticeState.PAUSED)
+    assert paused.objections.filter(status="pending").exists()
+    # Entries delivered through the simulator; one corrected to a second version; one still to deliver.
+    entries = LibraryEntry.objects.all()
+    assert entries.count() == sum(plan.state == Status.IN_NATIONAL_LIBRARY for plan in PLANS)
+    assert all(entry.national_id.startswith("NP-") for entry in entries)
+    assert sorted(entries.values_list("national_version", flat=True))[-1] == 2
+    assert OutboxMessage.objects.filter(state=OutboxState.PENDING).count() == 1
+    # The spot check's findings, and the enterprise blacklisted on the false one.
+    findings = set(SpotCheckItem.objects.values_list("finding", flat=True))
+    assert {Finding.CORRECT, Finding.ERROR, Finding.FALSE_INFORMATION, Finding.PENDING} <= findings
+    listing = Blacklisting.objects.get()
+    assert listing.enterprise.credit_code == DEMO_ENTERPRISES["huaxin"][0]
+
+    # What a visitor and a reviewer see.
+    for url in ["/notices/", "/library/", "/blacklist/"]:
+        page = client.get(url).content.decode()
+        assert "重庆" in page and ("工程" in page or "有限公司" in page), url
+    assert "渝中区鹅岭公园游客中心工程" in client.get("/notices/").content.decode()
+    assert "渝中区示范综合楼工程" in client.get("/library/").content.decode()
+    assert "重庆华信建设工程有限公司" in client.get("/blacklist/").content.decode()
+    client.force_login(get_user_model().objects.get(username="demo-reviewer-yuzhong"))
+    console = client.get(reverse("admin:projects_project_changelist")).content.decode()
+    assert "渝中区大坪医院门诊综合楼工程" in console
+    assert "两江新区悦来会展配套酒店工程" not in console  # another authority's
+
+
+def test_it_creates_the_logins_and_resets_their_password(demo_settings, monkeypatch):
+    call_command("seed_demo")
+    monkeypatch.setenv("DEMO_PASSWORD", "another-pass")
     call_command("seed_demo")
 
     memberships = {m.user.username: m for m in Membership.objects.select_related("user", "authority")}
-    assert sorted(memberships) == sorted(DEMO_USERNAMES)
-    assert Enterprise.objects.count() == 1
+    assert sorted(memberships) == sorted(usernames())
+    assert Enterprise.objects.count() == len(DEMO_ENTERPRISES)
     assert memberships["demo-reviewer-yuzhong"].authority.name == "渝中区"
     assert memberships["demo-reviewer-liangjiang"].authority.name == "两江新区"
     city = memberships["demo-city"]
     assert (city.role, city.department) == (Role.CITY, CityDepartment.APPROVAL_CENTER)
-    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES)
-    assert all(user.check_password("demo-test-pass") for user in users)
+    users = get_user_model().objects.filter(username__in=usernames())
+    assert all(user.check_password("another-pass") for user in users)
+
+
+def test_the_example_import_workbook_is_the_documented_layout():
+    sheet = openpyxl.load_workbook(workbook.PATH, read_only=True)[workbook.SHEET]
+    rows = list(sheet.iter_rows(values_only=True))
+
+    assert list(rows[0]) == [column.header for column in workbook.COLUMNS]
+    assert len(rows) - 1 == len(workbook.EXAMPLE_ROWS) >= 3
+    # The committed file is what the layout writes now (regenerated by `python -m demo.workbook`).
+    written = openpyxl.load_workbook(io.BytesIO(workbook.workbook_bytes()), read_only=True)[workbook.SHEET]
+    assert list(written.iter_rows(values_only=True)) == rows
