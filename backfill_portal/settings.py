@@ -231,6 +231,9 @@ NOTICE_DAYS = int(os.environ.get("NOTICE_DAYS", "10"))
 NOTICE_DAY_MODE = os.environ.get("NOTICE_DAY_MODE", "calendar")  # "calendar" or "working"
 if NOTICE_DAY_MODE not in {"calendar", "working"}:
     raise ValueError("NOTICE_DAY_MODE must be 'calendar' or 'working'")
+# 民法典 第二百零三条 moves a period's last day that falls on a statutory rest day to the day after the rest ends.
+# Whether a 公示 follows it is a policy choice: off by default (docs/lifecycle.md, "Timers").
+NOTICE_HOLIDAY_EXTENDS_END = os.environ.get("NOTICE_HOLIDAY_EXTENDS_END", "0") == "1"
 # How often beat sweeps expired notices and due deliveries (seconds).
 PUBLICITY_SWEEP_SECONDS = float(os.environ.get("PUBLICITY_SWEEP_SECONDS", "60"))
 

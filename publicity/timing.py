@@ -1,10 +1,12 @@
-"""When a notice ends: N days after it starts, at 24:00 Beijing time.
+"""When a notice ends: N days after it starts, at 24:00 Beijing time (docs/lifecycle.md, "Timers").
 
 Counting starts the day after the start (the day of approval is not a full day of notice). Calendar days by
 default; with NOTICE_DAY_MODE = "working", only official working days count (chinese-calendar: weekends,
-public holidays and the swapped working weekends of the State Council's schedule). chinese-calendar knows the
-years up to its release (2026 for 1.11.0); beyond that, Monday to Friday count as working days and a warning is
-logged — upgrade the package when the State Council publishes the next year's schedule.
+public holidays and the swapped working weekends of the State Council's schedule). With
+NOTICE_HOLIDAY_EXTENDS_END, a last day that is a rest day moves to the next working day (民法典 第二百零三条).
+chinese-calendar knows the years up to its release (2026 for 1.11.0); beyond that, Monday to Friday count as
+working days and a warning is logged, and the console warns CALENDAR_WARNING_DAYS before the data runs out —
+upgrade the package when the State Council publishes the next year's schedule.
 """
 
 import datetime
@@ -12,6 +14,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from chinese_calendar import constants as calendar_data
 from django.conf import settings
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -26,6 +29,26 @@ def is_working_day(day: datetime.date) -> bool:
             "chinese-calendar has no data for %s; counting Monday to Friday as working days", day.year
         )
         return day.weekday() < 5
+
+
+# The official calendar's data ends with the last year it lists; after that is_working_day() falls back.
+CALENDAR_LAST_DAY = datetime.date(
+    max(day.year for day in (*calendar_data.holidays, *calendar_data.workdays)), 12, 31
+)
+CALENDAR_WARNING_DAYS = 60
+
+
+def calendar_warning(today: datetime.date) -> str:
+    """A warning for the console when notices depend on the official calendar (working-day mode, or the holiday
+    rule) and its data runs out within CALENDAR_WARNING_DAYS days; "" otherwise."""
+    if settings.NOTICE_DAY_MODE != "working" and not settings.NOTICE_HOLIDAY_EXTENDS_END:
+        return ""
+    if today < CALENDAR_LAST_DAY - datetime.timedelta(days=CALENDAR_WARNING_DAYS):
+        return ""
+    return (
+        f"节假日日历数据（chinese-calendar）只到{CALENDAR_LAST_DAY:%Y年%m月%d日}：此后的公示期按周一至周五为工作日计算。"
+        "请在国务院公布下一年度放假安排后升级 chinese-calendar。"
+    )
 
 
 def counts(day: datetime.date, mode: str) -> bool:
@@ -45,6 +68,11 @@ def notice_end(
         day += datetime.timedelta(days=1)
         if counts(day, mode):
             counted += 1
+    if settings.NOTICE_HOLIDAY_EXTENDS_END:
+        # 民法典 第二百零三条: a last day that is a statutory rest day (a holiday, or a weekend that is not a
+        # make-up working day) moves to the day after the rest ends.
+        while not is_working_day(day):
+            day += datetime.timedelta(days=1)
     return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=BEIJING)
 
 
