@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -242,6 +243,9 @@ NATIONAL_PLATFORM_URL = os.environ.get("NATIONAL_PLATFORM_URL", "http://127.0.0.
 NATIONAL_PLATFORM_API_KEY = os.environ.get("NATIONAL_PLATFORM_API_KEY", "dev-national-key")
 NATIONAL_PLATFORM_TIMEOUT = float(os.environ.get("NATIONAL_PLATFORM_TIMEOUT", "10"))
 # Delivery: retries with exponential backoff and jitter, then a permanent failure shown in the console.
+# 数据等级 (DataLevel) sent with every record, by the kind of the authority that reviewed it. The standard's
+# definitions of A/B/C/D are not public (docs/national-standard.md): all our reviewers are district-level, C.
+NATIONAL_DATA_LEVELS = {"district": "C", "county": "C", "zone": "C"}
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
 OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "5"))
 OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
@@ -255,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PUBLICITY_SWEEP_SECONDS,
     },
     "deliver-due-outbox": {"task": "publicity.tasks.deliver_due_outbox", "schedule": PUBLICITY_SWEEP_SECONDS},
+    # The daily read-back of every delivered record (报送核对), at night Beijing time.
+    "reconcile-national-library": {
+        "task": "publicity.tasks.reconcile_national_library",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Objection form throttling (django-ratelimit): a shared cache with atomic increments — Redis where REDIS_URL is

@@ -44,6 +44,9 @@ def credit_code_problem(value: str) -> str | None:
 ID_PROVINCE_CODES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
 )
+# A document other than a resident ID (passport, officer's card …): no public check digit; the national tables hold
+# varchar(30). Used with fullmatch.
+OTHER_DOCUMENT_NUMBER = re.compile(r"[A-Za-z0-9()\-]{4,30}")
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")  # ASCII digits only: \d also matches full-width ones
 
 

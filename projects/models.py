@@ -16,7 +16,6 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from .validators import (
     validate_credit_code,
     validate_optional_credit_code,
-    validate_optional_id_number,
     validate_plain_text,
 )
 
@@ -38,7 +37,25 @@ def credit_code(verbose_name):
 
 
 def id_number(verbose_name):
-    return models.CharField(verbose_name, max_length=18, blank=True, validators=[validate_optional_id_number])
+    """A person's document number. Checked as a resident ID (GB 11643) by the rule engine when its document type is
+    身份证 (LEGAL-3), so a passport or an officer's card can be recorded too (the national tables' varchar(30))."""
+    return models.CharField(verbose_name, max_length=30, blank=True, validators=PLAIN)
+
+
+class IdDocumentType(models.TextChoices):
+    """证件类型: the national code list tbIDCardTypeDic (docs/national-standard.md), values as the standard's."""
+
+    RESIDENT_ID = "1", "身份证"
+    MILITARY_OFFICER = "2", "军官证"
+    PASSPORT = "3", "护照"
+    TAIWAN_ID = "4", "台湾居民身份证"
+    HONG_KONG_ID = "5", "香港永久居民身份证"
+    POLICE_OFFICER = "6", "警官证"
+    OTHER = "7", "其他"
+
+
+def id_type(verbose_name):
+    return models.CharField(verbose_name, max_length=1, choices=IdDocumentType.choices, blank=True)
 
 
 # ---------------------------------------------------------------- organisations
@@ -358,6 +375,14 @@ class Project(ConcurrentTransitionMixin, models.Model):
     def enter_national_library(self):
         """The national platform accepted the record: locked for good."""
 
+    @transition(field=status, source=Status.ENTERING, target=Status.SUBMITTED)
+    def refuse_by_national_platform(self):
+        """The platform refused the new record: back to the district with its reasons (docs/lifecycle.md)."""
+
+    @transition(field=status, source=Status.ENTERING, target=Status.IN_NATIONAL_LIBRARY)
+    def refuse_correction_by_national_platform(self):
+        """The platform refused a corrected version: the version it holds stands (docs/lifecycle.md)."""
+
     @transition(field=status, source=Status.IN_NATIONAL_LIBRARY, target=Status.IN_NOTICE)
     def start_correction_notice(self):
         """The city approved a correction: the corrected version is noticed for 10 days."""
@@ -467,6 +492,39 @@ class ProjectNature(models.TextChoices):
     OTHER = "099", "其他"
 
 
+class WorksCategory(models.TextChoices):
+    """项目分类 PrjTypeNum (tbPrjTypeDic). Not the portal's project type, which is the contracting scope of the
+    notice: a specialty contract may belong to building or municipal works."""
+
+    BUILDING = "01", "房屋建筑工程"
+    MUNICIPAL = "02", "市政工程"
+    OTHER = "99", "其他"
+
+
+class ProjectFunction(models.TextChoices):
+    """工程用途 PrjFunctionNum (tbPrjFunctionDic). The municipal uses after 给水/排水 (燃气, 热力, 道路 …) have codes
+    no public source gives (docs/national-standard.md): they are not offered."""
+
+    RESIDENTIAL = "100", "居住建筑"
+    RESIDENTIAL_ANCILLARY = "200", "居住建筑配套工程"
+    PUBLIC = "300", "公共建筑"
+    OFFICE = "301", "办公建筑"
+    COMMERCIAL = "302", "商业建筑"
+    TOURISM = "303", "旅游建筑"
+    SCIENCE_EDUCATION_HEALTH = "304", "科教文卫建筑"
+    TRANSPORT = "305", "交通运输类"
+    TELECOMMUNICATION = "306", "通信建筑"
+    PUBLIC_ANCILLARY = "307", "公共建筑配套工程"
+    COMMERCIAL_RESIDENTIAL = "400", "商住楼"
+    AGRICULTURAL = "500", "农业建筑"
+    AGRICULTURAL_ANCILLARY = "600", "农业建筑配套工程"
+    INDUSTRIAL = "700", "工业建筑"
+    INDUSTRIAL_ANCILLARY = "800", "工业建筑配套工程"
+    WATER_SUPPLY = "010", "给水"
+    DRAINAGE = "011", "排水"
+    OTHER = "999", "其他"
+
+
 class RegistrationStage(Stage):
     """项目报建 — TBProjectInfo."""
 
@@ -484,7 +542,9 @@ class RegistrationStage(Stage):
     land_use_permit_number = text("用地规划许可证编号", 50)
     works_planning_permit_number = text("工程规划许可证编号", 50)
     nature = models.CharField("建设性质", max_length=3, choices=ProjectNature.choices, blank=True)
-    function = text("工程用途", 100)
+    works_category = models.CharField("项目分类", max_length=2, choices=WorksCategory.choices, blank=True)
+    function_code = models.CharField("工程用途", max_length=3, choices=ProjectFunction.choices, blank=True)
+    function = text("工程用途说明", 100)
     scale = text("建设规模", 500)
 
     class Meta:
@@ -522,10 +582,12 @@ class TenderingStage(Stage):
     award_amount = models.DecimalField("中标金额（元）", null=True, blank=True, **MONEY)
     area = models.DecimalField("面积（平方米）", null=True, blank=True, **AREA)
     tender_agency_name = text("招标代理机构")
+    tender_agency_credit_code = credit_code("招标代理机构统一社会信用代码")
     winner_name = text("中标单位名称")
     winner_credit_code = credit_code("中标单位统一社会信用代码")
     project_manager_name = text("项目经理姓名", 50)
-    project_manager_id_number = id_number("项目经理身份证号码")
+    project_manager_id_type = id_type("项目经理证件类型")
+    project_manager_id_number = id_number("项目经理证件号码")
 
     class Meta:
         verbose_name = "项目招投标"
@@ -610,15 +672,20 @@ class PermitStage(Stage):
     area = models.DecimalField("面积（平方米）", null=True, blank=True, **AREA)
     issued_on = models.DateField("发证日期", null=True, blank=True)
     survey_enterprise_name = text("勘察单位名称")
+    survey_enterprise_credit_code = credit_code("勘察单位统一社会信用代码")
     design_enterprise_name = text("设计单位名称")
+    design_enterprise_credit_code = credit_code("设计单位统一社会信用代码")
     construction_enterprise_name = text("施工单位名称")
     construction_enterprise_credit_code = credit_code("施工单位统一社会信用代码")
     supervision_enterprise_name = text("监理单位名称")
+    supervision_enterprise_credit_code = credit_code("监理单位统一社会信用代码")
     safety_licence_number = text("施工单位安全生产许可证编号", 50)
     project_manager_name = text("项目经理姓名", 50)
-    project_manager_id_number = id_number("项目经理身份证号码")
+    project_manager_id_type = id_type("项目经理证件类型")
+    project_manager_id_number = id_number("项目经理证件号码")
     chief_supervisor_name = text("总监理工程师姓名", 50)
-    chief_supervisor_id_number = id_number("总监理工程师身份证号码")
+    chief_supervisor_id_type = id_type("总监理工程师证件类型")
+    chief_supervisor_id_number = id_number("总监理工程师证件号码")
 
     class Meta:
         verbose_name = "施工许可"
@@ -627,20 +694,25 @@ class PermitStage(Stage):
 
 
 class StructureType(models.TextChoices):
+    """结构体系 PrjStructureTypeNum: the national code list tbPrjStructureTypeDic (docs/national-standard.md).
+    Migration 0010 moved the values an earlier, home-made list had given other meanings."""
+
     BRICK_CONCRETE = "001", "砖混结构"
-    BRICK_WOOD = "002", "砖木结构"
+    BOTTOM_FRAME = "002", "底框结构"
     FRAME = "003", "框架结构"
     FRAME_SHEAR_WALL = "004", "框架-剪力墙结构"
     SHEAR_WALL = "005", "剪力墙结构"
-    FRAME_TUBE = "006", "框架-筒体结构"
-    TUBE = "007", "筒体结构"
-    SLAB_COLUMN = "008", "板柱-剪力墙结构"
-    SHORT_LEG_SHEAR_WALL = "009", "短肢剪力墙结构"
-    MASONRY = "010", "砌体结构"
-    BENT = "011", "排架结构"
-    SPACE = "012", "空间结构"
+    SLAB_COLUMN_SHEAR_WALL = "006", "板柱-剪力墙结构"
+    SHORT_LEG_SHEAR_WALL = "007", "短肢墙剪力墙结构"
+    PARTIAL_FRAME_SUPPORTED_SHEAR_WALL = "008", "部分框支剪力墙结构"
+    FRAME_TUBE = "009", "框-筒体结构"
+    TUBE_IN_TUBE = "010", "筒中筒结构"
+    SPECIAL_SHAPED_COLUMN_FRAME = "011", "异型柱框架结构"
+    COMPLEX_HIGH_RISE = "012", "复杂高层结构"
     MIXED = "013", "混合结构"
     STEEL = "014", "钢结构"
+    BENT = "015", "排架结构"
+    OTHER = "099", "其他"
 
 
 class CompletionStage(Stage):

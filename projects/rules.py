@@ -26,9 +26,12 @@ from .models import (
     STAGE_ORDER,
     BackfillWindow,
     Evidence,
+    IdDocumentType,
     Project,
     StageCode,
     StartBasis,
+    TenderMethod,
+    WorksCategory,
 )
 
 
@@ -490,10 +493,15 @@ def project_number_format(ctx):
 
 CREDIT_CODE_FIELDS = {
     StageCode.REGISTRATION: ["owner_credit_code"],
-    StageCode.TENDERING: ["winner_credit_code"],
+    StageCode.TENDERING: ["winner_credit_code", "tender_agency_credit_code"],
     StageCode.CONTRACT: ["employer_credit_code", "contractor_credit_code"],
     StageCode.DRAWING_REVIEW: ["review_agency_credit_code"],
-    StageCode.PERMIT: ["construction_enterprise_credit_code"],
+    StageCode.PERMIT: [
+        "construction_enterprise_credit_code",
+        "survey_enterprise_credit_code",
+        "design_enterprise_credit_code",
+        "supervision_enterprise_credit_code",
+    ],
     StageCode.COMPLETION: ["construction_enterprise_credit_code"],
 }
 
@@ -524,9 +532,16 @@ ID_NUMBER_FIELDS = {
 }
 
 
+def id_type_field(name: str) -> str:
+    """The document type beside an ID number field: project_manager_id_number -> project_manager_id_type."""
+    return name.removesuffix("_number") + "_type"
+
+
 @rule("LEGAL-3", category=Category.LEGALITY, title="身份证号码校验（GB 11643）")
 def id_numbers_valid(ctx):
     for code, stage, name, value in filled_fields(ctx, ID_NUMBER_FIELDS):
+        if getattr(stage, id_type_field(name)) not in ("", IdDocumentType.RESIDENT_ID):
+            continue  # another document (NAT-3)
         problem = identifiers.id_number_problem(value)
         if problem:
             label = stage._meta.get_field(name).verbose_name
@@ -776,6 +791,159 @@ def enterprise_is_contractor(ctx):
         yield (
             f"中标单位（{tendering.winner_credit_code}）不是本企业（{own}）：补录应由项目的施工企业牵头，"
             f"请确认本企业在该项目中的角色。"
+        )
+
+
+# ---------------------------------------------------------------- the national platform's own checks
+# What a receiving platform refuses (docs/national-standard.md, "What the receivers check"), said in the portal's
+# fields, so that a record the rules pass is never refused there. The simulator makes the same checks on the
+# national tables (simulator/standard.py); tests/test_national_standard.py holds the two together.
+
+NATIONAL_REQUIRED_FIELDS = {
+    StageCode.REGISTRATION: ["works_category", "function_code"],
+    StageCode.TENDERING: ["tender_class", "area"],
+    StageCode.CONTRACT: ["contract_number", "employer_credit_code"],
+    StageCode.DRAWING_REVIEW: ["review_agency_credit_code"],
+    StageCode.PERMIT: [
+        "area",
+        "survey_enterprise_name",
+        "survey_enterprise_credit_code",
+        "design_enterprise_name",
+        "design_enterprise_credit_code",
+        "supervision_enterprise_name",
+        "supervision_enterprise_credit_code",
+        "chief_supervisor_name",
+        "chief_supervisor_id_number",
+    ],
+    StageCode.COMPLETION: ["actual_cost", "actual_area"],
+}
+
+
+# What the receiving systems count as empty in a required field (docs/national-standard.md, Wuxi's checks).
+PLACEHOLDERS = ("无", "/")
+
+
+@rule("NAT-1", category=Category.TRUTHFULNESS, title="全国平台要求的字段已填写", on_save=False)
+def national_required_fields(ctx):
+    for code, names in NATIONAL_REQUIRED_FIELDS.items():
+        stage = ctx.stage(code)
+        if stage is None:
+            continue
+        for name in names:
+            if getattr(stage, name) in (None, ""):
+                label = stage._meta.get_field(name).verbose_name
+                yield Problem(f"请填写{label}（全国平台必填）。", stage=code, field=name, involves=(code,))
+    for code in STAGE_ORDER:
+        stage = ctx.stage(code)
+        names = REQUIRED_FIELDS.get(code, []) + NATIONAL_REQUIRED_FIELDS.get(code, [])
+        if code == StageCode.TENDERING:
+            names = [*names, "tender_agency_name", "tender_agency_credit_code"]
+        for name in names if stage is not None else ():
+            value = getattr(stage, name)
+            if isinstance(value, str) and value.strip() in PLACEHOLDERS:
+                label = stage._meta.get_field(name).verbose_name
+                yield Problem(
+                    f"{label}不能填写“{value.strip()}”：全国平台视为未填写，请填写实际内容。",
+                    stage=code,
+                    field=name,
+                    involves=(code,),
+                )
+    if ctx.project.name.strip() in PLACEHOLDERS:
+        yield Problem("项目名称不能填写“无”或“/”。", stage=PROJECT, field="name")
+    tendering = ctx.stage(StageCode.TENDERING)
+    if tendering and tendering.tender_method != TenderMethod.DIRECT:
+        for name in ("tender_agency_name", "tender_agency_credit_code"):
+            if not getattr(tendering, name):
+                label = tendering._meta.get_field(name).verbose_name
+                yield Problem(
+                    f"请填写{label}（直接发包以外的招标，全国平台要求填写招标代理机构）。",
+                    stage=StageCode.TENDERING,
+                    field=name,
+                    involves=(StageCode.TENDERING,),
+                )
+    for code, stage, name, _value in filled_fields(ctx, ID_NUMBER_FIELDS):
+        type_name = id_type_field(name)
+        if not getattr(stage, type_name):
+            label = stage._meta.get_field(type_name).verbose_name
+            yield Problem(f"请选择{label}。", stage=code, field=type_name, involves=(code,))
+
+
+@rule("NAT-2", category=Category.LEGALITY, title="选项值在全国平台代码表内")
+def national_codes(ctx):
+    """A form offers only the code lists' values; this guards data that came another way (imports, the shell)."""
+    for code, stage in ctx.stages.items():
+        if stage is None:
+            continue
+        for f in stage._meta.concrete_fields:
+            value = getattr(stage, f.attname)
+            if f.choices and value not in ("", None) and value not in dict(f.flatchoices):
+                yield Problem(
+                    f"{f.verbose_name}“{value}”不在全国平台代码表内，请重新选择。",
+                    stage=code,
+                    field=f.name,
+                    involves=(code,),
+                )
+
+
+@rule("NAT-3", category=Category.LEGALITY, title="其他证件号码格式")
+def other_documents_valid(ctx):
+    for code, stage, name, value in filled_fields(ctx, ID_NUMBER_FIELDS):
+        if getattr(stage, id_type_field(name)) in ("", IdDocumentType.RESIDENT_ID):
+            continue  # a resident ID: LEGAL-3
+        if not identifiers.OTHER_DOCUMENT_NUMBER.fullmatch(value):
+            label = stage._meta.get_field(name).verbose_name
+            yield Problem(
+                f"{label}：证件号码应为4至30位字母、数字或“-”“(”“)”。",
+                stage=code,
+                field=name,
+                involves=(code,),
+            )
+
+
+@rule(
+    "NAT-4",
+    category=Category.LEGALITY,
+    stage=StageCode.CONTRACT,
+    field="joint_venture_members",
+    title="联合体成员的统一社会信用代码",
+)
+def joint_venture_codes(ctx):
+    contract = ctx.stage(StageCode.CONTRACT)
+    if contract is None:
+        return
+    for number, line in enumerate(contract.joint_venture_members.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, _, credit = line.strip().rpartition(" ")
+        problem = (
+            identifiers.credit_code_problem(credit)
+            if name.strip()
+            else "每行应为“单位名称 统一社会信用代码”。"
+        )
+        if problem:
+            yield f"联合体成员第{number}行：{problem}"
+
+
+WORKS_CATEGORY_OF_TYPE = {
+    "building_general": WorksCategory.BUILDING,
+    "municipal_general": WorksCategory.MUNICIPAL,
+}
+
+
+@rule(
+    "NAT-5",
+    category=Category.LOGIC,
+    stage=StageCode.REGISTRATION,
+    field="works_category",
+    title="项目分类与项目类型一致",
+)
+def works_category_matches_type(ctx):
+    registration = ctx.stage(StageCode.REGISTRATION)
+    expected = WORKS_CATEGORY_OF_TYPE.get(ctx.project.project_type)
+    if registration and registration.works_category and expected and registration.works_category != expected:
+        yield (
+            f"项目类型为“{ctx.project.get_project_type_display()}”，项目分类应为“{expected.label}”，"
+            f"而不是“{registration.get_works_category_display()}”。"
         )
 
 

@@ -197,6 +197,9 @@ class OutboxState(models.TextChoices):
     PENDING = "pending", "待报送"
     DELIVERED = "delivered", "已入库"
     FAILED = "failed", "报送失败（需人工处理）"
+    # The platform checked the record and refused it (a 422 naming table, field and reason): retrying the same
+    # record cannot help, it goes back to the district (docs/lifecycle.md, "Refused by the national platform").
+    REFUSED = "refused", "全国平台退回"
 
 
 class OutboxKind(models.TextChoices):
@@ -224,6 +227,13 @@ class OutboxMessage(models.Model):
     national_id = models.CharField("全国平台编号", max_length=80, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     delivered_at = models.DateTimeField("入库时间", null=True, blank=True)
+    # What is sent: the snapshot in the national standard's tables (publicity/national_standard.py), fixed when
+    # the message is written so every retry sends the same bytes. Empty on messages older than the standard:
+    # they sent the snapshot's content itself (sent_payload).
+    payload = models.JSONField("报送内容（全国标准数据表）", default=dict, blank=True)
+    # The platform's refusal: [{"table", "field", "message", "stage", "stage_field"}], stage/stage_field being the
+    # portal's field behind the national column (selectors.refusal_of shows it in the console).
+    refusal = models.JSONField("全国平台退回原因", default=list, blank=True)
 
     class Meta:
         verbose_name = "入库报送"
@@ -233,6 +243,61 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return self.idempotency_key
+
+    @property
+    def sent_payload(self) -> dict:
+        return self.payload or self.snapshot.content
+
+
+class StageRecordNumber(models.Model):
+    """A stage record number of the national platform, PrjNum-XX-nnn, issued by the portal the first time the
+    record is delivered and kept for every later version (a correction keeps its numbers)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="stage_record_numbers")
+    stage = models.CharField("环节", max_length=20)
+    number = models.CharField("环节编号", max_length=30, unique=True)
+    issued_at = models.DateTimeField("编号时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "全国平台环节编号"
+        verbose_name_plural = "全国平台环节编号"
+        constraints = [models.UniqueConstraint(fields=["project", "stage"], name="stage_record_number_once")]
+
+    def __str__(self):
+        return self.number
+
+
+class DiscrepancyKind(models.TextChoices):
+    MISSING = "missing", "全国平台无此记录"
+    ALTERED = "altered", "全国平台记录与报送内容不一致"
+
+
+class ReconciliationDiscrepancy(models.Model):
+    """What the daily read-back (报送核对) found: a delivered record the platform no longer holds, or holds
+    differently from what was sent. Open until a later read-back finds the record as sent again."""
+
+    entry = models.ForeignKey("LibraryEntry", on_delete=models.PROTECT, related_name="discrepancies")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=10, choices=DiscrepancyKind.choices)
+    # [{"table", "row", "field", "sent", "found"}]; empty for a missing record
+    differences = models.JSONField("差异", default=list, blank=True)
+    found_at = models.DateTimeField("发现时间", default=timezone.now)
+    checked_at = models.DateTimeField("最近核对时间", default=timezone.now)
+    resolved_at = models.DateTimeField("消除时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "报送核对差异"
+        verbose_name_plural = "报送核对差异"
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"], condition=models.Q(resolved_at__isnull=True), name="one_open_discrepancy"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.entry_id} {self.get_kind_display()}"
 
 
 class LibraryEntry(models.Model):

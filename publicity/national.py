@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 
+DATA_SOURCE_BACKFILL = 3  # 历史业绩补录
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -28,6 +30,7 @@ def send(
     project_number: str,
     version: int,
     payload: dict,
+    data_level: str,
     idempotency_key: str,
     national_id: str = "",
 ) -> Answer:
@@ -39,8 +42,8 @@ def send(
     body = {
         "project_number": project_number,
         "version": version,
-        "data_source": payload["data_source"],
-        "data_level": payload["data_level"],
+        "data_source": DATA_SOURCE_BACKFILL,
+        "data_level": data_level,
         "payload": payload,
     }
     base = settings.NATIONAL_PLATFORM_URL.rstrip("/")
@@ -65,4 +68,19 @@ def send(
         data = response.json()
     except ValueError:
         data = {"text": response.text[:1000]}
+    return Answer(response.status_code, data if isinstance(data, dict) else {"data": data})
+
+
+def read(national_id: str) -> Answer:
+    """The record as the platform holds it now (the read-back of docs/national-api.md)."""
+    base = settings.NATIONAL_PLATFORM_URL.rstrip("/")
+    try:
+        response = requests.get(
+            f"{base}/api/v1/projects/{national_id}",
+            headers={"X-Api-Key": settings.NATIONAL_PLATFORM_API_KEY},
+            timeout=settings.NATIONAL_PLATFORM_TIMEOUT,
+        )
+        data = response.json()
+    except (requests.RequestException, ValueError) as error:
+        return Answer(None, {}, f"{type(error).__name__}: {error}"[:1000])
     return Answer(response.status_code, data if isinstance(data, dict) else {"data": data})

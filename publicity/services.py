@@ -29,8 +29,9 @@ from projects.services import (
 )
 from projects.signals import project_approved
 
-from . import national, snapshots
+from . import national, national_standard, snapshots
 from .models import (
+    DiscrepancyKind,
     LibraryEntry,
     Notice,
     NoticeState,
@@ -40,7 +41,9 @@ from .models import (
     OutboxKind,
     OutboxMessage,
     OutboxState,
+    ReconciliationDiscrepancy,
     Snapshot,
+    StageRecordNumber,
 )
 from .timing import notice_end, resumed_end
 
@@ -318,6 +321,7 @@ def close_expired_notices(*, now=None, batch: int = 200) -> int:
                 kind=OutboxKind.UPDATE if entry else OutboxKind.CREATE,
                 national_version=entry.national_version + 1 if entry else 1,
                 idempotency_key=f"{project.project_number}-v{snapshot.version}",
+                payload=national_payload(project, snapshot.content),
             )
             record_transition(
                 SYSTEM, project, "notice.close", before, message="公示期满无异议，报送全国平台入库"
@@ -326,6 +330,32 @@ def close_expired_notices(*, now=None, batch: int = 200) -> int:
         if message_ids:
             transaction.on_commit(lambda: enqueue_deliveries(message_ids))
     return len(due)
+
+
+def stage_record_numbers(project: Project, content: dict) -> dict[str, str]:
+    """The record's stage record numbers PrjNum-XX-nnn: issued the first time a stage is delivered, then kept
+    (a correction keeps them, also when it changes the tender's or contract's type). Inside the caller's
+    transaction, with the project locked."""
+    numbers = dict(StageRecordNumber.objects.filter(project=project).values_list("stage", "number"))
+    for code in national_standard.TABLE_OF_STAGE:
+        stage = content["stages"].get(code)
+        if stage is None or code in numbers:
+            continue
+        prefix = f"{content['project_number']}-{national_standard.record_number_prefix(code, stage)}-"
+        serial = StageRecordNumber.objects.filter(number__startswith=prefix).count() + 1
+        numbers[code] = StageRecordNumber.objects.create(
+            project=project, stage=code, number=f"{prefix}{serial:03d}"
+        ).number
+    return numbers
+
+
+def national_payload(project: Project, content: dict) -> dict:
+    """What the national platform receives for this snapshot: the standard's tables."""
+    return national_standard.tables(
+        content,
+        numbers=stage_record_numbers(project, content),
+        level=national_standard.data_level(project.authority.kind),
+    )
 
 
 def enqueue_deliveries(message_ids):
@@ -361,7 +391,9 @@ def _lease(message_id, now):
             return None
         message.attempts += 1
         message.leased_until = now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-        message.save(update_fields=["attempts", "leased_until"])
+        if not message.payload:  # written before the national standard was the format
+            message.payload = national_payload(lock_project(message.project), message.snapshot.content)
+        message.save(update_fields=["attempts", "leased_until", "payload"])
         return message
 
 
@@ -379,13 +411,16 @@ def deliver(message_id: int, *, now=None) -> str:
         kind=message.kind,
         project_number=message.project.project_number,
         version=message.national_version,
-        payload=message.snapshot.content,
+        payload=message.payload,
+        data_level=message.payload["TBProjectInfo"][0]["DataLevel"],
         idempotency_key=message.idempotency_key,
         national_id=national_id,
     )
     if answer.ok:
         mark_delivered(message.pk, answer.body.get("national_id") or national_id)
         return "delivered"
+    if answer.status_code == 422 and answer.body.get("error") == "validation_failed":
+        return mark_refused(message.pk, answer.body.get("problems") or [])
     error = answer.error or f"HTTP {answer.status_code}: {answer.body}"
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
@@ -459,6 +494,66 @@ def mark_delivered(message_id: int, national_id: str):
     )
 
 
+def refusal_problems(problems) -> list[dict]:
+    """The platform's problems, each with the portal's stage and field behind its national column."""
+    refusal = []
+    for problem in problems if isinstance(problems, list) else []:
+        if not isinstance(problem, dict):
+            continue
+        table, column = str(problem.get("table", "")), str(problem.get("field", ""))
+        stage, field = national_standard.source_of(table, column)
+        refusal.append(
+            {
+                "table": table[:50],
+                "field": column[:50],
+                "message": str(problem.get("message", ""))[:500],
+                "stage": stage,
+                "stage_field": field,
+            }
+        )
+    return refusal
+
+
+@transaction.atomic
+def mark_refused(message_id: int, problems) -> str:
+    """A definite refusal (docs/lifecycle.md, "Refused by the national platform"): no more retries; a new
+    record goes back to its district with the platform's reasons, a refused correction leaves the version the
+    platform holds in place. Either way the district and the enterprise are told why."""
+    message = OutboxMessage.objects.select_for_update().select_related("project").get(pk=message_id)
+    if message.state != OutboxState.PENDING:
+        return "skipped"
+    project = lock_project(message.project)
+    refusal = refusal_problems(problems)
+    message.state = OutboxState.REFUSED
+    message.refusal = refusal
+    message.last_status_code = 422
+    message.last_error = "；".join(f"{p['table']}.{p['field']}：{p['message']}" for p in refusal)[:2000]
+    message.leased_until = None
+    message.save(update_fields=["state", "refusal", "last_status_code", "last_error", "leased_until"])
+    reasons = message.last_error[:300]
+    before = project.status
+    if message.kind == OutboxKind.UPDATE:
+        project.refuse_correction_by_national_platform()
+        outcome = "更正后的版本未入库，全国平台保留原版本"
+    else:
+        project.refuse_by_national_platform()
+        outcome = "退回审核部门"
+    record_transition(
+        SYSTEM,
+        project,
+        "national.refused",
+        before,
+        message=f"全国平台退回（{outcome}）：{reasons}"[:500],
+        changes={"refusal": [None, refusal]},
+    )
+    title = f"项目“{project.name}”被全国平台退回"
+    body = f"项目“{project.name}”（{project.project_number}）报送全国平台时被退回，{outcome}。平台意见：{reasons}"
+    reviewers = [m.user for m in permissions.authority_reviewers(project.authority_id).select_related("user")]
+    notifications.notify(reviewers, project=project, title=title, body=body)
+    notifications.notify_enterprise(project, title, body)
+    return "refused"
+
+
 def due_messages(now=None):
     now = now or timezone.now()
     return (
@@ -482,3 +577,116 @@ def retry_failed_delivery(*, actor: Actor, message_id: int) -> OutboxMessage:
     audit.record(actor, "national.retry", message, project=message.project, message="人工重新报送")
     transaction.on_commit(lambda: enqueue_deliveries([message.pk]))
     return message
+
+
+# ---------------------------------------------------------------- read-back reconciliation (报送核对)
+
+
+def differences(sent: dict, found: dict) -> list[dict]:
+    """Field by field, table by table: what the platform holds that differs from what was sent."""
+    found_list = []
+    for table in sorted(set(sent) | set(found)):
+        sent_rows, found_rows = sent.get(table), found.get(table)
+        if not (isinstance(sent_rows, list) and isinstance(found_rows, list)) or len(sent_rows) != len(
+            found_rows
+        ):
+            found_list.append(
+                {"table": table, "row": None, "field": "", "sent": sent_rows, "found": found_rows}
+            )
+            continue
+        for index, (ours, theirs) in enumerate(zip(sent_rows, found_rows, strict=True)):
+            if not (isinstance(ours, dict) and isinstance(theirs, dict)):
+                if ours != theirs:
+                    found_list.append(
+                        {"table": table, "row": index, "field": "", "sent": ours, "found": theirs}
+                    )
+                continue
+            for name in sorted(set(ours) | set(theirs)):
+                if ours.get(name) != theirs.get(name):
+                    found_list.append(
+                        {
+                            "table": table,
+                            "row": index,
+                            "field": name,
+                            "sent": ours.get(name),
+                            "found": theirs.get(name),
+                        }
+                    )
+    return found_list
+
+
+def reconcile_entry(entry: LibraryEntry, *, now=None) -> str:
+    """Read one delivered record back and compare it with what was sent. Returns "ok", "missing", "altered" or
+    "unreachable" (no answer: nothing is concluded, the next run tries again)."""
+    now = now or timezone.now()
+    message = (
+        OutboxMessage.objects.filter(project_id=entry.project_id, state=OutboxState.DELIVERED)
+        .select_related("snapshot")
+        .order_by("-national_version", "-id")
+        .first()
+    )
+    answer = national.read(entry.national_id)
+    if answer.status_code == 404:
+        kind, found = DiscrepancyKind.MISSING, []
+    elif answer.ok and message is not None:
+        sent = message.sent_payload
+        found = differences(sent, answer.body.get("payload") or {})
+        if answer.body.get("current_version") != entry.national_version:
+            found.insert(
+                0,
+                {
+                    "table": "",
+                    "row": None,
+                    "field": "current_version",
+                    "sent": entry.national_version,
+                    "found": answer.body.get("current_version"),
+                },
+            )
+        kind = DiscrepancyKind.ALTERED if found else None
+    else:
+        return "unreachable"
+    with transaction.atomic():
+        open_flag = (
+            ReconciliationDiscrepancy.objects.select_for_update()
+            .filter(entry=entry, resolved_at__isnull=True)
+            .first()
+        )
+        if kind is None:
+            if open_flag:
+                open_flag.resolved_at = now
+                open_flag.checked_at = now
+                open_flag.save(update_fields=["resolved_at", "checked_at"])
+            return "ok"
+        if open_flag and open_flag.kind == kind and open_flag.differences == found:
+            open_flag.checked_at = now
+            open_flag.save(update_fields=["checked_at"])
+            return kind
+        if open_flag:
+            open_flag.resolved_at = now
+            open_flag.save(update_fields=["resolved_at"])
+        flag = ReconciliationDiscrepancy.objects.create(
+            entry=entry,
+            project_id=entry.project_id,
+            authority_id=entry.authority_id,
+            kind=kind,
+            differences=found,
+            found_at=now,
+            checked_at=now,
+        )
+        audit.record(
+            SYSTEM,
+            "national.discrepancy",
+            flag,
+            project=entry.project,
+            changes={"differences": [None, found[:20]]},
+            message=f"报送核对：{flag.get_kind_display()}（{entry.national_id}）",
+        )
+    return kind
+
+
+def reconcile_national_library(*, now=None) -> dict:
+    """The daily read-back: every record in the national library, read from the platform and compared."""
+    counts = {"ok": 0, "missing": 0, "altered": 0, "unreachable": 0}
+    for entry in LibraryEntry.objects.select_related("project").order_by("id").iterator(chunk_size=200):
+        counts[reconcile_entry(entry, now=now)] += 1
+    return counts

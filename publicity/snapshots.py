@@ -32,9 +32,14 @@ def plain(value):
 
 
 def build_content(project: Project) -> dict:
-    """The record as the national platform receives it, linked by project number (PrjNum)."""
+    """The record as it is frozen, linked by project number (PrjNum); publicity/national_standard.py turns it into
+    the national standard's tables for delivery."""
     loaded = rules.load_project(project.pk)
-    stages = rules.stages_of(loaded)
+    return content_of(loaded, rules.stages_of(loaded))
+
+
+def content_of(loaded: Project, stages: dict) -> dict:
+    """The content of a project (loaded with its enterprise and authority) and its stage rows as given."""
     return {
         "project_number": loaded.project_number,
         "data_source": DATA_SOURCE_BACKFILL,

@@ -29,3 +29,9 @@ def deliver_due_outbox():
     ids = list(services.due_messages())
     services.enqueue_deliveries(ids)
     return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reconcile_national_library():
+    """Daily (beat): read every delivered record back from the platform and flag what is missing or altered."""
+    return services.reconcile_national_library()

@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
+from . import standard
+
 DATA_SOURCE_BACKFILL = 3  # 历史业绩补录: the only data source the portal sends
-DATA_LEVELS = ("A", "B", "C")
+DATA_LEVELS = ("A", "B", "C", "D")
 MAX_BODY = 10 * 1024 * 1024
 DEFAULT_HANG_SECONDS = 30.0
 
@@ -243,9 +245,11 @@ class Platform:
             if not isinstance(number, str) or not number.strip() or "/" in number:
                 problems.insert(0, {"field": "project_number", "message": "required: a string without '/'"})
             if body.get("data_level") not in DATA_LEVELS:
-                problems.append({"field": "data_level", "message": "required: one of A, B, C"})
+                problems.append({"field": "data_level", "message": "required: one of A, B, C, D"})
             if body.get("version", 1) != 1:
                 problems.append({"field": "version", "message": "a new project starts at version 1"})
+            if not problems:
+                problems = standard.problems(number, body["payload"])
             if problems:
                 self.count_create(db, number, "rejected")
                 raise invalid(problems)
@@ -274,13 +278,15 @@ class Platform:
             if isinstance(version, bool) or not isinstance(version, int):
                 problems.append({"field": "version", "message": "required: an integer"})
             if "data_level" in body and body["data_level"] not in DATA_LEVELS:
-                problems.append({"field": "data_level", "message": "one of A, B, C"})
+                problems.append({"field": "data_level", "message": "one of A, B, C, D"})
             if problems:
                 raise invalid(problems)
             project = self.project_row(db, national_id)
             number = project["project_number"]
             if body.get("project_number", number) != number:
                 raise invalid([{"field": "project_number", "message": f"this record is {number}"}])
+            if refused := standard.problems(number, body["payload"]):
+                raise invalid(refused)
             current = project["current_version"]
             if version != current + 1:
                 raise error(409, "version_conflict", national_id=national_id, current_version=current)
@@ -337,6 +343,33 @@ class Platform:
                 raise error(404, "not_found", f"{national_id} has no version {version}")
             answer = {"national_id": national_id, "version": version, "received_at": row["received_at"]}
             return 200, {**answer, "payload": json.loads(row["payload"])}, {}
+
+    def tamper(self, change) -> dict:
+        """A control call for tests of the read-back: drop a record, or alter one field of its current version
+        behind the portal's back."""
+        if not isinstance(change, dict) or change.get("action") not in ("drop", "alter"):
+            raise invalid([{"field": "action", "message": "drop or alter"}])
+        with self.store.transaction() as db:
+            project = self.project_row(db, str(change.get("national_id")))
+            national_id = project["national_id"]
+            if change["action"] == "drop":
+                db.execute("DELETE FROM versions WHERE national_id = ?", (national_id,))
+                db.execute("DELETE FROM projects WHERE national_id = ?", (national_id,))
+                return {"dropped": national_id}
+            row = db.execute(
+                "SELECT payload FROM versions WHERE national_id = ? AND version = ?",
+                (national_id, project["current_version"]),
+            ).fetchone()
+            payload = json.loads(row["payload"])
+            rows = payload.get(change.get("table"))
+            if not isinstance(rows, list) or not rows:
+                raise invalid([{"field": "table", "message": "no such table in this record"}])
+            rows[0][str(change.get("field"))] = change.get("value")
+            db.execute(
+                "UPDATE versions SET payload = ? WHERE national_id = ? AND version = ?",
+                (json.dumps(payload, ensure_ascii=False), national_id, project["current_version"]),
+            )
+            return {"altered": national_id, "table": change["table"], "field": change.get("field")}
 
     def all_records(self) -> dict:
         with self.store.transaction() as db:
@@ -502,6 +535,8 @@ class Handler(BaseHTTPRequestHandler):
             self.server.store.clear()
             faults.reset()
             return 200, {"reset": True, "faults": faults.snapshot()}
+        if path == "/_control/tamper" and method == "POST":
+            return 200, self.server.platform.tamper(self.json_body(raw))
         if path == "/_control/records" and method == "GET":
             return 200, {**self.server.platform.all_records(), "faults": faults.snapshot()}
         raise error(404, "not_found")

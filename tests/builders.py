@@ -132,6 +132,10 @@ def id_number(body: str) -> str:
 # Parties other than the backfilling enterprise. Not unique per record: only document numbers must be.
 OWNER_CREDIT_CODE = credit_code("12500103MB0000001")  # 建设单位 (a public institution)
 REVIEW_AGENCY_CREDIT_CODE = credit_code("91500103MC0000001")
+TENDER_AGENCY_CREDIT_CODE = credit_code("91500103MC0000002")
+SURVEY_CREDIT_CODE = credit_code("91500103MC0000003")
+DESIGN_CREDIT_CODE = credit_code("91500103MC0000004")
+SUPERVISION_CREDIT_CODE = credit_code("91500103MC0000005")
 # Born 1983–1997, when Chongqing's districts had Sichuan codes (510202, 510212): python-stdnum checks that a
 # birthplace code existed in the birth year.
 PROJECT_MANAGER_ID = id_number("51020219850312123")  # 市中区 (today 渝中区), 1985
@@ -168,6 +172,8 @@ def valid_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
             "land_use_permit_number": land_use_permit_number,
             "works_planning_permit_number": works_planning_permit_number,
             "nature": "001",
+            "works_category": "01",
+            "function_code": "301",
             "function": "办公",
             "scale": "地上18层，地下2层",
         },
@@ -179,9 +185,11 @@ def valid_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
             "award_amount": amount,
             "area": area,
             "tender_agency_name": "重庆市建设工程招标代理有限公司",
+            "tender_agency_credit_code": TENDER_AGENCY_CREDIT_CODE,
             "winner_name": enterprise.name,
             "winner_credit_code": contractor,
             "project_manager_name": "张建国",
+            "project_manager_id_type": "1",
             "project_manager_id_number": PROJECT_MANAGER_ID,
         },
         "contract": {
@@ -212,14 +220,19 @@ def valid_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
             "area": area,
             "issued_on": issued_on,
             "survey_enterprise_name": "重庆市勘察院",
+            "survey_enterprise_credit_code": SURVEY_CREDIT_CODE,
             "design_enterprise_name": "重庆市设计院",
+            "design_enterprise_credit_code": DESIGN_CREDIT_CODE,
             "construction_enterprise_name": enterprise.name,
             "construction_enterprise_credit_code": contractor,
             "supervision_enterprise_name": "重庆市建设监理有限公司",
+            "supervision_enterprise_credit_code": SUPERVISION_CREDIT_CODE,
             "safety_licence_number": f"（渝）JZ安许证字〔2015〕{tag}",
             "project_manager_name": "张建国",
+            "project_manager_id_type": "1",
             "project_manager_id_number": PROJECT_MANAGER_ID,
             "chief_supervisor_name": "李监理",
+            "chief_supervisor_id_type": "1",
             "chief_supervisor_id_number": CHIEF_SUPERVISOR_ID,
         },
         "completion": {
@@ -334,6 +347,8 @@ def make_project(
     written straight to the row (the FSM field is protected); any status past draft gets a submission time.
     """
     data = valid_stage_data(enterprise)
+    if overrides.get("project_type") == ProjectType.MUNICIPAL_GENERAL:
+        data["registration"]["works_category"] = "02"  # 市政工程 (rule NAT-5)
     for code, values in (stage_data or {}).items():
         data[code] = {**data[code], **values}
     county_code = overrides.pop("county_code", None) or authority.division_code or "500103"

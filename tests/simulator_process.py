@@ -79,6 +79,28 @@ def _wait_until_up(process, log_path: Path) -> str:
     raise RuntimeError(f"simulator not up after {STARTUP_TIMEOUT}s:\n{log_path.read_text()}")
 
 
+def standard_payload(project_number, **project_info) -> dict:
+    """The smallest record the simulator accepts: the project row of the national standard, no stage yet."""
+    row = {
+        "PrjNum": project_number,
+        "DataSource": 3,
+        "DataLevel": "C",
+        "PrjName": "渝中区某住宅",
+        "PrjTypeNum": "01",
+        "BuildCorpName": "重庆市渝中区城市建设投资有限公司",
+        "BuildCorpCode": "12500103MB00000013",
+        "ProvinceNum": project_number[:2] + "0000",
+        "CityNum": project_number[:4] + "00",
+        "CountyNum": project_number[:6],
+        "PrjPropertyNum": "001",
+        "PrjFunctionNum": "100",
+        "BDate": "2017-01-05",
+        "EDate": "2017-10-20",
+        **project_info,
+    }
+    return {"TBProjectInfo": [row]}
+
+
 class SimulatorClient:
     """A thin HTTP client: every call returns (status, headers, body parsed from JSON when it is JSON)."""
 
@@ -110,7 +132,7 @@ class SimulatorClient:
             "version": 1,
             "data_source": 3,
             "data_level": data_level,
-            "payload": {"project_number": project_number} if payload is None else payload,
+            "payload": standard_payload(project_number) if payload is None else payload,
             **extra,
         }
         return self.call("POST", "/api/v1/projects", body, key=key, timeout=timeout)

@@ -101,12 +101,30 @@ def test_it_corrects_an_entered_record_into_version_2_of_the_same_national_recor
     [record] = records["records"]
     assert record["national_id"] == national_id and record["current_version"] == 2
     assert [v["version"] for v in record["versions"]] == [1, 2]
-    assert record["versions"][1]["payload"] == request.result_snapshot.content
+    corrected = OutboxMessage.objects.get(snapshot=request.result_snapshot).payload
+    assert record["versions"][1]["payload"] == corrected
     assert (
-        record["versions"][1]["payload"]["stages"]["permit"]["survey_enterprise_name"]
+        record["versions"][1]["payload"]["TBBuilderLicenceManage"][0]["EconCorpName"]
         == "重庆市勘察设计研究院"
     )
-    assert record["versions"][0]["payload"]["stages"]["permit"]["survey_enterprise_name"] == "重庆市勘察院"
+    assert record["versions"][0]["payload"]["TBBuilderLicenceManage"][0]["EconCorpName"] == "重庆市勘察院"
+    # The stage record numbers stay the same across the correction.
+    numbers = [
+        {
+            table: rows[0].get(column)
+            for table, rows in version["payload"].items()
+            for column in ("TenderNum", "RecordNum", "CensorNum", "BuilderLicenceNum", "PrjFinishNum")
+            if column in rows[0]
+            and table != "TBProjectFinishManage"
+            or column == "PrjFinishNum"
+            and table == "TBProjectFinishManage"
+        }
+        for version in record["versions"]
+    ]
+    assert (
+        numbers[0] == numbers[1]
+        and numbers[0]["TBBuilderLicenceManage"] == f"{project.project_number}-SX-001"
+    )
     assert records["create_calls"][project.project_number]["stored"] == 1
 
     # The outbox: exactly one delivered message per version, the second an update of the same record.

@@ -97,7 +97,9 @@ def test_it_enters_an_approved_record_once_after_its_notice_and_locks_it(
     print(f"entered {time.monotonic() - started:.1f}s after approval")
 
     records = assert_entered_exactly_once(simulator, project)
-    assert records["records"][0]["versions"][0]["payload"] == snapshot.content
+    sent = message_of(project).payload
+    assert records["records"][0]["versions"][0]["payload"] == sent
+    assert sent["TBProjectInfo"][0]["PrjName"] == snapshot.content["project"]["name"] == "渝中区解放碑商务楼"
     assert records["create_calls"][project.project_number]["total"] == 1
     assert message_of(project).attempts == 1
     assert services.close_expired_notices() == 0  # idempotent: nothing is closed twice

@@ -307,6 +307,59 @@ CASES = {
 }
 
 
+def _specialty_in_municipal_works(w):
+    set_project(w.project, project_type="specialty")
+    set_stage(w.project, "registration", works_category="02")
+
+
+CASES.update(
+    {
+        "NAT-1": Case(
+            lambda w: set_stage(w.project, "tendering", tender_agency_credit_code=""),
+            (ERROR, "tendering", "tender_agency_credit_code"),
+            # a direct award names no tender agency
+            keep_it=lambda w: set_stage(
+                w.project,
+                "tendering",
+                tender_method="direct",
+                tender_agency_name="",
+                tender_agency_credit_code="",
+            ),
+        ),
+        "NAT-2": Case(
+            # 木结构: in the national site's later list, not in the standard's
+            lambda w: set_stage(w.project, "completion", structure_type="016"),
+            (ERROR, "completion", "structure_type"),
+            keep_it=lambda w: set_stage(w.project, "completion", structure_type="099"),
+        ),
+        "NAT-3": Case(
+            lambda w: set_stage(
+                w.project, "permit", chief_supervisor_id_type="3", chief_supervisor_id_number="E1"
+            ),
+            (ERROR, "permit", "chief_supervisor_id_number"),
+            keep_it=lambda w: set_stage(
+                w.project, "permit", chief_supervisor_id_type="3", chief_supervisor_id_number="E12345678"
+            ),
+        ),
+        "NAT-4": Case(
+            lambda w: set_stage(
+                w.project, "contract", joint_venture_members=f"某建设公司 {OTHER_CREDIT_CODE[:-1]}0"
+            ),
+            (ERROR, "contract", "joint_venture_members"),
+            keep_it=lambda w: set_stage(
+                w.project, "contract", joint_venture_members=f"某建设公司 {OTHER_CREDIT_CODE}"
+            ),
+        ),
+        "NAT-5": Case(
+            lambda w: set_stage(w.project, "registration", works_category="02"),
+            (ERROR, "registration", "works_category"),
+            # a specialty contract may belong to municipal works
+            keep_it=_specialty_in_municipal_works,
+        ),
+    }
+)
+
+
 def test_every_rule_has_its_cases():
     registered = {r.code for r in rules.RULES}
     assert set(CASES) == registered, "a rule without a breaking and a keeping case, or a case without a rule"

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from .simulator_process import SimulatorClient, running_simulator
+from .simulator_process import SimulatorClient, running_simulator, standard_payload
 
 NUMBER = "5001032106180001"
 
@@ -30,13 +30,13 @@ def stored(sim, number=NUMBER):
 
 
 def test_it_stores_a_new_project(sim):
-    status, _, body = sim.create(NUMBER, {"name": "渝中区某住宅"}, key="k-1")
+    status, _, body = sim.create(NUMBER, standard_payload(NUMBER, PrjName="渝中区某住宅"), key="k-1")
 
     assert status == 201
     assert body["national_id"] == f"NP-{NUMBER}" and body["version"] == 1 and body["received_at"]
     status, _, project = sim.call("GET", f"/api/v1/projects/NP-{NUMBER}")
     assert status == 200
-    assert project["payload"] == {"name": "渝中区某住宅"}
+    assert project["payload"] == standard_payload(NUMBER, PrjName="渝中区某住宅")
     assert (project["data_source"], project["data_level"], project["current_version"]) == (3, "C", 1)
 
 
@@ -78,8 +78,8 @@ def test_another_key_for_the_same_project_is_a_duplicate(sim):
 
 
 def test_a_key_reused_for_a_different_request_is_refused(sim):
-    sim.create(NUMBER, {"a": 1}, key="k-1")
-    status, _, body = sim.create(NUMBER, {"a": 2}, key="k-1")
+    sim.create(NUMBER, standard_payload(NUMBER, PrjName="甲"), key="k-1")
+    status, _, body = sim.create(NUMBER, standard_payload(NUMBER, PrjName="乙"), key="k-1")
 
     assert status == 422 and body["error"] == "idempotency_key_reused"
 
@@ -105,9 +105,14 @@ def test_it_validates_the_body(sim):
 
 
 def test_an_update_adds_version_2_and_keeps_version_1(sim):
-    sim.create(NUMBER, {"area": "100"}, key="k-1")
+    sim.create(NUMBER, standard_payload(NUMBER, AllArea="100.00"), key="k-1")
     path = f"/api/v1/projects/NP-{NUMBER}"
-    update = {"project_number": NUMBER, "version": 2, "data_source": 3, "payload": {"area": "120"}}
+    update = {
+        "project_number": NUMBER,
+        "version": 2,
+        "data_source": 3,
+        "payload": standard_payload(NUMBER, AllArea="120.00"),
+    }
 
     status, _, body = sim.call("PUT", path, update, key="k-fix-1")
     replay = sim.call("PUT", path, update, key="k-fix-1")
@@ -117,9 +122,11 @@ def test_an_update_adds_version_2_and_keeps_version_1(sim):
     assert replay[0] == 200 and replay[1]["Idempotent-Replayed"] == "true" and replay[2] == body
     assert skipped[0] == 409 and skipped[2]["current_version"] == 2
     status, _, project = sim.call("GET", path)
-    assert project["current_version"] == 2 and project["payload"] == {"area": "120"}
+    assert project["current_version"] == 2 and project["payload"] == standard_payload(
+        NUMBER, AllArea="120.00"
+    )
     assert [v["version"] for v in project["versions"]] == [1, 2]
-    assert sim.call("GET", f"{path}/versions/1")[2]["payload"] == {"area": "100"}
+    assert sim.call("GET", f"{path}/versions/1")[2]["payload"] == standard_payload(NUMBER, AllArea="100.00")
     assert sim.call("GET", f"{path}/versions/3")[0] == 404
     assert sim.call("PUT", "/api/v1/projects/NP-nope", update, key="k-fix-3")[0] == 404
 
