@@ -50,6 +50,10 @@ PROJECT_MANAGER_ID = _id_number("51020219850312123")  # born 1985 in 市中区 (
 CHIEF_SUPERVISOR_ID = _id_number("51021219860921456")  # born 1986 in 沙坪坝区
 OWNER_CREDIT_CODE = _credit_code("12500103MB0000001")
 REVIEW_AGENCY_CREDIT_CODE = _credit_code("91500103MC0000001")
+TENDER_AGENCY_CREDIT_CODE = _credit_code("91500103MC0000002")
+SURVEY_CREDIT_CODE = _credit_code("91500103MC0000003")
+DESIGN_CREDIT_CODE = _credit_code("91500103MC0000004")
+SUPERVISION_CREDIT_CODE = _credit_code("91500103MC0000005")
 
 # A one-page PDF standing for each scanned document (the portal checks evidence by content: it must be a PDF).
 EVIDENCE_PDF = (
@@ -188,6 +192,8 @@ def stage_values(plan: Plan, enterprise: Enterprise, county_code: str) -> dict[s
             "land_use_permit_number": land_use,
             "works_planning_permit_number": works_planning,
             "nature": "001",
+            "works_category": "01",  # 房屋建筑工程: every demo record is building works (rule NAT-5)
+            "function_code": "301",
             "function": "公共建筑",
             "scale": scale_text,
         },
@@ -199,9 +205,11 @@ def stage_values(plan: Plan, enterprise: Enterprise, county_code: str) -> dict[s
             "award_amount": amount,
             "area": area,
             "tender_agency_name": "重庆市建设工程招标代理有限公司",
+            "tender_agency_credit_code": TENDER_AGENCY_CREDIT_CODE,
             "winner_name": contractor["name"],
             "winner_credit_code": contractor["credit_code"],
             "project_manager_name": "张建国",
+            "project_manager_id_type": "1",
             "project_manager_id_number": PROJECT_MANAGER_ID,
         },
         "contract": {
@@ -232,14 +240,19 @@ def stage_values(plan: Plan, enterprise: Enterprise, county_code: str) -> dict[s
             "area": area,
             "issued_on": day(120),
             "survey_enterprise_name": "重庆市勘察院",
+            "survey_enterprise_credit_code": SURVEY_CREDIT_CODE,
             "design_enterprise_name": "重庆市设计院",
+            "design_enterprise_credit_code": DESIGN_CREDIT_CODE,
             "construction_enterprise_name": contractor["name"],
             "construction_enterprise_credit_code": contractor["credit_code"],
             "supervision_enterprise_name": "重庆市建设监理有限公司",
+            "supervision_enterprise_credit_code": SUPERVISION_CREDIT_CODE,
             "safety_licence_number": f"（渝）JZ安许证字〔2014〕{tag}",
             "project_manager_name": "张建国",
+            "project_manager_id_type": "1",
             "project_manager_id_number": PROJECT_MANAGER_ID,
             "chief_supervisor_name": "李监理",
+            "chief_supervisor_id_type": "1",
             "chief_supervisor_id_number": CHIEF_SUPERVISOR_ID,
         },
         "completion": {

@@ -24,8 +24,14 @@ from publicity.models import (
 )
 from review import services as review_services
 from simulator import standard
-from tests.builders import OWNER_CREDIT_CODE, PROJECT_MANAGER_ID, credit_code, make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import (
+    OWNER_CREDIT_CODE,
+    PROJECT_MANAGER_ID,
+    credit_code,
+    make_enterprise_user,
+    make_project,
+    make_reviewer,
+)
 from tests.simulator_process import API_KEY, standard_payload
 
 OTHER_CREDIT_CODE = credit_code("91500105MA7654321")
