@@ -1,0 +1,211 @@
+"""The delivery's retry policy (docs/lifecycle.md, "Delivery"), called as the worker calls it, without Celery.
+
+The platform is unreachable here for real: NATIONAL_PLATFORM_URL points at a loopback port nothing listens on, so
+every attempt ends in a refused connection, a transient failure."""
+
+import datetime
+import logging
+import socket
+import statistics
+import threading
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from projects.audit import Actor
+from projects.models import AuditEvent, Authority, Status
+from publicity import services
+from publicity.models import Notice, NoticeState, OutboxMessage, OutboxState
+from review import services as review_services
+from tests.builders import end_notices, make_project, make_reviewer
+from tests.needs import needs_service
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the block ends: connections to it are refused
+
+
+@pytest.fixture
+def unreachable_platform(settings):
+    settings.NATIONAL_PLATFORM_URL = f"http://127.0.0.1:{closed_port()}"
+    settings.NATIONAL_PLATFORM_TIMEOUT = 2
+
+
+def queued(clerk, reviewer, authority, **fields) -> OutboxMessage:
+    project = make_project(clerk.membership.enterprise, clerk, authority, status=Status.SUBMITTED, **fields)
+    review_services.approve(actor=Actor(user=reviewer), project=project)
+    end_notices(project)
+    services.close_expired_notices()
+    return OutboxMessage.objects.get(project=project)
+
+
+# ---------------------------------------------------------------- backoff
+
+
+def test_the_backoff_grows_exponentially_with_jitter_and_is_capped():
+    base, cap = django_settings.OUTBOX_BACKOFF_BASE_SECONDS, django_settings.OUTBOX_BACKOFF_MAX_SECONDS
+    assert base >= 1 and cap >= base  # a zero backoff would hammer a platform that is down
+    for attempts in range(1, 20):
+        ceiling = min(cap, base * 2 ** (attempts - 1))
+        samples = [services.backoff_seconds(attempts) for _ in range(200)]
+        assert all(ceiling / 2 <= s <= ceiling for s in samples), attempts
+        assert statistics.pstdev(samples) > 0, (
+            attempts
+        )  # jitter: retries of a burst do not come back as a burst
+    assert statistics.mean(services.backoff_seconds(4) for _ in range(200)) > statistics.mean(
+        services.backoff_seconds(1) for _ in range(200)
+    )
+
+
+# ---------------------------------------------------------------- no attempt before its time
+
+
+def test_an_attempt_before_its_time_is_skipped_and_spends_nothing(
+    clerk, reviewer, yuzhong, unreachable_platform
+):
+    message = queued(clerk, reviewer, yuzhong)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+
+    assert services.deliver(message.pk) == "skipped"  # a redelivered task, a duplicate, an early sweep
+
+    message.refresh_from_db()
+    assert (message.attempts, message.state, message.last_error) == (0, OutboxState.PENDING, "")
+
+
+# ---------------------------------------------------------------- transient failures: retried for a time
+
+
+def test_a_transient_failure_is_retried_after_its_backoff(clerk, reviewer, yuzhong, unreachable_platform):
+    message = queued(clerk, reviewer, yuzhong)
+    before = timezone.now()
+
+    assert services.deliver(message.pk) == "retry"
+
+    message.refresh_from_db()
+    assert message.state == OutboxState.PENDING and message.attempts == 1
+    wait = (message.next_attempt_at - before).total_seconds()
+    assert (
+        django_settings.OUTBOX_BACKOFF_BASE_SECONDS / 2
+        <= wait
+        <= django_settings.OUTBOX_BACKOFF_BASE_SECONDS + 5
+    )
+    assert services.deliver(message.pk) == "skipped"  # and not before then
+
+
+def test_an_outage_longer_than_the_old_eight_attempts_is_still_retried(
+    clerk, reviewer, yuzhong, unreachable_platform
+):
+    # Queued 3 hours ago, 30 attempts spent: within the 72 hours, the message keeps being retried.
+    message = queued(clerk, reviewer, yuzhong)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=3), attempts=30
+    )
+
+    assert services.deliver(message.pk) == "retry"
+    assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.PENDING
+
+
+def test_after_the_retry_window_the_message_is_given_up_with_an_alarm(
+    clerk,
+    reviewer,
+    yuzhong,
+    unreachable_platform,
+    caplog,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    client,
+):
+    message = queued(clerk, reviewer, yuzhong)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=django_settings.OUTBOX_RETRY_FOR_SECONDS + 60)
+    )
+
+    with (
+        caplog.at_level(logging.ERROR, logger="publicity.services"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.deliver(message.pk) == "failed"
+
+    message.refresh_from_db()
+    assert message.state == OutboxState.FAILED
+    # The log line names the message and the platform's answer.
+    [line] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"outbox {message.pk}" in line.getMessage() and "Connection refused" in message.last_error
+    assert message.last_error[:40] in line.getMessage()
+    # An e-mail to operations.
+    [mail] = mailoutbox
+    assert mail.to == [django_settings.OPERATIONS_EMAIL]
+    assert message.project.project_number in mail.subject and "重新报送" in mail.body
+    assert AuditEvent.objects.filter(action="national.failed", object_id=str(message.pk)).exists()
+    # A banner in the console for the district's reviewers and the city, not for another district.
+    client.force_login(reviewer)
+    assert 'id="failed-deliveries"' in client.get("/admin/").content.decode()
+    other = make_reviewer(Authority.objects.get(code="500105"), username="jiangbei-reviewer")
+    client.force_login(other)
+    assert 'id="failed-deliveries"' not in client.get("/admin/").content.decode()
+
+
+def test_a_definite_refusal_stops_at_once(clerk, reviewer, yuzhong, settings, national_platform):
+    # A 401 (a wrong key) names a problem a retry cannot fix: one attempt, then failed.
+    base_url, _simulator = national_platform
+    settings.NATIONAL_PLATFORM_URL = base_url
+    settings.NATIONAL_PLATFORM_API_KEY = "a-wrong-key"
+    message = queued(clerk, reviewer, yuzhong)
+
+    assert services.deliver(message.pk) == "failed"
+    message.refresh_from_db()
+    assert (message.state, message.attempts, message.last_status_code) == (OutboxState.FAILED, 1, 401)
+
+
+# ---------------------------------------------------------------- the sweep skips what another worker holds
+
+
+@needs_service(connection.vendor == "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_skips_a_notice_another_transaction_holds(clerk, reviewer, yuzhong):
+    held = make_project(
+        clerk.membership.enterprise, clerk, yuzhong, status=Status.SUBMITTED, name="被锁定的工程"
+    )
+    free = make_project(
+        clerk.membership.enterprise, clerk, yuzhong, status=Status.SUBMITTED, name="空闲的工程"
+    )
+    for project in (held, free):
+        review_services.approve(actor=Actor(user=reviewer), project=project)
+    end_notices(held, free)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(Notice.objects.select_for_update().filter(project=held))
+                locked.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SET LOCAL lock_timeout = '3s'"
+                )  # without SKIP LOCKED the sweep would wait here
+            closed = services.close_expired_notices()
+    finally:
+        release.set()
+        holder.join()
+
+    assert closed == 1
+    assert Notice.objects.get(project=free).state == NoticeState.CLOSED
+    assert Notice.objects.get(project=held).state == NoticeState.RUNNING
+    assert services.close_expired_notices() == 1  # caught up once the other transaction let go
