@@ -46,7 +46,7 @@ from .models import (
     CorrectionRequest,
     CorrectionStatus,
 )
-from .notifications import approval_center_users, items_text, notify, reviewers_of, tell_decision
+from .notifications import approval_center_users, items_text, reviewers_of, tell_decision
 from .permissions import ensure_approval_center, ensure_district_of, ensure_may_order, ensure_owner
 from .rule_check import clean_items
 from .values import MAX_EVIDENCE_FILES, apply_changes, value_text
@@ -193,11 +193,11 @@ def file_correction_request(
             },
             message=f"提交更正申请{request.reference}（{len(cleaned)}项）",
         )
-        notify(
+        notifications.notify(
             reviewers_of(project),
-            project,
-            f"收到更正申请：{project.name}",
-            f"{project.enterprise.name}对已入库项目“{project.name}”（{project.project_number}）提交了更正申请"
+            project=project,
+            title=f"收到更正申请：{project.name}",
+            body=f"{project.enterprise.name}对已入库项目“{project.name}”（{project.project_number}）提交了更正申请"
             f"（编号{request.reference}），请核查并出具更正意见：\n{items_text(request)}",
         )
         return request
@@ -238,11 +238,11 @@ def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = 
     recipients = reviewers_of(project)
     if before == CorrectionStatus.AT_CITY:
         recipients += approval_center_users()
-    notify(
+    notifications.notify(
         recipients,
-        project,
-        f"更正申请已撤回：{project.name}",
-        f"{project.enterprise.name}撤回了项目“{project.name}”（{project.project_number}）的更正申请"
+        project=project,
+        title=f"更正申请已撤回：{project.name}",
+        body=f"{project.enterprise.name}撤回了项目“{project.name}”（{project.project_number}）的更正申请"
         f"（编号{request.reference}），无需再办理。" + (f"\n撤回原因：{reason}" if reason else ""),
     )
     return request
@@ -298,11 +298,11 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
         f"{actor.organisation_name}核查，{verdict}。\n更正意见：{opinion}",
     )
     if accepts:
-        notify(
+        notifications.notify(
             approval_center_users(),
-            project,
-            f"待审定的更正申请：{project.name}",
-            f"{actor.organisation_name}同意项目“{project.name}”（{project.project_number}）的更正申请"
+            project=project,
+            title=f"待审定的更正申请：{project.name}",
+            body=f"{actor.organisation_name}同意项目“{project.name}”（{project.project_number}）的更正申请"
             f"（编号{request.reference}），请审定：\n{items_text(request)}\n区县更正意见：{opinion}",
         )
     return request
