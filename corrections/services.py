@@ -1,5 +1,5 @@
 """Corrections (更正) of records in the national library: the services (writes). Reads are in selectors.py, who may
-act in permissions.py, the values and the rule check in values.py and rule_check.py.
+act in projects/permissions.py, the values and the rule check in values.py and rule_check.py.
 
 A record that entered the national library is changed only through this process (docs/corrections.md):
 
@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from projects import audit, notifications
+from projects import audit, notifications, permissions
 from projects.audit import Actor
 from projects.models import Project, Status
 from projects.services import RecordLocked, file_sha256, lock_project, record_transition, sniff_evidence
@@ -47,7 +47,6 @@ from .models import (
     CorrectionStatus,
 )
 from .notifications import approval_center_users, items_text, reviewers_of, tell_decision
-from .permissions import ensure_approval_center, ensure_district_of, ensure_may_order, ensure_owner
 from .rule_check import clean_items
 from .values import MAX_EVIDENCE_FILES, apply_changes, value_text
 
@@ -91,11 +90,11 @@ def file_correction_request(
     `items`: [{"stage": "permit" | "" (the project's own fields), "field": ..., "proposed_value": ..., "reason": ...}].
     `evidence_files`: uploaded files (PDF, JPEG or PNG by content, each within EVIDENCE_MAX_BYTES).
     `order`: the CorrectionOrder this request answers, if any (of the same record)."""
-    ensure_owner(actor, project)
+    permissions.ensure_owner(actor.user, project)
     evidence_files = list(evidence_files or [])
     with transaction.atomic():
         project = lock_project(project)
-        ensure_owner(actor, project)
+        permissions.ensure_owner(actor.user, project)
         entry = LibraryEntry.objects.select_related("snapshot").filter(project=project).first()
         if project.status != Status.IN_NATIONAL_LIBRARY or entry is None:
             raise RecordLocked(
@@ -212,9 +211,9 @@ def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = 
     """The enterprise takes its request back while it is still open (before the district declines it or the city
     decides). The record stays as it is in the library; an order the request answered counts as unanswered again."""
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
-    ensure_owner(actor, request.project)
+    permissions.ensure_owner(actor.user, request.project)
     project = lock_project(request.project)
-    ensure_owner(actor, project)
+    permissions.ensure_owner(actor.user, project)
     request = _locked_request(request_id)
     if request.status not in OPEN_CORRECTION_STATUSES:
         raise RecordLocked(
@@ -261,9 +260,9 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
     """The district authority verifies the request and writes its correction opinion (更正意见), with reasons:
     accepted, it goes to the city approval service center; declined, the request ends there."""
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
-    ensure_district_of(actor, request.project)
+    permissions.ensure_district_of(actor.user, request.project)
     project = lock_project(request.project)
-    ensure_district_of(actor, project)
+    permissions.ensure_district_of(actor.user, project)
     request = _locked_request(request_id)
     if request.status != CorrectionStatus.FILED:
         raise RecordLocked(
@@ -318,7 +317,7 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
     a new snapshot version (the library's snapshot with the items applied, hashed and immutable), the record
     back to `in_notice` (start_correction_notice) and a 10-day notice of that version. When the notice ends with
     no objection standing, publicity's sweep delivers it as an update of the same national record."""
-    ensure_approval_center(actor)
+    permissions.ensure_approval_center(actor.user)
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
     project = lock_project(request.project)
     request = _locked_request(request_id)
@@ -438,9 +437,9 @@ def issue_correction_order(
 
     `spot_check_item` is the finding the order answers, when a spot check sent it: checked to be of the same
     record and named in the audit event; the spot check links itself to the order (inspections.services)."""
-    ensure_may_order(actor, project)
+    permissions.ensure_may_order(actor.user, project)
     project = lock_project(project)
-    ensure_may_order(actor, project)
+    permissions.ensure_may_order(actor.user, project)
     if not LibraryEntry.objects.filter(project=project).exists():
         raise RecordLocked(
             f"该项目当前状态为“{project.get_status_display()}”，尚未进入全国平台项目库，不能发出更正通知；"

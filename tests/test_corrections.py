@@ -21,7 +21,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from corrections import permissions as correction_permissions
 from corrections import selectors as correction_selectors
 from corrections import services as correction_services
 from corrections import values as correction_values
@@ -32,6 +31,7 @@ from corrections.models import (
     CorrectionRequest,
     CorrectionStatus,
 )
+from projects import permissions as policy
 from projects.audit import Actor
 from projects.models import (
     AuditEvent,
@@ -486,7 +486,7 @@ def test_a_request_at_the_city_may_be_withdrawn_and_the_approval_center_is_told(
     request.refresh_from_db()
     assert request.status == CorrectionStatus.WITHDRAWN
     assert Notification.objects.filter(recipient=approver, title__startswith="更正申请已撤回").count() == 1
-    assert correction_permissions.may_decide(approver, request) is False
+    assert policy.may_decide_correction(approver, request) is False
 
 
 @pytest.mark.parametrize("ended", ["district declined", "city approved", "withdrawn"])
