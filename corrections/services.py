@@ -22,7 +22,6 @@ messages, change nothing and are not audited, like the rule engine's findings on
 """
 
 import datetime
-from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,7 +30,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from projects import audit, notifications, permissions
-from projects.audit import Actor
+from projects.audit import Actor, audits_refusals
 from projects.models import Project, Status
 from projects.services import RecordLocked, file_sha256, lock_project, record_transition, sniff_evidence
 from projects.validators import validate_plain_text
@@ -50,24 +49,9 @@ from .notifications import approval_center_users, items_text, reviewers_of, tell
 from .rule_check import clean_items
 from .values import MAX_EVIDENCE_FILES, apply_changes, value_text
 
-
-def _refusals_audited(action: str):
-    """A refusal of who may act or of the state rolls the change back, then is recorded in its own transaction:
-    who tried what, on which record, with the message they saw."""
-
-    def decorate(service):
-        @wraps(service)
-        def wrapper(*, actor: Actor, **kwargs):
-            try:
-                return service(actor=actor, **kwargs)
-            except (PermissionDenied, RecordLocked) as refusal:
-                target, project = _refusal_target(kwargs)
-                audit.record(actor, f"{action}.refused", target, project=project, message=str(refusal))
-                raise
-
-        return wrapper
-
-    return decorate
+# A refusal of who may act or of the state rolls the change back, then is recorded in its own transaction (who
+# tried what, on which record, with the message they saw); input errors (ValidationError) are not refusals.
+REFUSALS = (PermissionDenied, RecordLocked)
 
 
 def _refusal_target(kwargs):
@@ -80,7 +64,7 @@ def _refusal_target(kwargs):
 # ---------------------------------------------------------------- the enterprise files a request
 
 
-@_refusals_audited("correction.file")
+@audits_refusals("correction.file", target=_refusal_target, refusals=REFUSALS)
 def file_correction_request(
     *, actor: Actor, project: Project, statement: str, items, evidence_files, order=None
 ) -> CorrectionRequest:
@@ -205,7 +189,7 @@ def file_correction_request(
 # ---------------------------------------------------------------- the enterprise withdraws
 
 
-@_refusals_audited("correction.withdraw")
+@audits_refusals("correction.withdraw", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = "") -> CorrectionRequest:
     """The enterprise takes its request back while it is still open (before the district declines it or the city
@@ -254,7 +238,7 @@ def _locked_request(request_id) -> CorrectionRequest:
     return CorrectionRequest.objects.select_for_update().get(pk=request_id)
 
 
-@_refusals_audited("correction.opinion")
+@audits_refusals("correction.opinion", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opinion: str) -> CorrectionRequest:
     """The district authority verifies the request and writes its correction opinion (更正意见), with reasons:
@@ -310,7 +294,7 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
 # ---------------------------------------------------------------- the city decides
 
 
-@_refusals_audited("correction.decide")
+@audits_refusals("correction.decide", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: str) -> CorrectionRequest:
     """The city approval service center decides a request the district accepted. Approved, in one transaction:
@@ -427,7 +411,7 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
 # ---------------------------------------------------------------- authority-initiated corrections
 
 
-@_refusals_audited("correction.order")
+@audits_refusals("correction.order", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def issue_correction_order(
     *, actor: Actor, project: Project, finding: str, due_on: datetime.date, spot_check_item=None
