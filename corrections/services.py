@@ -199,7 +199,7 @@ def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = 
     project = lock_project(request.project)
     permissions.ensure_owner(actor.user, project)
     request = _locked_request(request_id)
-    if request.status not in OPEN_CORRECTION_STATUSES:
+    if not can_proceed(request.withdraw):
         raise RecordLocked(
             f"该更正申请当前状态为“{request.get_status_display()}”，已办结，不能撤回（可能已有其他人处理）。"
         )
@@ -208,7 +208,7 @@ def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = 
         raise ValidationError("撤回原因不能超过500字。")
     validate_plain_text(reason)
     before = request.status
-    request.status = CorrectionStatus.WITHDRAWN
+    request.withdraw()
     request.save(update_fields=["status"])
     audit.record(
         actor,
@@ -248,7 +248,8 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
     project = lock_project(request.project)
     permissions.ensure_district_of(actor.user, project)
     request = _locked_request(request_id)
-    if request.status != CorrectionStatus.FILED:
+    # Accepting and declining both start from `filed`: one question answers for either.
+    if not can_proceed(request.accept_at_district):
         raise RecordLocked(
             f"该更正申请当前状态为“{request.get_status_display()}”，不能再出具区县意见（可能已有其他人处理）。"
         )
@@ -256,11 +257,10 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
     if not opinion:
         raise ValidationError("请填写更正意见，写明同意或不同意更正的理由。")
     before = request.status
-    request.status = CorrectionStatus.AT_CITY if accepts else CorrectionStatus.DISTRICT_DECLINED
-    request.district_accepts = bool(accepts)
-    request.district_opinion = opinion
-    request.district_by = actor.user
-    request.district_at = timezone.now()
+    if accepts:
+        request.accept_at_district(by=actor.user, opinion=opinion)
+    else:
+        request.decline_at_district(by=actor.user, opinion=opinion)
     request.full_clean()
     request.save(
         update_fields=["status", "district_accepts", "district_opinion", "district_by", "district_at"]
@@ -305,7 +305,8 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
     project = lock_project(request.project)
     request = _locked_request(request_id)
-    if request.status != CorrectionStatus.AT_CITY:
+    # Approving and declining both start from `at_city`: one question answers for either.
+    if not can_proceed(request.approve_at_city):
         raise RecordLocked(
             f"该更正申请当前状态为“{request.get_status_display()}”，不能审定（可能已有其他人处理）。"
         )
@@ -313,12 +314,8 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
     if not opinion:
         raise ValidationError("请填写审定意见。")
     before = request.status
-    request.city_approves = bool(approves)
-    request.city_opinion = opinion
-    request.city_by = actor.user
-    request.city_at = timezone.now()
     if not approves:
-        request.status = CorrectionStatus.CITY_DECLINED
+        request.decline_at_city(by=actor.user, opinion=opinion)
         request.full_clean()
         request.save(update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at"])
         audit.record(
@@ -371,8 +368,7 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
         reason=f"更正申请{request.reference}经市审批服务中心批准",
         content=content,
     )
-    request.status = CorrectionStatus.APPROVED
-    request.result_snapshot = notice.snapshot
+    request.approve_at_city(by=actor.user, opinion=opinion, result_snapshot=notice.snapshot)
     request.full_clean()
     request.save(
         update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at", "result_snapshot"]
