@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from projects.models import PLAIN, Project, private_storage
+from projects.models import PLAIN, Project, StoredFile
 from publicity.models import Snapshot
 
 
@@ -21,7 +21,8 @@ def correction_reference() -> str:
 
 
 def correction_upload_to(instance, filename):
-    return f"corrections/{instance.request.reference}/{secrets.token_hex(8)}"
+    # Named by migrations before 0003; CorrectionEvidence.storage_path gives the same path.
+    return instance.storage_path()
 
 
 class CorrectionStatus(models.TextChoices):
@@ -189,17 +190,11 @@ class CorrectionItem(models.Model):
         return f"{self.stage}.{self.field_name}"
 
 
-class CorrectionEvidence(models.Model):
-    """A supporting document of a correction request: private, typed by content like stage evidence."""
+class CorrectionEvidence(StoredFile):
+    """A supporting document of a correction request: private, typed by content and hashed like every stored file
+    (projects.models.StoredFile, docs/files.md)."""
 
     request = models.ForeignKey(CorrectionRequest, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField("文件", upload_to=correction_upload_to, storage=private_storage, max_length=300)
-    original_name = models.CharField("原文件名", max_length=255, validators=PLAIN)
-    content_type = models.CharField("文件类型", max_length=50)
-    size = models.PositiveBigIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
 
     class Meta:
         db_table = "review_correctionevidence"
@@ -207,5 +202,5 @@ class CorrectionEvidence(models.Model):
         verbose_name_plural = "更正证明材料"
         ordering = ["uploaded_at", "id"]
 
-    def __str__(self):
-        return self.original_name
+    def storage_path(self) -> str:
+        return f"corrections/{self.request.reference}/{secrets.token_hex(8)}"

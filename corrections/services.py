@@ -29,10 +29,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from projects import audit, notifications, permissions
+from projects import audit, files, notifications, permissions
 from projects.audit import Actor, audits_refusals
 from projects.models import Project, Status
-from projects.services import RecordLocked, file_sha256, lock_project, record_transition, sniff_evidence
+from projects.services import RecordLocked, lock_project, record_transition
 from projects.validators import validate_plain_text
 from publicity import services as publicity_services
 from publicity.models import LibraryEntry
@@ -108,10 +108,10 @@ def file_correction_request(
             problems.append("请上传至少一份证明材料（PDF、JPEG或PNG）。")
         elif len(evidence_files) > MAX_EVIDENCE_FILES:
             problems.append(f"证明材料最多{MAX_EVIDENCE_FILES}份。")
-        content_types = []
+        checked_files = []
         for uploaded in evidence_files[:MAX_EVIDENCE_FILES]:
             try:
-                content_types.append(sniff_evidence(uploaded))
+                checked_files.append(files.check_upload(uploaded))
             except ValidationError as invalid:
                 problems.extend(f"证明材料：{message}" for message in invalid.messages)
         try:
@@ -142,15 +142,9 @@ def file_correction_request(
             row.full_clean()
             row.save()
         stored = []
-        for uploaded, content_type in zip(evidence_files, content_types, strict=True):
-            evidence = CorrectionEvidence(
-                request=request,
-                original_name=uploaded.name[-255:],
-                content_type=content_type,
-                size=uploaded.size,
-                sha256=file_sha256(uploaded),
-                uploaded_by=actor.user,
-            )
+        for uploaded, checked in zip(evidence_files, checked_files, strict=True):
+            evidence = CorrectionEvidence(request=request, uploaded_by=actor.user)
+            evidence.record_upload(uploaded, checked)
             evidence.full_clean(exclude=["file"])
             # Stored before the row: a rollback leaves an orphan file, never a row without its file.
             evidence.file.save("evidence", uploaded, save=False)

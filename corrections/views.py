@@ -8,19 +8,18 @@ audit refusals, and say why in Chinese). A fixed number of queries per page what
 
 from datetime import timedelta
 from functools import partial
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from projects import permissions
 from projects.audit import Actor
+from projects.files import private_file_response
 from projects.models import Project, Status
 from projects.services import RecordLocked
 from publicity.models import LibraryEntry
@@ -119,12 +118,9 @@ def request_evidence(request, reference, evidence_id):
     """A private evidence file, served after the permission check (the request must be visible to the user)."""
     correction = get_object_or_404(selectors.visible_requests(request.user).only("id"), reference=reference)
     evidence = get_object_or_404(correction.evidence.all(), pk=evidence_id)
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(evidence.original_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(
+        evidence.file, content_type=evidence.content_type, name=evidence.original_name
+    )
 
 
 @require_POST

@@ -1211,6 +1211,20 @@ def test_the_evidence_is_served_as_stored_with_safe_headers(client, record, cler
     assert "sandbox" in response["Content-Security-Policy"]
 
 
+def test_the_evidence_downloads_under_its_name_with_the_extension_of_its_detected_type(
+    client, record, clerk, reviewer
+):
+    request = file(record, clerk, evidence=[pdf("evil.html")])
+    client.force_login(reviewer)
+
+    response = client.get(
+        reverse("corrections:evidence", args=[request.reference, request.evidence.get().pk])
+    )
+
+    assert response["Content-Disposition"] == "inline; filename*=UTF-8''evil.pdf"
+    assert request.evidence.get().original_name == "evil.html"
+
+
 def test_a_refused_opinion_page_changes_nothing_and_says_why(client, record, clerk, other_reviewer, reviewer):
     request = file(record, clerk)
     client.force_login(reviewer)
