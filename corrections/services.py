@@ -64,6 +64,39 @@ def _refusal_target(kwargs):
 # ---------------------------------------------------------------- the enterprise files a request
 
 
+class RequestAlreadyOpen(RecordLocked):
+    """The record has a request still being handled: a second one would correct a version about to be replaced."""
+
+    def __init__(self, open_request: CorrectionRequest):
+        self.open_request = open_request
+        super().__init__(
+            f"该项目已有正在办理的更正申请（编号{open_request.reference}，{open_request.get_status_display()}），"
+            "办结后才能再次申请。"
+        )
+
+
+def library_entry_to_correct(project: Project) -> LibraryEntry:
+    """The library entry a new request would correct (with its snapshot). Refused (RecordLocked) while the record is
+    not in the national library, and (RequestAlreadyOpen) while one of its requests is open. The request form asks
+    before it shows itself; file_correction_request asks again under the record's lock."""
+    entry = LibraryEntry.objects.select_related("snapshot").filter(project=project).first()
+    if project.status != Status.IN_NATIONAL_LIBRARY or entry is None:
+        raise RecordLocked(
+            f"该项目当前状态为“{project.get_status_display()}”，不是已入全国平台项目库的记录，不能申请更正。"
+            + (
+                "未入库的记录在退回修改时直接修改即可。"
+                if entry is None
+                else "请待本次公示和入库完成后再申请。"
+            )
+        )
+    open_request = CorrectionRequest.objects.filter(
+        project=project, status__in=OPEN_CORRECTION_STATUSES
+    ).first()
+    if open_request is not None:
+        raise RequestAlreadyOpen(open_request)
+    return entry
+
+
 @audits_refusals("correction.file", target=_refusal_target, refusals=REFUSALS)
 def file_correction_request(
     *, actor: Actor, project: Project, statement: str, items, evidence_files, order=None
@@ -79,97 +112,12 @@ def file_correction_request(
     with transaction.atomic():
         project = lock_project(project)
         permissions.ensure_owner(actor.user, project)
-        entry = LibraryEntry.objects.select_related("snapshot").filter(project=project).first()
-        if project.status != Status.IN_NATIONAL_LIBRARY or entry is None:
-            raise RecordLocked(
-                f"该项目当前状态为“{project.get_status_display()}”，不是已入全国平台项目库的记录，不能申请更正。"
-                + (
-                    "未入库的记录在退回修改时直接修改即可。"
-                    if entry is None
-                    else "请待本次公示和入库完成后再申请。"
-                )
-            )
-        open_request = CorrectionRequest.objects.filter(
-            project=project, status__in=OPEN_CORRECTION_STATUSES
-        ).first()
-        if open_request is not None:
-            raise RecordLocked(
-                f"该项目已有正在办理的更正申请（编号{open_request.reference}，{open_request.get_status_display()}），"
-                "办结后才能再次申请。"
-            )
-
-        problems = []
+        entry = library_entry_to_correct(project)
         statement = (statement or "").strip()
-        if not statement:
-            problems.append("请填写更正申请说明。")
-        if order is not None and order.project_id != project.pk:
-            problems.append("所答复的更正通知不是针对该项目的。")
-        if not evidence_files:
-            problems.append("请上传至少一份证明材料（PDF、JPEG或PNG）。")
-        elif len(evidence_files) > MAX_EVIDENCE_FILES:
-            problems.append(f"证明材料最多{MAX_EVIDENCE_FILES}份。")
-        checked_files = []
-        for uploaded in evidence_files[:MAX_EVIDENCE_FILES]:
-            try:
-                checked_files.append(files.check_upload(uploaded))
-            except ValidationError as invalid:
-                problems.extend(f"证明材料：{message}" for message in invalid.messages)
-        try:
-            cleaned = clean_items(project, entry.snapshot.content, items)
-        except ValidationError as invalid:
-            problems.extend(invalid.messages)
-        if problems:
-            raise ValidationError(problems)
-
-        request = CorrectionRequest(
-            project=project,
-            base_snapshot=entry.snapshot,
-            order=order,
-            statement=statement,
-            filed_by=actor.user,
-        )
-        request.full_clean()
-        request.save()
-        for item in cleaned:
-            row = CorrectionItem(
-                request=request,
-                stage=item.stage,
-                field_name=item.field,
-                current_value=value_text(item.model_field, item.current),
-                proposed_value=value_text(item.model_field, item.proposed),
-                reason=item.reason,
-            )
-            row.full_clean()
-            row.save()
-        stored = []
-        for uploaded, checked in zip(evidence_files, checked_files, strict=True):
-            evidence = CorrectionEvidence(request=request, uploaded_by=actor.user)
-            evidence.record_upload(uploaded, checked)
-            evidence.full_clean(exclude=["file"])
-            # Stored before the row: a rollback leaves an orphan file, never a row without its file.
-            evidence.file.save("evidence", uploaded, save=False)
-            evidence.save()
-            stored.append({"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
-        audit.record(
-            actor,
-            "correction.file",
-            request,
-            project=project,
-            changes={
-                "status": [None, request.status],
-                "base_snapshot": [None, f"v{entry.snapshot.version}"],
-                "items": [
-                    None,
-                    [
-                        {"stage": c.stage, "field": c.field, "from": c.current, "to": c.proposed}
-                        for c in cleaned
-                    ],
-                ],
-                "evidence": [None, stored],
-                **({"order": [None, order.pk]} if order is not None else {}),
-            },
-            message=f"提交更正申请{request.reference}（{len(cleaned)}项）",
-        )
+        cleaned, checked_files = _checked_filing(project, entry, statement, items, evidence_files, order)
+        request = _save_request(actor, project, entry, statement, order, cleaned)
+        stored = _store_evidence(actor, request, evidence_files, checked_files)
+        _audit_filing(actor, request, entry, cleaned, stored)
         notifications.notify(
             reviewers_of(project),
             project=project,
@@ -178,6 +126,94 @@ def file_correction_request(
             f"（编号{request.reference}），请核查并出具更正意见：\n{items_text(request)}",
         )
         return request
+
+
+def _checked_filing(project, entry, statement, items, evidence_files, order):
+    """Every input problem at once (ValidationError), before anything is written; else the cleaned items and the
+    checked uploads."""
+    problems = []
+    if not statement:
+        problems.append("请填写更正申请说明。")
+    if order is not None and order.project_id != project.pk:
+        problems.append("所答复的更正通知不是针对该项目的。")
+    if not evidence_files:
+        problems.append("请上传至少一份证明材料（PDF、JPEG或PNG）。")
+    elif len(evidence_files) > MAX_EVIDENCE_FILES:
+        problems.append(f"证明材料最多{MAX_EVIDENCE_FILES}份。")
+    checked_files = []
+    for uploaded in evidence_files[:MAX_EVIDENCE_FILES]:
+        try:
+            checked_files.append(files.check_upload(uploaded))
+        except ValidationError as invalid:
+            problems.extend(f"证明材料：{message}" for message in invalid.messages)
+    cleaned = []
+    try:
+        cleaned = clean_items(project, entry.snapshot.content, items)
+    except ValidationError as invalid:
+        problems.extend(invalid.messages)
+    if problems:
+        raise ValidationError(problems)
+    return cleaned, checked_files
+
+
+def _save_request(actor, project, entry, statement, order, cleaned) -> CorrectionRequest:
+    request = CorrectionRequest(
+        project=project,
+        base_snapshot=entry.snapshot,
+        order=order,
+        statement=statement,
+        filed_by=actor.user,
+    )
+    request.full_clean()
+    request.save()
+    for item in cleaned:
+        row = CorrectionItem(
+            request=request,
+            stage=item.stage,
+            field_name=item.field,
+            current_value=value_text(item.model_field, item.current),
+            proposed_value=value_text(item.model_field, item.proposed),
+            reason=item.reason,
+        )
+        row.full_clean()
+        row.save()
+    return request
+
+
+def _store_evidence(actor, request, evidence_files, checked_files) -> list[dict]:
+    """The files and their rows; what the audit event says of each."""
+    stored = []
+    for uploaded, checked in zip(evidence_files, checked_files, strict=True):
+        evidence = CorrectionEvidence(request=request, uploaded_by=actor.user)
+        evidence.record_upload(uploaded, checked)
+        evidence.full_clean(exclude=["file"])
+        # Stored before the row: a rollback leaves an orphan file, never a row without its file.
+        evidence.file.save("evidence", uploaded, save=False)
+        evidence.save()
+        stored.append({"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
+    return stored
+
+
+def _audit_filing(actor, request, entry, cleaned, stored):
+    order = request.order
+    audit.record(
+        actor,
+        "correction.file",
+        request,
+        project=request.project,
+        changes={
+            "status": [None, request.status],
+            "base_snapshot": [None, f"v{entry.snapshot.version}"],
+            "items": [None, _changed_items(cleaned)],
+            "evidence": [None, stored],
+            **({"order": [None, order.pk]} if order is not None else {}),
+        },
+        message=f"提交更正申请{request.reference}（{len(cleaned)}项）",
+    )
+
+
+def _changed_items(cleaned) -> list[dict]:
+    return [{"stage": c.stage, "field": c.field, "from": c.current, "to": c.proposed} for c in cleaned]
 
 
 # ---------------------------------------------------------------- the enterprise withdraws
@@ -291,10 +327,8 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
 @audits_refusals("correction.decide", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: str) -> CorrectionRequest:
-    """The city approval service center decides a request the district accepted. Approved, in one transaction:
-    a new snapshot version (the library's snapshot with the items applied, hashed and immutable), the record
-    back to `in_notice` (start_correction_notice) and a 10-day notice of that version. When the notice ends with
-    no objection standing, publicity's sweep delivers it as an update of the same national record."""
+    """The city approval service center decides a request the district accepted: approves it
+    (_approve_at_city: the corrected version in a 10-day notice) or declines it (_decline_at_city: final)."""
     permissions.ensure_approval_center(actor.user)
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
     project = lock_project(request.project)
@@ -307,54 +341,37 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
     opinion = (opinion or "").strip()
     if not opinion:
         raise ValidationError("请填写审定意见。")
-    before = request.status
-    if not approves:
-        request.decline_at_city(by=actor.user, opinion=opinion)
-        request.full_clean()
-        request.save(update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at"])
-        audit.record(
-            actor,
-            "correction.decline",
-            request,
-            project=project,
-            changes={"status": [before, request.status]},
-            message=f"更正申请{request.reference}不予更正：{opinion}"[:500],
-        )
-        tell_decision(actor, project, request, "不予更正", opinion)
-        return request
+    if approves:
+        return _approve_at_city(actor, project, request, opinion)
+    return _decline_at_city(actor, project, request, opinion)
 
+
+def _decline_at_city(actor, project, request, opinion) -> CorrectionRequest:
+    before = request.status
+    request.decline_at_city(by=actor.user, opinion=opinion)
+    request.full_clean()
+    request.save(update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at"])
+    audit.record(
+        actor,
+        "correction.decline",
+        request,
+        project=project,
+        changes={"status": [before, request.status]},
+        message=f"更正申请{request.reference}不予更正：{opinion}"[:500],
+    )
+    tell_decision(actor, project, request, "不予更正", opinion)
+    return request
+
+
+def _approve_at_city(actor, project, request, opinion) -> CorrectionRequest:
+    """In one transaction: a new snapshot version (the library's snapshot with the items applied, hashed and
+    immutable), the record back to `in_notice` (start_correction_notice) and a 10-day notice of that version. When
+    the notice ends with no objection standing, publicity's sweep delivers it as an update of the same national
+    record."""
     if not can_proceed(project.start_correction_notice):
         raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能开始更正公示。")
-    entry = LibraryEntry.objects.select_related("snapshot").get(project=project)
-    if entry.snapshot_id != request.base_snapshot_id:
-        raise RecordLocked(
-            f"该项目在全国平台的记录已更新为第{entry.snapshot.version}版，本申请依据的版本已不是当前版本，"
-            "不能批准；请企业依据当前版本重新申请。"
-        )
-    base = entry.snapshot.content
-    items = list(request.items.all())
-    try:
-        cleaned = clean_items(
-            project,
-            base,
-            [
-                {
-                    "stage": i.stage,
-                    "field": i.field_name,
-                    "proposed_value": i.proposed_value,
-                    "reason": i.reason,
-                }
-                for i in items
-            ],
-        )
-    except ValidationError as invalid:
-        # Another record may have taken a document number meanwhile: the city declines, the enterprise reapplies.
-        raise ValidationError(
-            ["该申请的更正内容现已不能通过校验，请作不予更正处理：", *invalid.messages]
-        ) from None
-    content = apply_changes(base, [c.change for c in cleaned])
-
-    status_before = project.status
+    entry, cleaned, content = _corrected_content(project, request)
+    before, status_before = request.status, project.status
     project.start_correction_notice()
     notice = publicity_services.start_notice(
         actor=actor,
@@ -380,10 +397,7 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
                 f"v{entry.snapshot.version}",
                 f"v{notice.snapshot.version} {notice.snapshot.content_hash}",
             ],
-            "items": [
-                None,
-                [{"stage": c.stage, "field": c.field, "from": c.current, "to": c.proposed} for c in cleaned],
-            ],
+            "items": [None, _changed_items(cleaned)],
         },
     )
     tell_decision(
@@ -398,7 +412,47 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
     return request
 
 
+def _corrected_content(project, request):
+    """The library entry, the request's items checked again on its current snapshot, and that snapshot's content
+    with the items applied. Refused when the library moved on since the request was filed (RecordLocked) or when
+    the items no longer pass the checks (ValidationError: the city declines, the enterprise reapplies)."""
+    entry = LibraryEntry.objects.select_related("snapshot").get(project=project)
+    if entry.snapshot_id != request.base_snapshot_id:
+        raise RecordLocked(
+            f"该项目在全国平台的记录已更新为第{entry.snapshot.version}版，本申请依据的版本已不是当前版本，"
+            "不能批准；请企业依据当前版本重新申请。"
+        )
+    base = entry.snapshot.content
+    items = [
+        {"stage": i.stage, "field": i.field_name, "proposed_value": i.proposed_value, "reason": i.reason}
+        for i in request.items.all()
+    ]
+    try:
+        cleaned = clean_items(project, base, items)
+    except ValidationError as invalid:
+        # Another record may have taken a document number meanwhile: the city declines, the enterprise reapplies.
+        raise ValidationError(
+            ["该申请的更正内容现已不能通过校验，请作不予更正处理：", *invalid.messages]
+        ) from None
+    return entry, cleaned, apply_changes(base, [c.change for c in cleaned])
+
+
 # ---------------------------------------------------------------- authority-initiated corrections
+
+
+def _check_order(project, finding, due_on, spot_check_item):
+    """Every input problem of an order at once (ValidationError)."""
+    problems = []
+    if not finding:
+        problems.append("请写明发现的问题。")
+    if not isinstance(due_on, datetime.date):
+        problems.append("请填写应答期限。")
+    elif due_on < timezone.localdate():
+        problems.append(f"应答期限（{due_on}）不能早于今天。")
+    if spot_check_item is not None and spot_check_item.project_id != project.pk:
+        problems.append("所依据的抽查事项不是该项目的。")
+    if problems:
+        raise ValidationError(problems)
 
 
 @audits_refusals("correction.order", target=_refusal_target, refusals=REFUSALS)
@@ -419,18 +473,8 @@ def issue_correction_order(
             f"该项目当前状态为“{project.get_status_display()}”，尚未进入全国平台项目库，不能发出更正通知；"
             "审核中的记录请退回修改。"
         )
-    problems = []
     finding = (finding or "").strip()
-    if not finding:
-        problems.append("请写明发现的问题。")
-    if not isinstance(due_on, datetime.date):
-        problems.append("请填写应答期限。")
-    elif due_on < timezone.localdate():
-        problems.append(f"应答期限（{due_on}）不能早于今天。")
-    if spot_check_item is not None and spot_check_item.project_id != project.pk:
-        problems.append("所依据的抽查事项不是该项目的。")
-    if problems:
-        raise ValidationError(problems)
+    _check_order(project, finding, due_on, spot_check_item)
     order = CorrectionOrder(
         project=project,
         finding=finding,

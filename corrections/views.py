@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from projects import permissions
-from projects.audit import Actor
+from projects.audit import Actor, refusals_recorded
 from projects.files import private_file_response
-from projects.models import Project, Status
+from projects.models import Project
 from projects.services import RecordLocked
 from publicity.models import LibraryEntry
 
@@ -216,76 +216,32 @@ def request_withdraw(request, reference):
 
 @login_required
 def request_create(request, pk):
+    """The request form. Whether the record may be corrected now is the service's to say
+    (services.library_entry_to_correct): the page shows its refusal, and a refused POST is audited as the service's
+    own refusal would be."""
     if not permissions.is_enterprise(request.user):
         raise PermissionDenied("此页面仅供企业填报人员使用。")
     # An enterprise's clerk sees its own records only: another enterprise's is a 404.
     project = get_object_or_404(permissions.visible_projects(request.user).select_related("authority"), pk=pk)
-    entry = LibraryEntry.objects.select_related("snapshot").filter(project=project).first()
-    in_library = entry is not None and project.status == Status.IN_NATIONAL_LIBRARY
-    open_request = selectors.open_request_of(project)
-    if request.method == "POST" and (not in_library or open_request is not None):
-        # The service refuses (and records the refusal); nothing of the POST is read.
-        try:
-            services.file_correction_request(
-                actor=Actor.from_request(request), project=project, statement="", items=[], evidence_files=[]
-            )
-        except (RecordLocked, ValidationError) as refusal:
-            for message in getattr(refusal, "messages", None) or [str(refusal)]:
-                messages.error(request, message)
+    actor = Actor.from_request(request)
+    try:
+        entry = _entry_to_correct(request, actor, project)
+    except RecordLocked as refusal:
+        messages.error(request, str(refusal))
+        if isinstance(refusal, services.RequestAlreadyOpen) and request.method != "POST":
+            return redirect("corrections:detail", reference=refusal.open_request.reference)
         return redirect("project_detail", pk=project.pk)
-    if not in_library or open_request is not None:
-        if open_request is not None:
-            messages.error(
-                request,
-                f"该项目已有正在办理的更正申请（编号{open_request.reference}，{open_request.get_status_display()}），"
-                "办结后才能再次申请。",
-            )
-            return redirect("corrections:detail", reference=open_request.reference)
-        messages.error(
-            request,
-            f"该项目当前状态为“{project.get_status_display()}”，不是已入全国平台项目库的记录，不能申请更正。"
-            + ("请待本次公示和入库完成后再申请。" if entry is not None else ""),
-        )
-        return redirect("project_detail", pk=project.pk)
-
-    order_id = request.POST.get("order") or request.GET.get("order")
-    order = None
-    if order_id:
-        order = get_object_or_404(
-            CorrectionOrder, pk=order_id if str(order_id).isdigit() else 0, project=project
-        )
-    targets = values.correctable_targets(entry.snapshot.content) if entry else []
-
-    form = RequestForm(
-        request.POST or None,
-        request.FILES or None,
-        initial={
-            "statement": f"答复{order.issuer_name}{order.issued_at:%Y年%m月%d日}的更正通知：{order.finding}"
-            if order
-            else "",
-        },
-    )
+    order = _order_answered(request, project)
+    targets = values.correctable_targets(entry.snapshot.content)
+    form = RequestForm(request.POST or None, request.FILES or None, initial={"statement": _answer_to(order)})
     formset = ItemFormSet(request.POST or None, prefix="items", form_kwargs={"targets": targets})
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        items = []
-        for item in formset.cleaned_data:
-            if not item:
-                continue
-            stage, field = values.split_target(item["target"])
-            items.append(
-                {
-                    "stage": stage,
-                    "field": field,
-                    "proposed_value": item["proposed_value"],
-                    "reason": item["reason"],
-                }
-            )
         try:
             correction = services.file_correction_request(
-                actor=Actor.from_request(request),
+                actor=actor,
                 project=project,
                 statement=form.cleaned_data["statement"],
-                items=items,
+                items=_items_of(formset),
                 evidence_files=form.cleaned_data["evidence"],
                 order=order,
             )
@@ -298,19 +254,53 @@ def request_create(request, pk):
         else:
             messages.success(request, f"已提交更正申请（编号{correction.reference}），等待区县主管部门核查。")
             return redirect("corrections:detail", reference=correction.reference)
+    context = {"project": project, "entry": entry, "form": form, "formset": formset, "targets": targets}
     return render(
         request,
         "corrections/request_form.html",
-        {
-            "project": project,
-            "entry": entry,
-            "form": form,
-            "formset": formset,
-            "targets": targets,
-            "order": order,
-        },
+        {**context, "order": order},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _entry_to_correct(request, actor, project):
+    """The service's answer; a refused POST is recorded as `correction.file.refused` (nothing of it is read)."""
+    if request.method != "POST":
+        return services.library_entry_to_correct(project)
+    with refusals_recorded(actor, "correction.file", project, project=project, refusals=services.REFUSALS):
+        return services.library_entry_to_correct(project)
+
+
+def _order_answered(request, project):
+    """The order (of this record) the request answers, from ?order= or the POST; None when it answers none."""
+    order_id = request.POST.get("order") or request.GET.get("order")
+    if not order_id:
+        return None
+    return get_object_or_404(CorrectionOrder, pk=order_id if str(order_id).isdigit() else 0, project=project)
+
+
+def _answer_to(order) -> str:
+    if order is None:
+        return ""
+    return f"答复{order.issuer_name}{order.issued_at:%Y年%m月%d日}的更正通知：{order.finding}"
+
+
+def _items_of(formset) -> list[dict]:
+    """The formset's filled rows as the service takes them."""
+    items = []
+    for item in formset.cleaned_data:
+        if not item:
+            continue
+        stage, field = values.split_target(item["target"])
+        items.append(
+            {
+                "stage": stage,
+                "field": field,
+                "proposed_value": item["proposed_value"],
+                "reason": item["reason"],
+            }
+        )
+    return items
 
 
 # ---------------------------------------------------------------- orders (责令更正)
