@@ -10,8 +10,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
-from projects.models import PLAIN, Project, private_storage
+from projects.models import PLAIN, Project, StoredFile
 from publicity.models import Snapshot
 
 
@@ -20,7 +21,8 @@ def correction_reference() -> str:
 
 
 def correction_upload_to(instance, filename):
-    return f"corrections/{instance.request.reference}/{secrets.token_hex(8)}"
+    # Named by migrations before 0003; CorrectionEvidence.storage_path gives the same path.
+    return instance.storage_path()
 
 
 class CorrectionStatus(models.TextChoices):
@@ -32,12 +34,17 @@ class CorrectionStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "企业已撤回"
 
 
+# A request still being handled: the enterprise may withdraw it, and no second one may be filed for the record
+# (the constraint one_open_correction_per_project is built from this tuple).
 OPEN_CORRECTION_STATUSES = (CorrectionStatus.FILED, CorrectionStatus.AT_CITY)
 
 
 class CorrectionOrder(models.Model):
     """An authority's notice to an enterprise that a record in the library is wrong (责令更正). The enterprise
-    answers it with a CorrectionRequest (CorrectionRequest.order); unanswered after due_on, it is overdue."""
+    answers it with a CorrectionRequest (CorrectionRequest.order); unanswered after due_on, it is overdue.
+
+    It has no status column: answered and overdue are derived from its requests and its date (selectors), so
+    nothing can leave them out of step (docs/corrections.md, "Orders")."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="correction_orders")
     finding = models.TextField("发现的问题", validators=PLAIN)
@@ -57,8 +64,11 @@ class CorrectionOrder(models.Model):
         return f"{self.project_id} 更正通知"
 
 
-class CorrectionRequest(models.Model):
-    """The enterprise's written correction application (更正申请) on a record in the national library."""
+class CorrectionRequest(FSMModelMixin, models.Model):
+    """The enterprise's written correction application (更正申请) on a record in the national library.
+
+    Its status moves only through the transitions below (protected: assigning it raises), each called by one
+    service of corrections/services.py that checks who may act, audits and tells people (docs/corrections.md)."""
 
     reference = models.CharField("申请编号", max_length=20, unique=True, default=correction_reference)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="correction_requests")
@@ -67,8 +77,12 @@ class CorrectionRequest(models.Model):
         CorrectionOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
     )
     statement = models.TextField("更正申请说明", max_length=5000, validators=PLAIN)
-    status = models.CharField(
-        "状态", max_length=20, choices=CorrectionStatus.choices, default=CorrectionStatus.FILED
+    status = FSMField(
+        "状态",
+        max_length=20,
+        choices=CorrectionStatus.choices,
+        default=CorrectionStatus.FILED,
+        protected=True,
     )
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     filed_at = models.DateTimeField("申请时间", default=timezone.now)
@@ -99,7 +113,7 @@ class CorrectionRequest(models.Model):
             # One open correction per record at a time: a second would correct a version about to be replaced.
             models.UniqueConstraint(
                 fields=["project"],
-                condition=models.Q(status__in=["filed", "at_city"]),
+                condition=models.Q(status__in=list(OPEN_CORRECTION_STATUSES)),
                 name="one_open_correction_per_project",
             )
         ]
@@ -107,6 +121,50 @@ class CorrectionRequest(models.Model):
 
     def __str__(self):
         return self.reference
+
+    def clean_fields(self, exclude=None):
+        # The status is the transitions' to set (a value of its choices by construction); cleaning it would
+        # assign it back, which the protected field refuses.
+        super().clean_fields(exclude={*(exclude or ()), "status"})
+
+    # ------------------------------------------------------------ transitions (docs/corrections.md, "The process")
+
+    @transition(field=status, source=CorrectionStatus.FILED, target=CorrectionStatus.AT_CITY)
+    def accept_at_district(self, *, by, opinion: str):
+        """The district agrees: the request goes to the city approval service center."""
+        self._district_opinion(accepts=True, by=by, opinion=opinion)
+
+    @transition(field=status, source=CorrectionStatus.FILED, target=CorrectionStatus.DISTRICT_DECLINED)
+    def decline_at_district(self, *, by, opinion: str):
+        """The district declines, with reasons: the request ends there."""
+        self._district_opinion(accepts=False, by=by, opinion=opinion)
+
+    @transition(field=status, source=CorrectionStatus.AT_CITY, target=CorrectionStatus.APPROVED)
+    def approve_at_city(self, *, by, opinion: str, result_snapshot):
+        """The city approves: `result_snapshot` is the corrected version now in notice."""
+        self._city_decision(approves=True, by=by, opinion=opinion)
+        self.result_snapshot = result_snapshot
+
+    @transition(field=status, source=CorrectionStatus.AT_CITY, target=CorrectionStatus.CITY_DECLINED)
+    def decline_at_city(self, *, by, opinion: str):
+        """The city declines, with reasons: final."""
+        self._city_decision(approves=False, by=by, opinion=opinion)
+
+    @transition(field=status, source=list(OPEN_CORRECTION_STATUSES), target=CorrectionStatus.WITHDRAWN)
+    def withdraw(self):
+        """The enterprise takes its open request back: final."""
+
+    def _district_opinion(self, *, accepts: bool, by, opinion: str):
+        self.district_accepts = accepts
+        self.district_opinion = opinion
+        self.district_by = by
+        self.district_at = timezone.now()
+
+    def _city_decision(self, *, approves: bool, by, opinion: str):
+        self.city_approves = approves
+        self.city_opinion = opinion
+        self.city_by = by
+        self.city_at = timezone.now()
 
 
 class CorrectionItem(models.Model):
@@ -132,17 +190,11 @@ class CorrectionItem(models.Model):
         return f"{self.stage}.{self.field_name}"
 
 
-class CorrectionEvidence(models.Model):
-    """A supporting document of a correction request: private, typed by content like stage evidence."""
+class CorrectionEvidence(StoredFile):
+    """A supporting document of a correction request: private, typed by content and hashed like every stored file
+    (projects.models.StoredFile, docs/files.md)."""
 
     request = models.ForeignKey(CorrectionRequest, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField("文件", upload_to=correction_upload_to, storage=private_storage, max_length=300)
-    original_name = models.CharField("原文件名", max_length=255, validators=PLAIN)
-    content_type = models.CharField("文件类型", max_length=50)
-    size = models.PositiveBigIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
 
     class Meta:
         db_table = "review_correctionevidence"
@@ -150,5 +202,5 @@ class CorrectionEvidence(models.Model):
         verbose_name_plural = "更正证明材料"
         ordering = ["uploaded_at", "id"]
 
-    def __str__(self):
-        return self.original_name
+    def storage_path(self) -> str:
+        return f"corrections/{self.request.reference}/{secrets.token_hex(8)}"

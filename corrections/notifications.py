@@ -1,51 +1,22 @@
-"""Telling people about a correction: inbox rows now, e-mail once committed."""
+"""Telling people about a correction, through the one notifier (projects.notifications.notify: inbox rows now,
+e-mail once committed); whom to tell is the policy's (projects.permissions)."""
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-
-from projects import notifications
-from projects.models import CityDepartment, Membership, Notification, Role
+from projects import notifications, permissions
+from projects.models import CityDepartment
 
 from .values import field_label
 
-# ---------------------------------------------------------------- telling people
-
-
-def notify(users, project, title: str, body: str):
-    """Inbox rows now, e-mail once committed (as projects.notifications.notify_enterprise does)."""
-    users = [u for u in users if u.is_active]
-    Notification.objects.bulk_create(
-        [Notification(recipient=user, project=project, title=title, body=body) for user in users]
-    )
-    addresses = [user.email for user in users if user.email]
-    if addresses:
-        transaction.on_commit(
-            lambda: send_mail(
-                f"[建设工程项目信息补录] {title}",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                addresses,
-                fail_silently=True,
-            )
-        )
-
 
 def reviewers_of(project):
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            role=Role.REVIEWER, authority_id=project.authority_id
-        ).select_related("user")
-    ]
+    """The reviewers of the record's authority: they give the district's opinion."""
+    return [m.user for m in permissions.authority_reviewers(project.authority_id).select_related("user")]
 
 
 def approval_center_users():
+    """The city approval service center: it decides the requests the district accepted."""
     return [
         m.user
-        for m in Membership.objects.filter(
-            role=Role.CITY, department=CityDepartment.APPROVAL_CENTER
-        ).select_related("user")
+        for m in permissions.department_members([CityDepartment.APPROVAL_CENTER]).select_related("user")
     ]
 
 
@@ -63,4 +34,4 @@ def tell_decision(actor, project, request, verdict, opinion):
         f"{actor.organisation_name}审定：{verdict}。\n审定意见：{opinion}"
     )
     notifications.notify_enterprise(project, title, body)
-    notify(reviewers_of(project), project, title, body)
+    notifications.notify(reviewers_of(project), project=project, title=title, body=body)

@@ -105,63 +105,76 @@ def clean_items(project: Project, base: dict, items) -> list[CleanItem]:
     if len(items) > MAX_ITEMS:
         raise ValidationError(f"一份更正申请最多{MAX_ITEMS}项。")
     for number, item in enumerate(items, start=1):
-        stage = item.get("stage") or ""
-        stage = PROJECT_SECTION if stage == rules.PROJECT else stage
-        name = (item.get("field") or "").strip()
-        where = f"第{number}项（{field_label(stage, name)}）"
-        if stage not in CORRECTABLE_FIELDS:
-            problems.append(f"第{number}项：没有“{stage}”这个环节。")
-            continue
-        model = section_model(stage)
-        known = {f.name for f in model._meta.concrete_fields}
-        if name not in known:
-            problems.append(f"第{number}项：“{section_label(stage)}”没有“{name}”这个字段。")
-            continue
-        if name not in CORRECTABLE_FIELDS[stage]:
-            why = NOT_CORRECTABLE_PROJECT_FIELDS.get(name) if stage == PROJECT_SECTION else ""
-            problems.append(f"{where}不是可以更正的内容" + (f"：{why}。" if why else "。"))
-            continue
-        if (stage, name) in seen:
-            problems.append(f"{where}重复：同一字段只能列一项。")
-            continue
-        seen.add((stage, name))
-        section = section_of(base, stage)
-        if section is None:
-            problems.append(f"{where}：入库记录中没有“{section_label(stage)}”环节的内容，无从更正。")
-            continue
-        model_field = model._meta.get_field(name)
-        reason = (item.get("reason") or "").strip()
         try:
-            proposed = parse_value(model_field, item.get("proposed_value"))
+            cleaned.append(_clean_item(number, item, base, seen))
         except ValidationError as invalid:
-            problems.extend(f"{where}：{message}" for message in invalid.messages)
-            continue
-        current = section.get(name)
-        if same_value(model_field, current, proposed):
-            problems.append(f"{where}：更正后的内容与现有内容相同。")
-            continue
-        if not reason:
-            problems.append(f"{where}：请说明错误原因。")
-            continue
-        try:
-            validate_plain_text(reason)
-        except ValidationError as invalid:
-            problems.extend(f"{where}错误原因：{message}" for message in invalid.messages)
-            continue
-        cleaned.append(CleanItem(stage, name, current, proposed, reason, model_field))
+            problems.extend(invalid.messages)
     if problems:
         raise ValidationError(problems)
     findings = rule_errors(project, base, apply_changes(base, [c.change for c in cleaned]))
     if findings:
-        numbers = {(c.stage or rules.PROJECT, c.field): n for n, c in enumerate(cleaned, start=1)}
-        problems = []
-        for finding in findings:
-            number = numbers.get((finding.stage, finding.field))
-            where = (
-                f"第{number}项（{field_label(cleaned[number - 1].stage, finding.field)}）"
-                if number
-                else rules.STAGE_LABELS[finding.stage]
-            )
-            problems.append(f"{where}：{finding.message}")
-        raise ValidationError(["更正后的信息未通过校验：", *problems])
+        raise ValidationError(["更正后的信息未通过校验：", *_numbered(findings, cleaned)])
     return cleaned
+
+
+def _clean_item(number: int, item: dict, base: dict, seen: set) -> CleanItem:
+    """One item, or a ValidationError naming its first problem (each check needs the one before it to pass).
+    `seen`: the (section, field) pairs of the items before it, to which this one is added."""
+    stage = item.get("stage") or ""
+    stage = PROJECT_SECTION if stage == rules.PROJECT else stage
+    name = (item.get("field") or "").strip()
+    where = f"第{number}项（{field_label(stage, name)}）"
+    model_field = _correctable_field(number, where, stage, name)
+    if (stage, name) in seen:
+        raise ValidationError(f"{where}重复：同一字段只能列一项。")
+    seen.add((stage, name))
+    section = section_of(base, stage)
+    if section is None:
+        raise ValidationError(f"{where}：入库记录中没有“{section_label(stage)}”环节的内容，无从更正。")
+    try:
+        proposed = parse_value(model_field, item.get("proposed_value"))
+    except ValidationError as invalid:
+        raise ValidationError([f"{where}：{message}" for message in invalid.messages]) from None
+    current = section.get(name)
+    if same_value(model_field, current, proposed):
+        raise ValidationError(f"{where}：更正后的内容与现有内容相同。")
+    reason = _clean_reason(where, item.get("reason"))
+    return CleanItem(stage, name, current, proposed, reason, model_field)
+
+
+def _correctable_field(number: int, where: str, stage: str, name: str) -> models.Field:
+    if stage not in CORRECTABLE_FIELDS:
+        raise ValidationError(f"第{number}项：没有“{stage}”这个环节。")
+    model = section_model(stage)
+    if name not in {f.name for f in model._meta.concrete_fields}:
+        raise ValidationError(f"第{number}项：“{section_label(stage)}”没有“{name}”这个字段。")
+    if name not in CORRECTABLE_FIELDS[stage]:
+        why = NOT_CORRECTABLE_PROJECT_FIELDS.get(name) if stage == PROJECT_SECTION else ""
+        raise ValidationError(f"{where}不是可以更正的内容" + (f"：{why}。" if why else "。"))
+    return model._meta.get_field(name)
+
+
+def _clean_reason(where: str, reason) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(f"{where}：请说明错误原因。")
+    try:
+        validate_plain_text(reason)
+    except ValidationError as invalid:
+        raise ValidationError([f"{where}错误原因：{message}" for message in invalid.messages]) from None
+    return reason
+
+
+def _numbered(findings, cleaned) -> list[str]:
+    """The rule engine's findings on the corrected record, each named by the item that caused it (or its stage)."""
+    numbers = {(c.stage or rules.PROJECT, c.field): n for n, c in enumerate(cleaned, start=1)}
+    problems = []
+    for finding in findings:
+        number = numbers.get((finding.stage, finding.field))
+        where = (
+            f"第{number}项（{field_label(cleaned[number - 1].stage, finding.field)}）"
+            if number
+            else rules.STAGE_LABELS[finding.stage]
+        )
+        problems.append(f"{where}：{finding.message}")
+    return problems

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from projects.models import Role
+from projects import permissions
 from review.selectors import display_value
 
 from .models import OPEN_CORRECTION_STATUSES, CorrectionOrder, CorrectionRequest, CorrectionStatus
-from .permissions import user_membership
 from .values import field_label, parse_value, section_model
 
 # ---------------------------------------------------------------- selectors
@@ -18,37 +17,18 @@ from .values import field_label, parse_value, section_model
 
 def visible_requests(user):
     """Enterprise: its own records' requests. Reviewer: its authority's. City (every department) and a superuser:
-    all. Anyone else: none."""
-    membership = user_membership(user)
-    requests = CorrectionRequest.objects.all()
-    if membership is None:
-        return requests if user.is_authenticated and user.is_superuser else requests.none()
-    if membership.role == Role.ENTERPRISE:
-        return requests.filter(project__enterprise_id=membership.enterprise_id)
-    if membership.role == Role.REVIEWER:
-        return requests.filter(project__authority_id=membership.authority_id)
-    if membership.role == Role.CITY:
-        return requests
-    return requests.none()
+    all. Anyone else: none (projects.permissions.scoped_to_records)."""
+    return permissions.scoped_to_records(user, CorrectionRequest.objects.all())
 
 
 def visible_orders(user):
     """The same scopes as visible_requests; each order annotated `answered` (a request not withdrawn names it)."""
-    membership = user_membership(user)
     orders = CorrectionOrder.objects.annotate(
         answered=Exists(
             CorrectionRequest.objects.filter(order=OuterRef("pk")).exclude(status=CorrectionStatus.WITHDRAWN)
         )
     )
-    if membership is None:
-        return orders if user.is_authenticated and user.is_superuser else orders.none()
-    if membership.role == Role.ENTERPRISE:
-        return orders.filter(project__enterprise_id=membership.enterprise_id)
-    if membership.role == Role.REVIEWER:
-        return orders.filter(project__authority_id=membership.authority_id)
-    if membership.role == Role.CITY:
-        return orders
-    return orders.none()
+    return permissions.scoped_to_records(user, orders)
 
 
 def overdue_orders(user, *, today: datetime.date | None = None):

@@ -1,5 +1,5 @@
 """Corrections (更正) of records in the national library: the services (writes). Reads are in selectors.py, who may
-act in permissions.py, the values and the rule check in values.py and rule_check.py.
+act in projects/permissions.py, the values and the rule check in values.py and rule_check.py.
 
 A record that entered the national library is changed only through this process (docs/corrections.md):
 
@@ -22,7 +22,6 @@ messages, change nothing and are not audited, like the rule engine's findings on
 """
 
 import datetime
-from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,10 +29,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from projects import audit, notifications
-from projects.audit import Actor
+from projects import audit, files, notifications, permissions
+from projects.audit import Actor, audits_refusals
 from projects.models import Project, Status
-from projects.services import RecordLocked, file_sha256, lock_project, record_transition, sniff_evidence
+from projects.services import RecordLocked, lock_project, record_transition
 from projects.validators import validate_plain_text
 from publicity import services as publicity_services
 from publicity.models import LibraryEntry
@@ -46,29 +45,13 @@ from .models import (
     CorrectionRequest,
     CorrectionStatus,
 )
-from .notifications import approval_center_users, items_text, notify, reviewers_of, tell_decision
-from .permissions import ensure_approval_center, ensure_district_of, ensure_may_order, ensure_owner
+from .notifications import approval_center_users, items_text, reviewers_of, tell_decision
 from .rule_check import clean_items
 from .values import MAX_EVIDENCE_FILES, apply_changes, value_text
 
-
-def _refusals_audited(action: str):
-    """A refusal of who may act or of the state rolls the change back, then is recorded in its own transaction:
-    who tried what, on which record, with the message they saw."""
-
-    def decorate(service):
-        @wraps(service)
-        def wrapper(*, actor: Actor, **kwargs):
-            try:
-                return service(actor=actor, **kwargs)
-            except (PermissionDenied, RecordLocked) as refusal:
-                target, project = _refusal_target(kwargs)
-                audit.record(actor, f"{action}.refused", target, project=project, message=str(refusal))
-                raise
-
-        return wrapper
-
-    return decorate
+# A refusal of who may act or of the state rolls the change back, then is recorded in its own transaction (who
+# tried what, on which record, with the message they saw); input errors (ValidationError) are not refusals.
+REFUSALS = (PermissionDenied, RecordLocked)
 
 
 def _refusal_target(kwargs):
@@ -81,7 +64,40 @@ def _refusal_target(kwargs):
 # ---------------------------------------------------------------- the enterprise files a request
 
 
-@_refusals_audited("correction.file")
+class RequestAlreadyOpen(RecordLocked):
+    """The record has a request still being handled: a second one would correct a version about to be replaced."""
+
+    def __init__(self, open_request: CorrectionRequest):
+        self.open_request = open_request
+        super().__init__(
+            f"该项目已有正在办理的更正申请（编号{open_request.reference}，{open_request.get_status_display()}），"
+            "办结后才能再次申请。"
+        )
+
+
+def library_entry_to_correct(project: Project) -> LibraryEntry:
+    """The library entry a new request would correct (with its snapshot). Refused (RecordLocked) while the record is
+    not in the national library, and (RequestAlreadyOpen) while one of its requests is open. The request form asks
+    before it shows itself; file_correction_request asks again under the record's lock."""
+    entry = LibraryEntry.objects.select_related("snapshot").filter(project=project).first()
+    if project.status != Status.IN_NATIONAL_LIBRARY or entry is None:
+        raise RecordLocked(
+            f"该项目当前状态为“{project.get_status_display()}”，不是已入全国平台项目库的记录，不能申请更正。"
+            + (
+                "未入库的记录在退回修改时直接修改即可。"
+                if entry is None
+                else "请待本次公示和入库完成后再申请。"
+            )
+        )
+    open_request = CorrectionRequest.objects.filter(
+        project=project, status__in=OPEN_CORRECTION_STATUSES
+    ).first()
+    if open_request is not None:
+        raise RequestAlreadyOpen(open_request)
+    return entry
+
+
+@audits_refusals("correction.file", target=_refusal_target, refusals=REFUSALS)
 def file_correction_request(
     *, actor: Actor, project: Project, statement: str, items, evidence_files, order=None
 ) -> CorrectionRequest:
@@ -91,132 +107,129 @@ def file_correction_request(
     `items`: [{"stage": "permit" | "" (the project's own fields), "field": ..., "proposed_value": ..., "reason": ...}].
     `evidence_files`: uploaded files (PDF, JPEG or PNG by content, each within EVIDENCE_MAX_BYTES).
     `order`: the CorrectionOrder this request answers, if any (of the same record)."""
-    ensure_owner(actor, project)
+    permissions.ensure_owner(actor.user, project)
     evidence_files = list(evidence_files or [])
     with transaction.atomic():
         project = lock_project(project)
-        ensure_owner(actor, project)
-        entry = LibraryEntry.objects.select_related("snapshot").filter(project=project).first()
-        if project.status != Status.IN_NATIONAL_LIBRARY or entry is None:
-            raise RecordLocked(
-                f"该项目当前状态为“{project.get_status_display()}”，不是已入全国平台项目库的记录，不能申请更正。"
-                + (
-                    "未入库的记录在退回修改时直接修改即可。"
-                    if entry is None
-                    else "请待本次公示和入库完成后再申请。"
-                )
-            )
-        open_request = CorrectionRequest.objects.filter(
-            project=project, status__in=OPEN_CORRECTION_STATUSES
-        ).first()
-        if open_request is not None:
-            raise RecordLocked(
-                f"该项目已有正在办理的更正申请（编号{open_request.reference}，{open_request.get_status_display()}），"
-                "办结后才能再次申请。"
-            )
-
-        problems = []
+        permissions.ensure_owner(actor.user, project)
+        entry = library_entry_to_correct(project)
         statement = (statement or "").strip()
-        if not statement:
-            problems.append("请填写更正申请说明。")
-        if order is not None and order.project_id != project.pk:
-            problems.append("所答复的更正通知不是针对该项目的。")
-        if not evidence_files:
-            problems.append("请上传至少一份证明材料（PDF、JPEG或PNG）。")
-        elif len(evidence_files) > MAX_EVIDENCE_FILES:
-            problems.append(f"证明材料最多{MAX_EVIDENCE_FILES}份。")
-        content_types = []
-        for uploaded in evidence_files[:MAX_EVIDENCE_FILES]:
-            try:
-                content_types.append(sniff_evidence(uploaded))
-            except ValidationError as invalid:
-                problems.extend(f"证明材料：{message}" for message in invalid.messages)
-        try:
-            cleaned = clean_items(project, entry.snapshot.content, items)
-        except ValidationError as invalid:
-            problems.extend(invalid.messages)
-        if problems:
-            raise ValidationError(problems)
-
-        request = CorrectionRequest(
-            project=project,
-            base_snapshot=entry.snapshot,
-            order=order,
-            statement=statement,
-            filed_by=actor.user,
-        )
-        request.full_clean()
-        request.save()
-        for item in cleaned:
-            row = CorrectionItem(
-                request=request,
-                stage=item.stage,
-                field_name=item.field,
-                current_value=value_text(item.model_field, item.current),
-                proposed_value=value_text(item.model_field, item.proposed),
-                reason=item.reason,
-            )
-            row.full_clean()
-            row.save()
-        stored = []
-        for uploaded, content_type in zip(evidence_files, content_types, strict=True):
-            evidence = CorrectionEvidence(
-                request=request,
-                original_name=uploaded.name[-255:],
-                content_type=content_type,
-                size=uploaded.size,
-                sha256=file_sha256(uploaded),
-                uploaded_by=actor.user,
-            )
-            evidence.full_clean(exclude=["file"])
-            # Stored before the row: a rollback leaves an orphan file, never a row without its file.
-            evidence.file.save("evidence", uploaded, save=False)
-            evidence.save()
-            stored.append({"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
-        audit.record(
-            actor,
-            "correction.file",
-            request,
-            project=project,
-            changes={
-                "status": [None, request.status],
-                "base_snapshot": [None, f"v{entry.snapshot.version}"],
-                "items": [
-                    None,
-                    [
-                        {"stage": c.stage, "field": c.field, "from": c.current, "to": c.proposed}
-                        for c in cleaned
-                    ],
-                ],
-                "evidence": [None, stored],
-                **({"order": [None, order.pk]} if order is not None else {}),
-            },
-            message=f"提交更正申请{request.reference}（{len(cleaned)}项）",
-        )
-        notify(
+        cleaned, checked_files = _checked_filing(project, entry, statement, items, evidence_files, order)
+        request = _save_request(actor, project, entry, statement, order, cleaned)
+        stored = _store_evidence(actor, request, evidence_files, checked_files)
+        _audit_filing(actor, request, entry, cleaned, stored)
+        notifications.notify(
             reviewers_of(project),
-            project,
-            f"收到更正申请：{project.name}",
-            f"{project.enterprise.name}对已入库项目“{project.name}”（{project.project_number}）提交了更正申请"
+            project=project,
+            title=f"收到更正申请：{project.name}",
+            body=f"{project.enterprise.name}对已入库项目“{project.name}”（{project.project_number}）提交了更正申请"
             f"（编号{request.reference}），请核查并出具更正意见：\n{items_text(request)}",
         )
         return request
 
 
+def _checked_filing(project, entry, statement, items, evidence_files, order):
+    """Every input problem at once (ValidationError), before anything is written; else the cleaned items and the
+    checked uploads."""
+    problems = []
+    if not statement:
+        problems.append("请填写更正申请说明。")
+    if order is not None and order.project_id != project.pk:
+        problems.append("所答复的更正通知不是针对该项目的。")
+    if not evidence_files:
+        problems.append("请上传至少一份证明材料（PDF、JPEG或PNG）。")
+    elif len(evidence_files) > MAX_EVIDENCE_FILES:
+        problems.append(f"证明材料最多{MAX_EVIDENCE_FILES}份。")
+    checked_files = []
+    for uploaded in evidence_files[:MAX_EVIDENCE_FILES]:
+        try:
+            checked_files.append(files.check_upload(uploaded))
+        except ValidationError as invalid:
+            problems.extend(f"证明材料：{message}" for message in invalid.messages)
+    cleaned = []
+    try:
+        cleaned = clean_items(project, entry.snapshot.content, items)
+    except ValidationError as invalid:
+        problems.extend(invalid.messages)
+    if problems:
+        raise ValidationError(problems)
+    return cleaned, checked_files
+
+
+def _save_request(actor, project, entry, statement, order, cleaned) -> CorrectionRequest:
+    request = CorrectionRequest(
+        project=project,
+        base_snapshot=entry.snapshot,
+        order=order,
+        statement=statement,
+        filed_by=actor.user,
+    )
+    request.full_clean()
+    request.save()
+    for item in cleaned:
+        row = CorrectionItem(
+            request=request,
+            stage=item.stage,
+            field_name=item.field,
+            current_value=value_text(item.model_field, item.current),
+            proposed_value=value_text(item.model_field, item.proposed),
+            reason=item.reason,
+        )
+        row.full_clean()
+        row.save()
+    return request
+
+
+def _store_evidence(actor, request, evidence_files, checked_files) -> list[dict]:
+    """The files and their rows; what the audit event says of each."""
+    stored = []
+    for uploaded, checked in zip(evidence_files, checked_files, strict=True):
+        evidence = CorrectionEvidence(request=request, uploaded_by=actor.user)
+        evidence.record_upload(uploaded, checked)
+        evidence.full_clean(exclude=["file"])
+        # Stored before the row: a rollback leaves an orphan file, never a row without its file.
+        evidence.file.save("evidence", uploaded, save=False)
+        evidence.save()
+        stored.append({"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
+    return stored
+
+
+def _audit_filing(actor, request, entry, cleaned, stored):
+    order = request.order
+    audit.record(
+        actor,
+        "correction.file",
+        request,
+        project=request.project,
+        changes={
+            "status": [None, request.status],
+            "base_snapshot": [None, f"v{entry.snapshot.version}"],
+            "items": [None, _changed_items(cleaned)],
+            "evidence": [None, stored],
+            **({"order": [None, order.pk]} if order is not None else {}),
+        },
+        message=f"提交更正申请{request.reference}（{len(cleaned)}项）",
+    )
+
+
+def _changed_items(cleaned) -> list[dict]:
+    return [{"stage": c.stage, "field": c.field, "from": c.current, "to": c.proposed} for c in cleaned]
+
+
 # ---------------------------------------------------------------- the enterprise withdraws
 
 
-@_refusals_audited("correction.withdraw")
+@audits_refusals("correction.withdraw", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = "") -> CorrectionRequest:
     """The enterprise takes its request back while it is still open (before the district declines it or the city
     decides). The record stays as it is in the library; an order the request answered counts as unanswered again."""
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
-    ensure_owner(actor, request.project)
+    permissions.ensure_owner(actor.user, request.project)
     project = lock_project(request.project)
-    ensure_owner(actor, project)
+    permissions.ensure_owner(actor.user, project)
     request = _locked_request(request_id)
-    if request.status not in OPEN_CORRECTION_STATUSES:
+    if not can_proceed(request.withdraw):
         raise RecordLocked(
             f"该更正申请当前状态为“{request.get_status_display()}”，已办结，不能撤回（可能已有其他人处理）。"
         )
@@ -225,7 +238,7 @@ def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = 
         raise ValidationError("撤回原因不能超过500字。")
     validate_plain_text(reason)
     before = request.status
-    request.status = CorrectionStatus.WITHDRAWN
+    request.withdraw()
     request.save(update_fields=["status"])
     audit.record(
         actor,
@@ -238,11 +251,11 @@ def withdraw_correction_request(*, actor: Actor, request_id: int, reason: str = 
     recipients = reviewers_of(project)
     if before == CorrectionStatus.AT_CITY:
         recipients += approval_center_users()
-    notify(
+    notifications.notify(
         recipients,
-        project,
-        f"更正申请已撤回：{project.name}",
-        f"{project.enterprise.name}撤回了项目“{project.name}”（{project.project_number}）的更正申请"
+        project=project,
+        title=f"更正申请已撤回：{project.name}",
+        body=f"{project.enterprise.name}撤回了项目“{project.name}”（{project.project_number}）的更正申请"
         f"（编号{request.reference}），无需再办理。" + (f"\n撤回原因：{reason}" if reason else ""),
     )
     return request
@@ -255,17 +268,18 @@ def _locked_request(request_id) -> CorrectionRequest:
     return CorrectionRequest.objects.select_for_update().get(pk=request_id)
 
 
-@_refusals_audited("correction.opinion")
+@audits_refusals("correction.opinion", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opinion: str) -> CorrectionRequest:
     """The district authority verifies the request and writes its correction opinion (更正意见), with reasons:
     accepted, it goes to the city approval service center; declined, the request ends there."""
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
-    ensure_district_of(actor, request.project)
+    permissions.ensure_district_of(actor.user, request.project)
     project = lock_project(request.project)
-    ensure_district_of(actor, project)
+    permissions.ensure_district_of(actor.user, project)
     request = _locked_request(request_id)
-    if request.status != CorrectionStatus.FILED:
+    # Accepting and declining both start from `filed`: one question answers for either.
+    if not can_proceed(request.accept_at_district):
         raise RecordLocked(
             f"该更正申请当前状态为“{request.get_status_display()}”，不能再出具区县意见（可能已有其他人处理）。"
         )
@@ -273,11 +287,10 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
     if not opinion:
         raise ValidationError("请填写更正意见，写明同意或不同意更正的理由。")
     before = request.status
-    request.status = CorrectionStatus.AT_CITY if accepts else CorrectionStatus.DISTRICT_DECLINED
-    request.district_accepts = bool(accepts)
-    request.district_opinion = opinion
-    request.district_by = actor.user
-    request.district_at = timezone.now()
+    if accepts:
+        request.accept_at_district(by=actor.user, opinion=opinion)
+    else:
+        request.decline_at_district(by=actor.user, opinion=opinion)
     request.full_clean()
     request.save(
         update_fields=["status", "district_accepts", "district_opinion", "district_by", "district_at"]
@@ -298,11 +311,11 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
         f"{actor.organisation_name}核查，{verdict}。\n更正意见：{opinion}",
     )
     if accepts:
-        notify(
+        notifications.notify(
             approval_center_users(),
-            project,
-            f"待审定的更正申请：{project.name}",
-            f"{actor.organisation_name}同意项目“{project.name}”（{project.project_number}）的更正申请"
+            project=project,
+            title=f"待审定的更正申请：{project.name}",
+            body=f"{actor.organisation_name}同意项目“{project.name}”（{project.project_number}）的更正申请"
             f"（编号{request.reference}），请审定：\n{items_text(request)}\n区县更正意见：{opinion}",
         )
     return request
@@ -311,76 +324,54 @@ def give_district_opinion(*, actor: Actor, request_id: int, accepts: bool, opini
 # ---------------------------------------------------------------- the city decides
 
 
-@_refusals_audited("correction.decide")
+@audits_refusals("correction.decide", target=_refusal_target, refusals=REFUSALS)
 @transaction.atomic
 def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: str) -> CorrectionRequest:
-    """The city approval service center decides a request the district accepted. Approved, in one transaction:
-    a new snapshot version (the library's snapshot with the items applied, hashed and immutable), the record
-    back to `in_notice` (start_correction_notice) and a 10-day notice of that version. When the notice ends with
-    no objection standing, publicity's sweep delivers it as an update of the same national record."""
-    ensure_approval_center(actor)
+    """The city approval service center decides a request the district accepted: approves it
+    (_approve_at_city: the corrected version in a 10-day notice) or declines it (_decline_at_city: final)."""
+    permissions.ensure_approval_center(actor.user)
     request = CorrectionRequest.objects.select_related("project").get(pk=request_id)
     project = lock_project(request.project)
     request = _locked_request(request_id)
-    if request.status != CorrectionStatus.AT_CITY:
+    # Approving and declining both start from `at_city`: one question answers for either.
+    if not can_proceed(request.approve_at_city):
         raise RecordLocked(
             f"该更正申请当前状态为“{request.get_status_display()}”，不能审定（可能已有其他人处理）。"
         )
     opinion = (opinion or "").strip()
     if not opinion:
         raise ValidationError("请填写审定意见。")
-    before = request.status
-    request.city_approves = bool(approves)
-    request.city_opinion = opinion
-    request.city_by = actor.user
-    request.city_at = timezone.now()
-    if not approves:
-        request.status = CorrectionStatus.CITY_DECLINED
-        request.full_clean()
-        request.save(update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at"])
-        audit.record(
-            actor,
-            "correction.decline",
-            request,
-            project=project,
-            changes={"status": [before, request.status]},
-            message=f"更正申请{request.reference}不予更正：{opinion}"[:500],
-        )
-        tell_decision(actor, project, request, "不予更正", opinion)
-        return request
+    if approves:
+        return _approve_at_city(actor, project, request, opinion)
+    return _decline_at_city(actor, project, request, opinion)
 
+
+def _decline_at_city(actor, project, request, opinion) -> CorrectionRequest:
+    before = request.status
+    request.decline_at_city(by=actor.user, opinion=opinion)
+    request.full_clean()
+    request.save(update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at"])
+    audit.record(
+        actor,
+        "correction.decline",
+        request,
+        project=project,
+        changes={"status": [before, request.status]},
+        message=f"更正申请{request.reference}不予更正：{opinion}"[:500],
+    )
+    tell_decision(actor, project, request, "不予更正", opinion)
+    return request
+
+
+def _approve_at_city(actor, project, request, opinion) -> CorrectionRequest:
+    """In one transaction: a new snapshot version (the library's snapshot with the items applied, hashed and
+    immutable), the record back to `in_notice` (start_correction_notice) and a 10-day notice of that version. When
+    the notice ends with no objection standing, publicity's sweep delivers it as an update of the same national
+    record."""
     if not can_proceed(project.start_correction_notice):
         raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能开始更正公示。")
-    entry = LibraryEntry.objects.select_related("snapshot").get(project=project)
-    if entry.snapshot_id != request.base_snapshot_id:
-        raise RecordLocked(
-            f"该项目在全国平台的记录已更新为第{entry.snapshot.version}版，本申请依据的版本已不是当前版本，"
-            "不能批准；请企业依据当前版本重新申请。"
-        )
-    base = entry.snapshot.content
-    items = list(request.items.all())
-    try:
-        cleaned = clean_items(
-            project,
-            base,
-            [
-                {
-                    "stage": i.stage,
-                    "field": i.field_name,
-                    "proposed_value": i.proposed_value,
-                    "reason": i.reason,
-                }
-                for i in items
-            ],
-        )
-    except ValidationError as invalid:
-        # Another record may have taken a document number meanwhile: the city declines, the enterprise reapplies.
-        raise ValidationError(
-            ["该申请的更正内容现已不能通过校验，请作不予更正处理：", *invalid.messages]
-        ) from None
-    content = apply_changes(base, [c.change for c in cleaned])
-
-    status_before = project.status
+    entry, cleaned, content = _corrected_content(project, request)
+    before, status_before = request.status, project.status
     project.start_correction_notice()
     notice = publicity_services.start_notice(
         actor=actor,
@@ -388,8 +379,7 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
         reason=f"更正申请{request.reference}经市审批服务中心批准",
         content=content,
     )
-    request.status = CorrectionStatus.APPROVED
-    request.result_snapshot = notice.snapshot
+    request.approve_at_city(by=actor.user, opinion=opinion, result_snapshot=notice.snapshot)
     request.full_clean()
     request.save(
         update_fields=["status", "city_approves", "city_opinion", "city_by", "city_at", "result_snapshot"]
@@ -407,10 +397,7 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
                 f"v{entry.snapshot.version}",
                 f"v{notice.snapshot.version} {notice.snapshot.content_hash}",
             ],
-            "items": [
-                None,
-                [{"stage": c.stage, "field": c.field, "from": c.current, "to": c.proposed} for c in cleaned],
-            ],
+            "items": [None, _changed_items(cleaned)],
         },
     )
     tell_decision(
@@ -425,29 +412,37 @@ def decide_at_city(*, actor: Actor, request_id: int, approves: bool, opinion: st
     return request
 
 
+def _corrected_content(project, request):
+    """The library entry, the request's items checked again on its current snapshot, and that snapshot's content
+    with the items applied. Refused when the library moved on since the request was filed (RecordLocked) or when
+    the items no longer pass the checks (ValidationError: the city declines, the enterprise reapplies)."""
+    entry = LibraryEntry.objects.select_related("snapshot").get(project=project)
+    if entry.snapshot_id != request.base_snapshot_id:
+        raise RecordLocked(
+            f"该项目在全国平台的记录已更新为第{entry.snapshot.version}版，本申请依据的版本已不是当前版本，"
+            "不能批准；请企业依据当前版本重新申请。"
+        )
+    base = entry.snapshot.content
+    items = [
+        {"stage": i.stage, "field": i.field_name, "proposed_value": i.proposed_value, "reason": i.reason}
+        for i in request.items.all()
+    ]
+    try:
+        cleaned = clean_items(project, base, items)
+    except ValidationError as invalid:
+        # Another record may have taken a document number meanwhile: the city declines, the enterprise reapplies.
+        raise ValidationError(
+            ["该申请的更正内容现已不能通过校验，请作不予更正处理：", *invalid.messages]
+        ) from None
+    return entry, cleaned, apply_changes(base, [c.change for c in cleaned])
+
+
 # ---------------------------------------------------------------- authority-initiated corrections
 
 
-@_refusals_audited("correction.order")
-@transaction.atomic
-def issue_correction_order(
-    *, actor: Actor, project: Project, finding: str, due_on: datetime.date, spot_check_item=None
-) -> CorrectionOrder:
-    """A reviewer of the record's authority, or a city user (a spot check), tells the enterprise that its record
-    in the library is wrong (责令更正). The enterprise must answer with a correction request by `due_on`.
-
-    `spot_check_item` is the finding the order answers, when a spot check sent it: checked to be of the same
-    record and named in the audit event; the spot check links itself to the order (inspections.services)."""
-    ensure_may_order(actor, project)
-    project = lock_project(project)
-    ensure_may_order(actor, project)
-    if not LibraryEntry.objects.filter(project=project).exists():
-        raise RecordLocked(
-            f"该项目当前状态为“{project.get_status_display()}”，尚未进入全国平台项目库，不能发出更正通知；"
-            "审核中的记录请退回修改。"
-        )
+def _check_order(project, finding, due_on, spot_check_item):
+    """Every input problem of an order at once (ValidationError)."""
     problems = []
-    finding = (finding or "").strip()
     if not finding:
         problems.append("请写明发现的问题。")
     if not isinstance(due_on, datetime.date):
@@ -458,6 +453,28 @@ def issue_correction_order(
         problems.append("所依据的抽查事项不是该项目的。")
     if problems:
         raise ValidationError(problems)
+
+
+@audits_refusals("correction.order", target=_refusal_target, refusals=REFUSALS)
+@transaction.atomic
+def issue_correction_order(
+    *, actor: Actor, project: Project, finding: str, due_on: datetime.date, spot_check_item=None
+) -> CorrectionOrder:
+    """A reviewer of the record's authority, or a city user (a spot check), tells the enterprise that its record
+    in the library is wrong (责令更正). The enterprise must answer with a correction request by `due_on`.
+
+    `spot_check_item` is the finding the order answers, when a spot check sent it: checked to be of the same
+    record and named in the audit event; the spot check links itself to the order (inspections.services)."""
+    permissions.ensure_may_order(actor.user, project)
+    project = lock_project(project)
+    permissions.ensure_may_order(actor.user, project)
+    if not LibraryEntry.objects.filter(project=project).exists():
+        raise RecordLocked(
+            f"该项目当前状态为“{project.get_status_display()}”，尚未进入全国平台项目库，不能发出更正通知；"
+            "审核中的记录请退回修改。"
+        )
+    finding = (finding or "").strip()
+    _check_order(project, finding, due_on, spot_check_item)
     order = CorrectionOrder(
         project=project,
         finding=finding,

@@ -21,7 +21,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from corrections import permissions as correction_permissions
 from corrections import selectors as correction_selectors
 from corrections import services as correction_services
 from corrections import values as correction_values
@@ -32,6 +31,7 @@ from corrections.models import (
     CorrectionRequest,
     CorrectionStatus,
 )
+from projects import permissions as policy
 from projects.audit import Actor
 from projects.models import (
     AuditEvent,
@@ -486,7 +486,7 @@ def test_a_request_at_the_city_may_be_withdrawn_and_the_approval_center_is_told(
     request.refresh_from_db()
     assert request.status == CorrectionStatus.WITHDRAWN
     assert Notification.objects.filter(recipient=approver, title__startswith="更正申请已撤回").count() == 1
-    assert correction_permissions.may_decide(approver, request) is False
+    assert policy.may_decide_correction(approver, request) is False
 
 
 @pytest.mark.parametrize("ended", ["district declined", "city approved", "withdrawn"])
@@ -1209,6 +1209,20 @@ def test_the_evidence_is_served_as_stored_with_safe_headers(client, record, cler
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_the_evidence_downloads_under_its_name_with_the_extension_of_its_detected_type(
+    client, record, clerk, reviewer
+):
+    request = file(record, clerk, evidence=[pdf("evil.html")])
+    client.force_login(reviewer)
+
+    response = client.get(
+        reverse("corrections:evidence", args=[request.reference, request.evidence.get().pk])
+    )
+
+    assert response["Content-Disposition"] == "inline; filename*=UTF-8''evil.pdf"
+    assert request.evidence.get().original_name == "evil.html"
 
 
 def test_a_refused_opinion_page_changes_nothing_and_says_why(client, record, clerk, other_reviewer, reviewer):
