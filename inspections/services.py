@@ -34,14 +34,13 @@ from projects.models import (
     STAGE_ORDER,
     Authority,
     CityDepartment,
-    Membership,
     Notification,
     Project,
     RecordLocked,
-    Role,
     StageCode,
     Status,
 )
+from projects.permissions import department_members, ensure_city, ensure_may_record_finding
 from projects.services import sniff_evidence
 
 from .models import Finding, SpotCheckCampaign, SpotCheckItem
@@ -66,45 +65,13 @@ def department_for(stage: str) -> str:
     return STAGE_DEPARTMENTS[stage]
 
 
-# ---------------------------------------------------------------- who may act
-
-
-def is_city(user) -> bool:
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    return (membership is not None and membership.role == Role.CITY) or getattr(user, "is_superuser", False)
-
-
-def department_of(user) -> str:
-    """The city department a user works in ('' for none, or not a city user)."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    if membership is None or membership.role != Role.CITY:
-        return ""
-    return membership.department
-
-
-def ensure_city(actor: Actor, doing: str):
-    if not is_city(actor.user):
-        raise PermissionDenied(f"只有市级管理人员可以{doing}。")
-
-
-def may_record_finding(user, item: SpotCheckItem) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    return bool(department_of(user)) and department_of(user) == item.department
-
-
-def ensure_may_record_finding(actor: Actor, item: SpotCheckItem):
-    if not may_record_finding(actor.user, item):
-        department = CityDepartment(item.department).label
-        raise PermissionDenied(
-            f"该抽查事项（{StageCode(item.stage).label}）由{department}核查，只有{department}的人员可以记录核查结论。"
-        )
+# ---------------------------------------------------------------- who may act (projects.permissions)
 
 
 def check_finding_permission(*, actor: Actor, item: SpotCheckItem, action: str = "spot_check.finding"):
     """For pages: refuse (and audit) a user who may not act on the item, before looking at what was posted."""
     with refusals_recorded(actor, action, item, project=item.project):
-        ensure_may_record_finding(actor, item)
+        ensure_may_record_finding(actor.user, item)
 
 
 @contextmanager
@@ -146,7 +113,7 @@ def create_campaign(
     `sample_rate` (percent, 0 < rate ≤ 100) and `sample_size` (≥ 1). Refused with a ValidationError whose
     message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
     with refusals_recorded(actor, "spot_check.create"):
-        ensure_city(actor, "创建抽查任务")
+        ensure_city(actor.user, "创建抽查任务")
     errors: dict[str, list[str]] = {}
 
     def problem(field, message):
@@ -282,7 +249,7 @@ def draw_sample(*, actor: Actor, campaign_id: int, seed: int | None = None) -> S
     if campaign is None:
         raise SpotCheckCampaign.DoesNotExist("没有这个抽查任务。")
     with refusals_recorded(actor, "spot_check.draw", campaign):
-        ensure_city(actor, "抽取样本")
+        ensure_city(actor.user, "抽取样本")
         if seed is not None and not (isinstance(seed, int) and 0 <= seed < SEED_LIMIT):
             raise ValidationError({"seed": [f"随机种子须为0至{SEED_LIMIT - 1}之间的整数。"]})
         return _draw(actor, campaign_id, seed)
@@ -341,9 +308,7 @@ def _notify_departments(campaign, items):
         counts[item.department] = counts.get(item.department, 0) + 1
     if not counts:
         return
-    members = Membership.objects.filter(
-        role=Role.CITY, department__in=list(counts), user__is_active=True
-    ).values_list("user_id", "department")
+    members = department_members(counts).filter(user__is_active=True).values_list("user_id", "department")
     Notification.objects.bulk_create(
         [
             Notification(
@@ -376,7 +341,7 @@ def record_finding(
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
     with refusals_recorded(actor, "spot_check.finding", item, project=item.project):
-        ensure_may_record_finding(actor, item)
+        ensure_may_record_finding(actor.user, item)
         notes = (notes or "").strip()
         if finding not in FINAL_FINDINGS:
             raise ValidationError({"finding": ["请选择核查结论：信息正确、信息有误或信息虚假。"]})
@@ -441,7 +406,7 @@ def order_correction(*, actor: Actor, item_id: int, due_on):
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
     with refusals_recorded(actor, "spot_check.order_correction", item, project=item.project):
-        ensure_may_record_finding(actor, item)
+        ensure_may_record_finding(actor.user, item)
         with transaction.atomic():
             item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
             return _order_correction(actor, item, due_on)

@@ -23,10 +23,11 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
-from inspections.services import FINDINGS_NEEDING_NOTES, ensure_city, refusals_recorded
+from inspections.services import FINDINGS_NEEDING_NOTES, refusals_recorded
 from projects import audit, identifiers, notifications
 from projects.audit import Actor
 from projects.models import Enterprise, RecordLocked
+from projects.permissions import ensure_city
 
 from .models import Blacklisting, IntegrityDeduction
 
@@ -54,7 +55,7 @@ def blacklist(*, actor: Actor, source_item_id: int, reason: str, starts_on, ends
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
     with refusals_recorded(actor, "integrity.blacklist", item, project=item.project):
-        ensure_city(actor, "将企业列入黑名单")
+        ensure_city(actor.user, "将企业列入黑名单")
         return _blacklist(actor, item.pk, reason, starts_on, ends_on)
 
 
@@ -139,7 +140,7 @@ def lift_blacklisting(*, actor: Actor, blacklisting_id: int, reason: str) -> Bla
     if listing is None:
         raise Blacklisting.DoesNotExist("没有这条黑名单记录。")
     with refusals_recorded(actor, "integrity.lift", listing, project=listing.source_item.project):
-        ensure_city(actor, "将企业移出黑名单")
+        ensure_city(actor.user, "将企业移出黑名单")
         return _lift(actor, listing.pk, reason)
 
 
@@ -217,7 +218,7 @@ def deduct_points(
     """One line of the ledger (city only): points > 0 (one decimal), a reason, optionally the finding behind it
     (an error or false-information item of this enterprise's record)."""
     with refusals_recorded(actor, "integrity.deduct", enterprise):
-        ensure_city(actor, "扣减诚信分")
+        ensure_city(actor.user, "扣减诚信分")
         return _deduct(actor, enterprise, points, reason, source_item)
 
 

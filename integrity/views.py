@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from inspections.models import Finding, SpotCheckItem
-from inspections.views import add_service_errors, city_required
+from inspections.views import add_service_errors
 from projects.audit import Actor
 from projects.models import Enterprise, RecordLocked
+from projects.views import city_required
 
 from . import services
 from .forms import BlacklistForm, BlacklistSearchForm, DeductionForm, EnterpriseSearchForm, ReasonForm

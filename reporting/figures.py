@@ -20,21 +20,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
-from projects.models import Authority, Role, Status
+from projects.models import Authority, Status
 from review.models import ReviewDecision
-
-# ---------------------------------------------------------------- who may see them
-
-
-def can_view_figures(user) -> bool:
-    """City commission staff (any department) and superusers. Reviewers and enterprises may not."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    membership = getattr(user, "membership", None)
-    return membership is not None and membership.role == Role.CITY
-
 
 # ---------------------------------------------------------------- thresholds
 

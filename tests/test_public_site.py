@@ -56,7 +56,13 @@ def test_the_home_page_says_what_the_portal_is_and_every_link_on_it_opens(client
     assert response.status_code == 200
     html = text_of(response)
     assert "渝建〔2018〕213号" in html and "常见问题" in html and "咨询与联系" in html
-    for name in ("notice_list", "library_list", "performance_lookup", "objection_lookup", "integrity:blacklist_public"):
+    for name in (
+        "notice_list",
+        "library_list",
+        "performance_lookup",
+        "objection_lookup",
+        "integrity:blacklist_public",
+    ):
         assert reverse(name) in html, name
     for name in ("guide", "login"):
         assert reverse(name) in html, name
