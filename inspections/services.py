@@ -20,7 +20,6 @@ item's department (or a superuser). Every change and every refusal is audited.
 import math
 import random
 import secrets
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +28,7 @@ from django.utils import timezone
 
 from corrections import services as correction_services
 from projects import audit
-from projects.audit import Actor
+from projects.audit import Actor, refusals_recorded
 from projects.models import (
     STAGE_ORDER,
     Authority,
@@ -59,6 +58,8 @@ SEED_LIMIT = 2**63  # the seed is stored in a signed 64-bit column
 FINAL_FINDINGS = (Finding.CORRECT, Finding.ERROR, Finding.FALSE_INFORMATION)
 FINDINGS_NEEDING_NOTES = (Finding.ERROR, Finding.FALSE_INFORMATION)
 PAGE_SIZE = 20
+# What the trail records as a refused spot-check action: who may not act, and a state that does not allow it.
+REFUSALS = (PermissionDenied, RecordLocked)
 
 
 def department_for(stage: str) -> str:
@@ -70,19 +71,8 @@ def department_for(stage: str) -> str:
 
 def check_finding_permission(*, actor: Actor, item: SpotCheckItem, action: str = "spot_check.finding"):
     """For pages: refuse (and audit) a user who may not act on the item, before looking at what was posted."""
-    with refusals_recorded(actor, action, item, project=item.project):
+    with refusals_recorded(actor, action, item, project=item.project, refusals=REFUSALS):
         ensure_may_record_finding(actor.user, item)
-
-
-@contextmanager
-def refusals_recorded(actor: Actor, action: str, obj=None, project=None):
-    """A refusal (who may act, or a state that does not allow it) rolls its change back, then is recorded here,
-    in the caller's transaction or its own."""
-    try:
-        yield
-    except (PermissionDenied, RecordLocked) as refusal:
-        audit.record(actor, f"{action}.refused", obj, project=project, message=str(refusal))
-        raise
 
 
 # ---------------------------------------------------------------- campaigns
@@ -112,7 +102,7 @@ def create_campaign(
     """A campaign (city only). `authorities`: Authority objects or ids; `stages`: StageCode values; exactly one of
     `sample_rate` (percent, 0 < rate ≤ 100) and `sample_size` (≥ 1). Refused with a ValidationError whose
     message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
-    with refusals_recorded(actor, "spot_check.create"):
+    with refusals_recorded(actor, "spot_check.create", refusals=REFUSALS):
         ensure_city(actor.user, "创建抽查任务")
     errors: dict[str, list[str]] = {}
 
@@ -248,7 +238,7 @@ def draw_sample(*, actor: Actor, campaign_id: int, seed: int | None = None) -> S
     campaign = SpotCheckCampaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         raise SpotCheckCampaign.DoesNotExist("没有这个抽查任务。")
-    with refusals_recorded(actor, "spot_check.draw", campaign):
+    with refusals_recorded(actor, "spot_check.draw", campaign, refusals=REFUSALS):
         ensure_city(actor.user, "抽取样本")
         if seed is not None and not (isinstance(seed, int) and 0 <= seed < SEED_LIMIT):
             raise ValidationError({"seed": [f"随机种子须为0至{SEED_LIMIT - 1}之间的整数。"]})
@@ -340,7 +330,7 @@ def record_finding(
     item = SpotCheckItem.objects.select_related("project").filter(pk=item_id).first()
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
-    with refusals_recorded(actor, "spot_check.finding", item, project=item.project):
+    with refusals_recorded(actor, "spot_check.finding", item, project=item.project, refusals=REFUSALS):
         ensure_may_record_finding(actor.user, item)
         notes = (notes or "").strip()
         if finding not in FINAL_FINDINGS:
@@ -405,7 +395,9 @@ def order_correction(*, actor: Actor, item_id: int, due_on):
     item = SpotCheckItem.objects.select_related("project").filter(pk=item_id).first()
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
-    with refusals_recorded(actor, "spot_check.order_correction", item, project=item.project):
+    with refusals_recorded(
+        actor, "spot_check.order_correction", item, project=item.project, refusals=REFUSALS
+    ):
         ensure_may_record_finding(actor.user, item)
         with transaction.atomic():
             item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)

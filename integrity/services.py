@@ -23,9 +23,9 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
-from inspections.services import FINDINGS_NEEDING_NOTES, refusals_recorded
+from inspections.services import FINDINGS_NEEDING_NOTES, REFUSALS
 from projects import audit, identifiers, notifications
-from projects.audit import Actor
+from projects.audit import Actor, refusals_recorded
 from projects.models import Enterprise, RecordLocked
 from projects.permissions import ensure_city
 
@@ -54,7 +54,7 @@ def blacklist(*, actor: Actor, source_item_id: int, reason: str, starts_on, ends
     )
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
-    with refusals_recorded(actor, "integrity.blacklist", item, project=item.project):
+    with refusals_recorded(actor, "integrity.blacklist", item, project=item.project, refusals=REFUSALS):
         ensure_city(actor.user, "将企业列入黑名单")
         return _blacklist(actor, item.pk, reason, starts_on, ends_on)
 
@@ -139,7 +139,9 @@ def lift_blacklisting(*, actor: Actor, blacklisting_id: int, reason: str) -> Bla
     )
     if listing is None:
         raise Blacklisting.DoesNotExist("没有这条黑名单记录。")
-    with refusals_recorded(actor, "integrity.lift", listing, project=listing.source_item.project):
+    with refusals_recorded(
+        actor, "integrity.lift", listing, project=listing.source_item.project, refusals=REFUSALS
+    ):
         ensure_city(actor.user, "将企业移出黑名单")
         return _lift(actor, listing.pk, reason)
 
@@ -217,7 +219,7 @@ def deduct_points(
 ) -> IntegrityDeduction:
     """One line of the ledger (city only): points > 0 (one decimal), a reason, optionally the finding behind it
     (an error or false-information item of this enterprise's record)."""
-    with refusals_recorded(actor, "integrity.deduct", enterprise):
+    with refusals_recorded(actor, "integrity.deduct", enterprise, refusals=REFUSALS):
         ensure_city(actor.user, "扣减诚信分")
         return _deduct(actor, enterprise, points, reason, source_item)
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django_fsm import can_proceed
 
 from projects import audit, notifications, rules
-from projects.audit import Actor
+from projects.audit import Actor, audits_refusals
 from projects.models import STAGE_MODELS, BackfillWindow, Project, ReviewComment, SubmissionVersion
 from projects.permissions import ensure_city, ensure_may_assign
 from projects.services import (
@@ -202,17 +202,15 @@ def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) 
     return problems
 
 
+def _window_refused(kwargs):
+    window = kwargs["window"]
+    return (window if window.pk else None), None
+
+
+@audits_refusals("window.change", target=_window_refused, refusals=(PermissionDenied, RecordLocked))
+@transaction.atomic
 def change_window(*, actor: Actor, window: BackfillWindow, opens_on, closes_on, basis: str | None = None):
     """Create a window, or extend one (city only). Audited; a refused attempt is audited too."""
-    try:
-        return _change_window(actor=actor, window=window, opens_on=opens_on, closes_on=closes_on, basis=basis)
-    except PermissionDenied as refusal:
-        audit.record(actor, "window.change.refused", window if window.pk else None, message=str(refusal))
-        raise
-
-
-@transaction.atomic
-def _change_window(*, actor, window, opens_on, closes_on, basis):
     ensure_city(actor.user, "设置补录时限")
     current = BackfillWindow.objects.select_for_update().get(pk=window.pk) if window.pk else None
     problems = window_change_problems(current, opens_on, closes_on)
