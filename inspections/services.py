@@ -20,7 +20,7 @@ item's department (or a superuser). Every change and every refusal is audited.
 import math
 import random
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,7 +31,6 @@ from projects import audit
 from projects.audit import Actor, refusals_recorded
 from projects.models import (
     STAGE_ORDER,
-    Authority,
     CityDepartment,
     Notification,
     Project,
@@ -78,14 +77,21 @@ def check_finding_permission(*, actor: Actor, item: SpotCheckItem, action: str =
 # ---------------------------------------------------------------- campaigns
 
 
-def _clean_rate(sample_rate):
-    try:
-        rate = Decimal(str(sample_rate)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None, "抽查比例须为数字（百分比）。"
-    if not Decimal("0") < rate <= Decimal("100"):
-        return None, "抽查比例须大于0且不超过100（%）。"
-    return rate, None
+def campaign_problems(*, period_start, period_end, sample_rate, sample_size) -> dict[str, list[str]]:
+    """What is wrong with a campaign's period and sample, field by field, in Chinese (empty when nothing is): the
+    period lies in the past and runs forwards; exactly one of a rate (0 < rate ≤ 100, percent) and a size (≥ 1)."""
+    errors: dict[str, list[str]] = {}
+    if period_start > period_end:
+        errors["period_end"] = [f"入库截止日期（{period_end}）不能早于起始日期（{period_start}）。"]
+    if period_start > timezone.localdate():
+        errors["period_start"] = [f"入库起始日期（{period_start}）不能晚于今天：抽查的是已入库的记录。"]
+    if (sample_rate is None) == (sample_size is None):
+        errors["sample_size"] = ["抽查比例与抽查数量须填写且只填写其中一项。"]
+    elif sample_rate is not None and not Decimal("0") < sample_rate <= Decimal("100"):
+        errors["sample_rate"] = ["抽查比例须大于0且不超过100（%）。"]
+    elif sample_size is not None and sample_size < 1:
+        errors["sample_size"] = ["抽查数量须为正整数。"]
+    return errors
 
 
 def create_campaign(
@@ -99,94 +105,42 @@ def create_campaign(
     sample_rate=None,
     sample_size=None,
 ) -> SpotCheckCampaign:
-    """A campaign (city only). `authorities`: Authority objects or ids; `stages`: StageCode values; exactly one of
-    `sample_rate` (percent, 0 < rate ≤ 100) and `sample_size` (≥ 1). Refused with a ValidationError whose
-    message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
+    """A campaign (city only), from clean values (inspections.forms.CampaignForm parses what was typed): a name,
+    Authority objects, StageCode values, two dates, and a Decimal rate (percent) or an int size. Refused with a
+    ValidationError whose message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
     with refusals_recorded(actor, "spot_check.create", refusals=REFUSALS):
         ensure_city(actor.user, "创建抽查任务")
-    errors: dict[str, list[str]] = {}
-
-    def problem(field, message):
-        errors.setdefault(field, []).append(message)
-
-    name = (name or "").strip()
-    if not name:
-        problem("name", "请填写抽查名称。")
-
-    authority_ids = sorted({getattr(a, "pk", a) for a in (authorities or [])})
-    found = list(Authority.objects.filter(pk__in=authority_ids)) if authority_ids else []
-    if not authority_ids:
-        problem("authorities", "请至少选择一个抽查区县（开发区）。")
-    elif len(found) != len(authority_ids):
-        problem("authorities", "所选区县（开发区）不存在。")
-
-    chosen = list(dict.fromkeys(stages or []))
-    unknown = [s for s in chosen if s not in STAGE_DEPARTMENTS]
-    if not chosen:
-        problem("stages", "请至少选择一个抽查环节。")
-    elif unknown:
-        problem("stages", f"未知的环节：{'、'.join(map(str, unknown))}。")
-    ordered_stages = [code for code in STAGE_ORDER if code in chosen]
-
-    if not period_start:
-        problem("period_start", "请填写入库起始日期。")
-    if not period_end:
-        problem("period_end", "请填写入库截止日期。")
-    if period_start and period_end and period_start > period_end:
-        problem("period_end", f"入库截止日期（{period_end}）不能早于起始日期（{period_start}）。")
-    if period_start and period_start > timezone.localdate():
-        problem("period_start", f"入库起始日期（{period_start}）不能晚于今天：抽查的是已入库的记录。")
-
-    has_rate = sample_rate not in (None, "")
-    has_size = sample_size not in (None, "")
-    rate = size = None
-    if has_rate == has_size:
-        problem("sample_size", "抽查比例与抽查数量须填写且只填写其中一项。")
-    elif has_rate:
-        rate, message = _clean_rate(sample_rate)
-        if message:
-            problem("sample_rate", message)
-    else:
-        try:
-            size = int(sample_size)
-        except (TypeError, ValueError):
-            size = None
-        if size is None or size < 1:
-            problem("sample_size", "抽查数量须为正整数。")
-
+    errors = campaign_problems(
+        period_start=period_start, period_end=period_end, sample_rate=sample_rate, sample_size=sample_size
+    )
+    if errors:
+        raise ValidationError(errors)
+    rate = sample_rate.quantize(Decimal("0.01")) if sample_rate is not None else None
+    authorities = sorted(set(authorities), key=lambda authority: authority.code)
     campaign = SpotCheckCampaign(
         name=name,
-        stages=ordered_stages,
+        stages=[code for code in STAGE_ORDER if code in stages],
         period_start=period_start,
         period_end=period_end,
         sample_rate=rate,
-        sample_size=size,
+        sample_size=sample_size,
         created_by=actor.user,
     )
-    if not errors:
-        try:
-            campaign.full_clean(exclude=["seed", "population_size", "drawn_at", "drawn_by"])
-        except ValidationError as invalid:
-            for field, messages in invalid.message_dict.items():
-                for message in messages:
-                    problem(field, message)
-    if errors:
-        raise ValidationError(errors)
-
+    campaign.full_clean(exclude=["seed", "population_size", "drawn_at", "drawn_by"])
     with transaction.atomic():
         campaign.save()
-        campaign.authorities.set(found)
+        campaign.authorities.set(authorities)
         audit.record(
             actor,
             "spot_check.create",
             campaign,
             changes={
                 "name": [None, name],
-                "authorities": [None, [a.code for a in sorted(found, key=lambda a: a.code)]],
-                "stages": [None, ordered_stages],
+                "authorities": [None, [authority.code for authority in authorities]],
+                "stages": [None, campaign.stages],
                 "period": [None, f"{period_start}~{period_end}"],
                 "sample_rate": [None, audit.serialise(rate)],
-                "sample_size": [None, size],
+                "sample_size": [None, sample_size],
             },
             message=name,
         )

@@ -6,6 +6,7 @@ false-information finding are tests/test_integrity.py.
 
 import datetime
 import threading
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from corrections.models import CorrectionOrder
 from inspections import services as inspection_services
+from inspections.forms import CampaignForm
 from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
 from projects.audit import Actor
 from projects.models import AuditEvent, CityDepartment, Notification, RecordLocked, StageCode, Status
@@ -133,7 +135,7 @@ def test_it_draws_different_records_with_different_seeds_in_general():
 def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sample(world):
     for n in range(9):
         entered(world, name=f"复核工程{n}")
-    campaign = campaign_of(world, sample_rate="30")
+    campaign = campaign_of(world, sample_rate=Decimal("30"))
 
     inspection_services.draw_sample(actor=Actor(user=world.users.tendering), campaign_id=campaign.pk)
 
@@ -154,9 +156,9 @@ def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sam
 def test_it_sizes_the_sample_by_rate_rounded_up_and_caps_a_size_at_the_population(world):
     for n in range(7):
         entered(world, name=f"比例工程{n}")
-    by_rate = campaign_of(world, sample_rate="10", stages=["permit"])
+    by_rate = campaign_of(world, sample_rate=Decimal("10"), stages=["permit"])
     too_many = campaign_of(world, sample_size=50, stages=["permit"])
-    everything = campaign_of(world, sample_rate="100", stages=["permit"])
+    everything = campaign_of(world, sample_rate=Decimal("100"), stages=["permit"])
 
     for campaign in (by_rate, too_many, everything):
         inspection_services.draw_sample(
@@ -329,21 +331,23 @@ def test_it_lets_only_city_staff_create_or_draw_and_audits_the_refusals(world):
 @pytest.mark.parametrize(
     "changes, field, message",
     [
-        ({"name": "  "}, "name", "请填写抽查名称。"),
-        ({"authorities": []}, "authorities", "请至少选择一个抽查区县（开发区）。"),
-        ({"authorities": [999999]}, "authorities", "所选区县（开发区）不存在。"),
-        ({"stages": []}, "stages", "请至少选择一个抽查环节。"),
-        ({"stages": ["permit", "design"]}, "stages", "未知的环节：design。"),
         (
             {"period_start": datetime.date(2026, 3, 2), "period_end": datetime.date(2026, 3, 1)},
             "period_end",
             "入库截止日期（2026-03-01）不能早于起始日期（2026-03-02）。",
         ),
         ({"sample_size": None}, "sample_size", "抽查比例与抽查数量须填写且只填写其中一项。"),
-        ({"sample_rate": "10"}, "sample_size", "抽查比例与抽查数量须填写且只填写其中一项。"),
-        ({"sample_size": None, "sample_rate": "0"}, "sample_rate", "抽查比例须大于0且不超过100（%）。"),
-        ({"sample_size": None, "sample_rate": "100.5"}, "sample_rate", "抽查比例须大于0且不超过100（%）。"),
-        ({"sample_size": None, "sample_rate": "十"}, "sample_rate", "抽查比例须为数字（百分比）。"),
+        ({"sample_rate": Decimal("10")}, "sample_size", "抽查比例与抽查数量须填写且只填写其中一项。"),
+        (
+            {"sample_size": None, "sample_rate": Decimal("0")},
+            "sample_rate",
+            "抽查比例须大于0且不超过100（%）。",
+        ),
+        (
+            {"sample_size": None, "sample_rate": Decimal("100.5")},
+            "sample_rate",
+            "抽查比例须大于0且不超过100（%）。",
+        ),
         ({"sample_size": 0}, "sample_size", "抽查数量须为正整数。"),
     ],
 )
@@ -366,6 +370,57 @@ def test_it_refuses_a_bad_campaign_field_by_field_in_chinese_and_saves_nothing(
     assert refused.value.message_dict[field] == [message]
     assert SpotCheckCampaign.objects.count() == 0
     assert not AuditEvent.objects.filter(action__startswith="spot_check").exists()
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"name": "  "}, "name", "请填写抽查名称。"),
+        ({"authorities": []}, "authorities", "请至少选择一个抽查区县（开发区）。"),
+        ({"authorities": ["999999"]}, "authorities", "所选区县（开发区）不存在：999999。"),
+        ({"stages": []}, "stages", "请至少选择一个抽查环节。"),
+        ({"stages": ["permit", "design"]}, "stages", "未知的环节：design。"),
+        ({"period_start": ""}, "period_start", "请填写入库起始日期。"),
+        ({"period_end": ""}, "period_end", "请填写入库截止日期。"),
+        ({"sample_size": "", "sample_rate": "十"}, "sample_rate", "抽查比例须为数字（百分比）。"),
+        ({"sample_size": "两条"}, "sample_size", "抽查数量须为正整数。"),
+        ({"sample_size": "0"}, "sample_size", "抽查数量须为正整数。"),
+    ],
+)
+def test_the_campaign_form_parses_what_was_typed_field_by_field_in_chinese(world, changes, field, message):
+    data = {
+        "name": "第二批抽查",
+        "authorities": [world.yuzhong.code],
+        "stages": ["permit"],
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+        "sample_size": "3",
+        **changes,
+    }
+
+    form = CampaignForm(data)
+
+    assert not form.is_valid()
+    assert form.errors[field] == [message]
+
+
+def test_the_campaign_form_gives_the_service_clean_values(world):
+    form = CampaignForm(
+        {
+            "name": " 第二批抽查 ",
+            "authorities": [world.yuzhong.code],
+            "stages": ["permit", "registration"],
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "sample_rate": "12.5",
+        }
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["name"] == "第二批抽查"
+    assert list(form.cleaned_data["authorities"]) == [world.yuzhong]
+    assert form.cleaned_data["period_start"] == datetime.date(2026, 1, 1)
+    assert form.cleaned_data["sample_rate"] == Decimal("12.5") and form.cleaned_data["sample_size"] is None
 
 
 def test_it_refuses_a_period_starting_in_the_future(world):
@@ -722,7 +777,7 @@ def test_the_spot_check_pages_run_a_fixed_number_of_queries_at_two_sizes(client,
         for n in range(count):
             project = entered(world, world.yuzhong if n % 2 else world.jiangbei, name=f"查询工程{offset + n}")
             del project
-        campaign = campaign_of(world, authorities=[world.yuzhong, world.jiangbei], sample_rate="100")
+        campaign = campaign_of(world, authorities=[world.yuzhong, world.jiangbei], sample_rate=Decimal("100"))
         inspection_services.draw_sample(
             actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=offset
         )
