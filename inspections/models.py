@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from corrections.models import CorrectionOrder
-from projects.models import PLAIN, Authority, CityDepartment, Project, StageCode, private_storage
+from projects.models import PLAIN, Authority, CityDepartment, Project, StageCode, StoredFile, private_storage
 
 
 class Finding(models.TextChoices):
@@ -70,6 +70,8 @@ class SpotCheckItem(models.Model):
     department = models.CharField("核查部门", max_length=30, choices=CityDepartment.choices)
     finding = models.CharField("核查结论", max_length=20, choices=Finding.choices, default=Finding.PENDING)
     notes = models.TextField("核查说明", blank=True, validators=PLAIN)
+    # The file is served from its FindingEvidence row (evidence_file); these two columns still name it, and are
+    # kept filled, but nothing reads them any more.
     evidence = models.FileField(
         "核查材料", upload_to=spot_check_upload_to, storage=private_storage, blank=True, max_length=300
     )
@@ -101,3 +103,17 @@ class SpotCheckItem(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}/{self.project_id}/{self.stage}"
+
+
+class FindingEvidence(StoredFile):
+    """The checker's evidence file behind a finding (docs/files.md): private, served to city staff only."""
+
+    item = models.OneToOneField(SpotCheckItem, on_delete=models.PROTECT, related_name="evidence_file")
+
+    class Meta:
+        verbose_name = "核查材料"
+        verbose_name_plural = "核查材料"
+        ordering = ["uploaded_at", "id"]
+
+    def storage_path(self) -> str:
+        return spot_check_upload_to(self.item, "")

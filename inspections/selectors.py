@@ -72,7 +72,7 @@ def item_for_city(user, item_id: int) -> SpotCheckItem | None:
         return None
     return (
         SpotCheckItem.objects.select_related(
-            "campaign", "project", "project__enterprise", "project__authority", "checked_by"
+            "campaign", "project", "project__enterprise", "project__authority", "checked_by", "evidence_file"
         )
         .filter(pk=item_id)
         .first()

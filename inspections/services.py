@@ -27,21 +27,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from corrections import services as correction_services
-from projects import audit
+from projects import audit, files, notifications
 from projects.audit import Actor, refusals_recorded
+from projects.identifiers import markup_problem
 from projects.models import (
     STAGE_ORDER,
     CityDepartment,
-    Notification,
     Project,
     RecordLocked,
     StageCode,
     Status,
 )
 from projects.permissions import department_members, ensure_city, ensure_may_record_finding
-from projects.services import sniff_evidence
 
-from .models import Finding, SpotCheckCampaign, SpotCheckItem
+from .models import Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
 
 # Which department checks which stage (DOMAIN.md): the one place routing is decided.
 STAGE_DEPARTMENTS: dict[str, str] = {
@@ -246,24 +245,23 @@ def _draw(actor, campaign_id, seed):
 
 
 def _notify_departments(campaign, items):
-    """Each department with items gets an inbox row per active user: what to check, in which campaign."""
+    """Each department with items tells its active users (inbox, and e-mail after commit, projects.notifications):
+    what to check, in which campaign."""
     counts: dict[str, int] = {}
     for item in items:
         counts[item.department] = counts.get(item.department, 0) + 1
     if not counts:
         return
-    members = department_members(counts).filter(user__is_active=True).values_list("user_id", "department")
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=user_id,
-                title=f"抽查任务“{campaign.name}”有{counts[department]}个事项待核查",
-                body=f"抽查任务“{campaign.name}”已抽取样本，其中{counts[department]}个环节由"
-                f"{CityDepartment(department).label}核查，请在“抽查核查”中逐项记录核查结论。",
-            )
-            for user_id, department in members
-        ]
-    )
+    users: dict[str, list] = {}
+    for member in department_members(counts).filter(user__is_active=True).select_related("user"):
+        users.setdefault(member.department, []).append(member.user)
+    for department, members in users.items():
+        notifications.notify(
+            members,
+            title=f"抽查任务“{campaign.name}”有{counts[department]}个事项待核查",
+            body=f"抽查任务“{campaign.name}”已抽取样本，其中{counts[department]}个环节由"
+            f"{CityDepartment(department).label}核查，请在“抽查核查”中逐项记录核查结论。",
+        )
 
 
 # ---------------------------------------------------------------- findings
@@ -295,17 +293,17 @@ def record_finding(
             )
         if correction_due_on and finding not in FINDINGS_NEEDING_NOTES:
             raise ValidationError({"correction_due_on": ["只有信息有误或信息虚假时才能通知企业更正。"]})
-        content_type = ""
+        checked = None
         if evidence:
             try:
-                content_type = sniff_evidence(evidence)
+                checked = files.check_upload(evidence)
             except ValidationError as invalid:
                 raise ValidationError({"evidence": invalid.messages}) from None
-        return _record_finding(actor, item.pk, finding, notes, evidence, content_type, correction_due_on)
+        return _record_finding(actor, item.pk, finding, notes, evidence, checked, correction_due_on)
 
 
 @transaction.atomic
-def _record_finding(actor, item_id, finding, notes, evidence, content_type, correction_due_on):
+def _record_finding(actor, item_id, finding, notes, evidence, checked, correction_due_on):
     item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
     if item.finding != Finding.PENDING:
         checked_at = timezone.localtime(item.checked_at) if item.checked_at else None
@@ -317,15 +315,14 @@ def _record_finding(actor, item_id, finding, notes, evidence, content_type, corr
     item.notes = notes
     item.checked_by = actor.user
     item.checked_at = timezone.now()
-    item.evidence_content_type = content_type
     try:
         item.full_clean(exclude=["evidence"])
     except ValidationError as invalid:
         raise ValidationError(invalid.message_dict) from None
-    if evidence:
-        # Stored before the row is written: a rollback leaves an orphan file, never a row without its file.
-        item.evidence.save("evidence", evidence, save=False)
+    stored = _finding_evidence(actor, item, evidence, checked) if evidence else None
     item.save()
+    if stored is not None:
+        stored.save()
     audit.record(
         actor,
         "spot_check.finding",
@@ -341,6 +338,21 @@ def _record_finding(actor, item_id, finding, notes, evidence, content_type, corr
     if correction_due_on:
         _order_correction(actor, item, correction_due_on)
     return item
+
+
+def _finding_evidence(actor, item, uploaded_file, checked) -> FindingEvidence:
+    """The checker's file, stored before any row is written (a rollback leaves an orphan file, never a row without
+    its file) and named on the item's own columns too, which nothing reads any more."""
+    stored = FindingEvidence(item=item, uploaded_by=actor.user, uploaded_at=item.checked_at)
+    stored.record_upload(uploaded_file, checked)
+    if markup_problem(stored.original_name):
+        # A file name is not refused for markup (nothing else about the file is), only not kept.
+        stored.original_name = f"spot-check-{item.pk}.{checked.extension}"
+    stored.full_clean(exclude=["file", "item"])
+    stored.file.save("evidence", uploaded_file, save=False)
+    item.evidence = stored.file.name
+    item.evidence_content_type = stored.content_type
+    return stored
 
 
 def order_correction(*, actor: Actor, item_id: int, due_on):

@@ -5,12 +5,13 @@ there); these pages only show what the user may do and turn refusals into messag
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from corrections.models import CorrectionOrder
 from projects.audit import Actor
+from projects.files import private_file_response
 from projects.models import CityDepartment, Evidence, RecordLocked, StageCode
 from projects.permissions import department_of, may_record_finding
 from projects.views import city_required
@@ -228,13 +229,7 @@ def item_order_correction(request, pk):
 def item_evidence(request, pk):
     """The checker's evidence file, to city staff only (never publicly, never to the enterprise here)."""
     item = _item_or_404(request, pk)
-    if not item.evidence:
+    stored = getattr(item, "evidence_file", None)
+    if stored is None:
         raise Http404("该抽查事项没有核查材料。")
-    response = FileResponse(
-        item.evidence.open("rb"), content_type=item.evidence_content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = f"inline; filename=spot-check-{item.pk}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(stored.file, content_type=stored.content_type, name=stored.original_name)

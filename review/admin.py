@@ -12,7 +12,7 @@ deliveries also have a list of their own, so that permanent failures can be foun
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django_fsm import ConcurrentTransition
 from projects import rules
 from projects import selectors as project_selectors
 from projects.audit import Actor
+from projects.files import private_file_response
 from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project
 from projects.permissions import (
     is_city,
@@ -419,19 +420,16 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             raise Http404
         project = self.get_queryset(request).filter(pk=int(object_id)).first()
         objection = (
-            Objection.objects.filter(pk=objection_id, notice__project=project).first() if project else None
+            Objection.objects.select_related("evidence_file")
+            .filter(pk=objection_id, notice__project=project)
+            .first()
+            if project
+            else None
         )
-        if objection is None or not objection.evidence:
+        stored = getattr(objection, "evidence_file", None) if objection else None
+        if stored is None:
             raise Http404
-        response = FileResponse(
-            objection.evidence.open("rb"),
-            content_type=objection.evidence_content_type or "application/octet-stream",
-        )
-        response["Content-Disposition"] = f"inline; filename={objection.reference}"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(stored.file, content_type=stored.content_type, name=stored.original_name)
 
     # ------------------------------------------------------------ shared by the POST views
 

@@ -5,11 +5,14 @@ false-information finding are tests/test_integrity.py.
 """
 
 import datetime
+import hashlib
+import importlib
 import threading
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -20,7 +23,7 @@ from django.utils import timezone
 from corrections.models import CorrectionOrder
 from inspections import services as inspection_services
 from inspections.forms import CampaignForm
-from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
+from inspections.models import Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
 from projects.audit import Actor
 from projects.models import AuditEvent, CityDepartment, Notification, RecordLocked, StageCode, Status
 from publicity.models import LibraryEntry
@@ -224,6 +227,22 @@ def test_it_routes_each_of_the_six_stages_to_the_department_that_checks_it(world
     assert titles["zbb"] == "抽查任务“2026年第一批抽查”有3个事项待核查"
     assert titles["sjc"] == titles["spzx"] == titles["zjz"] == "抽查任务“2026年第一批抽查”有1个事项待核查"
     assert "jgc" not in titles
+
+
+def test_the_departments_are_also_told_by_e_mail_once_the_draw_commits(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    entered(world)
+    campaign = campaign_of(world, stages=["permit", "completion"], sample_size=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+
+    sent = {tuple(mail.to): mail for mail in mailoutbox}
+    assert set(sent) == {(world.users.approval.email,), (world.users.quality.email,)}
+    mail = sent[(world.users.approval.email,)]
+    assert mail.subject == "[建设工程项目信息补录] 抽查任务“2026年第一批抽查”有1个事项待核查"
+    assert "由市审批服务中心核查" in mail.body
 
 
 def test_it_makes_items_only_for_the_chosen_stages_the_record_has(world):
@@ -527,6 +546,65 @@ def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world,
     item.refresh_from_db()
     assert item.evidence_content_type == "image/png"
     assert item.evidence.read() == PNG_BYTES
+    stored = item.evidence_file
+    assert (stored.original_name, stored.content_type) == ("photo.pdf", "image/png")
+    assert (stored.size, stored.sha256) == (len(PNG_BYTES), hashlib.sha256(PNG_BYTES).hexdigest())
+    assert stored.file.name == item.evidence.name and stored.uploaded_by == world.users.design
+
+
+def test_the_evidence_downloads_under_the_extension_of_its_detected_type(client, world, drawn):
+    item = drawn.items["permit"]
+    inspection_services.record_finding(
+        actor=Actor(user=world.users.approval),
+        item_id=item.pk,
+        finding="error",
+        notes="许可证编号有误。",
+        evidence=SimpleUploadedFile("核查.html", PDF_BYTES),
+    )
+    client.force_login(world.users.approval)
+
+    response = client.get(reverse("inspections:evidence", args=[item.pk]))
+
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
+    assert response["Content-Disposition"] == "inline; filename*=UTF-8''%E6%A0%B8%E6%9F%A5.pdf"
+    assert response["Content-Security-Policy"].endswith("sandbox")
+
+
+def test_the_migration_gives_every_existing_finding_file_its_row(world, drawn, evidence_storage):
+    """inspections/migrations/0003's backfill, run on findings recorded before it (file on the item only)."""
+    with_file, missing, without = drawn.items["permit"], drawn.items["completion"], drawn.items["contract"]
+    for item, user, content in (
+        (with_file, world.users.approval, PDF_BYTES),
+        (missing, world.users.quality, PNG_BYTES),
+        (without, world.users.tendering, None),
+    ):
+        inspection_services.record_finding(
+            actor=Actor(user=user),
+            item_id=item.pk,
+            finding="error",
+            notes="有误。",
+            evidence=SimpleUploadedFile("x.pdf", content) if content else None,
+        )
+    FindingEvidence.objects.all()._raw_delete(FindingEvidence.objects.db)  # as before the migration
+    missing.refresh_from_db()
+    (evidence_storage / missing.evidence.name).unlink()  # a file lost from storage still gets its row
+
+    migration = importlib.import_module("inspections.migrations.0003_finding_evidence")
+    migration.backfill(django_apps, None)
+
+    rows = {row.item_id: row for row in FindingEvidence.objects.all()}
+    assert set(rows) == {with_file.pk, missing.pk}
+    with_file.refresh_from_db()
+    first = rows[with_file.pk]
+    assert first.file.name == with_file.evidence.name
+    assert first.original_name == f"spot-check-{with_file.pk}.pdf" and first.content_type == "application/pdf"
+    assert (first.size, first.sha256) == (len(PDF_BYTES), hashlib.sha256(PDF_BYTES).hexdigest())
+    assert first.uploaded_by == world.users.approval and first.uploaded_at == with_file.checked_at
+    assert (rows[missing.pk].size, rows[missing.pk].sha256, rows[missing.pk].content_type) == (
+        0,
+        "",
+        "image/png",
+    )
 
 
 def test_a_recorded_finding_cannot_be_overwritten(world, drawn):
