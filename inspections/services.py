@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from corrections import services as correction_services
 from projects import audit, files, notifications
@@ -40,7 +41,7 @@ from projects.models import (
 )
 from projects.permissions import department_members, ensure_city, ensure_may_record_finding
 
-from .models import Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
+from .models import FINAL_FINDINGS, Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
 
 # Which department checks which stage (DOMAIN.md): the one place routing is decided.
 STAGE_DEPARTMENTS: dict[str, str] = {
@@ -53,7 +54,6 @@ STAGE_DEPARTMENTS: dict[str, str] = {
 }
 
 SEED_LIMIT = 2**63  # the seed is stored in a signed 64-bit column
-FINAL_FINDINGS = (Finding.CORRECT, Finding.ERROR, Finding.FALSE_INFORMATION)
 FINDINGS_NEEDING_NOTES = (Finding.ERROR, Finding.FALSE_INFORMATION)
 PAGE_SIZE = 20
 # What the trail records as a refused spot-check action: who may not act, and a state that does not allow it.
@@ -305,18 +305,18 @@ def record_finding(
 @transaction.atomic
 def _record_finding(actor, item_id, finding, notes, evidence, checked, correction_due_on):
     item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
-    if item.finding != Finding.PENDING:
+    if not can_proceed(item.conclude):
         checked_at = timezone.localtime(item.checked_at) if item.checked_at else None
         raise RecordLocked(
             f"该抽查事项已于{checked_at:%Y-%m-%d %H:%M}记录核查结论“{item.get_finding_display()}”，"
             "核查结论一经记录不能修改。"
         )
-    item.finding = finding
+    item.conclude(finding)
     item.notes = notes
     item.checked_by = actor.user
     item.checked_at = timezone.now()
     try:
-        item.full_clean(exclude=["evidence"])
+        item.full_clean(exclude=["evidence", "finding"])  # a protected field: the transition set it
     except ValidationError as invalid:
         raise ValidationError(invalid.message_dict) from None
     stored = _finding_evidence(actor, item, evidence, checked) if evidence else None

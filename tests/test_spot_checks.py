@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_fsm import TransitionNotAllowed
 
 from corrections.models import CorrectionOrder
 from inspections import services as inspection_services
@@ -605,6 +606,15 @@ def test_the_migration_gives_every_existing_finding_file_its_row(world, drawn, e
         "",
         "image/png",
     )
+
+
+def test_the_finding_moves_only_through_its_transition(world, drawn):
+    item = SpotCheckItem.objects.get(pk=drawn.items["permit"].pk)
+    with pytest.raises(AttributeError, match="Direct finding modification is not allowed"):
+        item.finding = Finding.CORRECT
+    item.conclude(Finding.ERROR)
+    with pytest.raises(TransitionNotAllowed):
+        item.conclude(Finding.CORRECT)
 
 
 def test_a_recorded_finding_cannot_be_overwritten(world, drawn):
