@@ -291,7 +291,7 @@ FIGURES_MAX_ERROR_RATE = float(os.environ.get("FIGURES_MAX_ERROR_RATE", "0.10"))
 FIGURES_MAX_FALSE_RATE = float(os.environ.get("FIGURES_MAX_FALSE_RATE", "0.05"))
 FIGURES_MIN_CHECKED = int(os.environ.get("FIGURES_MIN_CHECKED", "5"))
 
-# Integrity (integrity/services.py): an enterprise's integrity score is this minus the sum of its deductions (never
+# Integrity (integrity/selectors.py): an enterprise's integrity score is this minus the sum of its deductions (never
 # below 0; deductions do not expire).
 INTEGRITY_BASE_SCORE = int(os.environ.get("INTEGRITY_BASE_SCORE", "100"))
 

@@ -11,7 +11,10 @@ from .models import Finding
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label="抽查名称", max_length=200)
+    """Parses a campaign as typed, with the messages the city has always been shown; the rules of a campaign's
+    period and sample are the service's (services.campaign_problems), put back beside these fields by the view."""
+
+    name = forms.CharField(label="抽查名称", max_length=200, error_messages={"required": "请填写抽查名称。"})
     authorities = forms.ModelMultipleChoiceField(
         label="抽查区县（开发区）",
         queryset=Authority.objects.order_by("code"),
@@ -28,14 +31,24 @@ class CampaignForm(forms.Form):
         label="抽查环节",
         choices=[(code, StageCode(code).label) for code in STAGE_ORDER],
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "请至少选择一个抽查环节。"},
+        error_messages={"required": "请至少选择一个抽查环节。", "invalid_choice": "未知的环节：%(value)s。"},
     )
-    period_start = DateField(label="入库起始日期")
-    period_end = DateField(label="入库截止日期")
+    period_start = DateField(label="入库起始日期", error_messages={"required": "请填写入库起始日期。"})
+    period_end = DateField(label="入库截止日期", error_messages={"required": "请填写入库截止日期。"})
     sample_rate = forms.DecimalField(
-        label="抽查比例（%）", required=False, max_digits=5, decimal_places=2, help_text="与抽查数量二选一"
+        label="抽查比例（%）",
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        help_text="与抽查数量二选一",
+        error_messages={"invalid": "抽查比例须为数字（百分比）。"},
     )
-    sample_size = forms.IntegerField(label="抽查数量（条记录）", required=False, min_value=1)
+    sample_size = forms.IntegerField(
+        label="抽查数量（条记录）",
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "抽查数量须为正整数。", "min_value": "抽查数量须为正整数。"},
+    )
 
 
 class SearchForm(forms.Form):

@@ -6,9 +6,10 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from corrections.models import CorrectionOrder
-from projects.models import PLAIN, Authority, CityDepartment, Project, StageCode, private_storage
+from projects.models import PLAIN, Authority, CityDepartment, Project, StageCode, StoredFile, private_storage
 
 
 class Finding(models.TextChoices):
@@ -61,15 +62,24 @@ def spot_check_upload_to(instance, filename):
     return f"spot_checks/{instance.campaign_id}/{instance.project_id}/{secrets.token_hex(8)}"
 
 
-class SpotCheckItem(models.Model):
-    """One sampled stage of one record, checked by the department responsible for that stage."""
+# A finding is final once recorded (docs/lifecycle.md, "Spot checks"): pending → correct | error | false information.
+FINAL_FINDINGS = (Finding.CORRECT, Finding.ERROR, Finding.FALSE_INFORMATION)
+
+
+class SpotCheckItem(FSMModelMixin, models.Model):
+    """One sampled stage of one record, checked by the department responsible for that stage. Its finding is a
+    state machine (protected: only record_finding's transition moves it)."""
 
     campaign = models.ForeignKey(SpotCheckCampaign, on_delete=models.PROTECT, related_name="items")
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="spot_check_items")
     stage = models.CharField("环节", max_length=20, choices=StageCode.choices)
     department = models.CharField("核查部门", max_length=30, choices=CityDepartment.choices)
-    finding = models.CharField("核查结论", max_length=20, choices=Finding.choices, default=Finding.PENDING)
+    finding = FSMField(
+        "核查结论", max_length=20, choices=Finding.choices, default=Finding.PENDING, protected=True
+    )
     notes = models.TextField("核查说明", blank=True, validators=PLAIN)
+    # The file is served from its FindingEvidence row (evidence_file); these two columns still name it, and are
+    # kept filled, but nothing reads them any more.
     evidence = models.FileField(
         "核查材料", upload_to=spot_check_upload_to, storage=private_storage, blank=True, max_length=300
     )
@@ -101,3 +111,22 @@ class SpotCheckItem(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}/{self.project_id}/{self.stage}"
+
+    @transition(field=finding, source=Finding.PENDING, target=RETURN_VALUE(*FINAL_FINDINGS))
+    def conclude(self, finding: str) -> str:
+        """The department's finding (inspections.services.record_finding checks who, and audits)."""
+        return finding
+
+
+class FindingEvidence(StoredFile):
+    """The checker's evidence file behind a finding (docs/files.md): private, served to city staff only."""
+
+    item = models.OneToOneField(SpotCheckItem, on_delete=models.PROTECT, related_name="evidence_file")
+
+    class Meta:
+        verbose_name = "核查材料"
+        verbose_name_plural = "核查材料"
+        ordering = ["uploaded_at", "id"]
+
+    def storage_path(self) -> str:
+        return spot_check_upload_to(self.item, "")

@@ -4,11 +4,12 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from projects.models import STAGE_MODELS
+from projects.permissions import is_city, scoped_to_department
 from publicity.models import LibraryEntry
 from review.selectors import display_value
 
 from .models import Finding, SpotCheckCampaign, SpotCheckItem
-from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE, department_of, is_city
+from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE
 
 
 def campaigns(q: str = ""):
@@ -50,11 +51,7 @@ def work_list(user, *, q: str = "", finding: str = ""):
     queryset = SpotCheckItem.objects.select_related(
         "campaign", "project", "project__enterprise", "project__authority"
     )
-    if not getattr(user, "is_superuser", False):
-        department = department_of(user)
-        if not department:
-            return SpotCheckItem.objects.none()
-        queryset = queryset.filter(department=department)
+    queryset = scoped_to_department(user, queryset)
     if finding:
         queryset = queryset.filter(finding=finding)
     q = (q or "").strip()
@@ -75,7 +72,7 @@ def item_for_city(user, item_id: int) -> SpotCheckItem | None:
         return None
     return (
         SpotCheckItem.objects.select_related(
-            "campaign", "project", "project__enterprise", "project__authority", "checked_by"
+            "campaign", "project", "project__enterprise", "project__authority", "checked_by", "evidence_file"
         )
         .filter(pk=item_id)
         .first()

@@ -20,31 +20,28 @@ item's department (or a superuser). Every change and every refusal is audited.
 import math
 import random
 import secrets
-from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from corrections import services as correction_services
-from projects import audit
-from projects.audit import Actor
+from projects import audit, files, notifications
+from projects.audit import Actor, refusals_recorded
+from projects.identifiers import markup_problem
 from projects.models import (
     STAGE_ORDER,
-    Authority,
     CityDepartment,
-    Membership,
-    Notification,
     Project,
     RecordLocked,
-    Role,
     StageCode,
     Status,
 )
-from projects.services import sniff_evidence
+from projects.permissions import department_members, ensure_city, ensure_may_record_finding
 
-from .models import Finding, SpotCheckCampaign, SpotCheckItem
+from .models import FINAL_FINDINGS, Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
 
 # Which department checks which stage (DOMAIN.md): the one place routing is decided.
 STAGE_DEPARTMENTS: dict[str, str] = {
@@ -57,78 +54,43 @@ STAGE_DEPARTMENTS: dict[str, str] = {
 }
 
 SEED_LIMIT = 2**63  # the seed is stored in a signed 64-bit column
-FINAL_FINDINGS = (Finding.CORRECT, Finding.ERROR, Finding.FALSE_INFORMATION)
 FINDINGS_NEEDING_NOTES = (Finding.ERROR, Finding.FALSE_INFORMATION)
 PAGE_SIZE = 20
+# What the trail records as a refused spot-check action: who may not act, and a state that does not allow it.
+REFUSALS = (PermissionDenied, RecordLocked)
 
 
 def department_for(stage: str) -> str:
     return STAGE_DEPARTMENTS[stage]
 
 
-# ---------------------------------------------------------------- who may act
-
-
-def is_city(user) -> bool:
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    return (membership is not None and membership.role == Role.CITY) or getattr(user, "is_superuser", False)
-
-
-def department_of(user) -> str:
-    """The city department a user works in ('' for none, or not a city user)."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    if membership is None or membership.role != Role.CITY:
-        return ""
-    return membership.department
-
-
-def ensure_city(actor: Actor, doing: str):
-    if not is_city(actor.user):
-        raise PermissionDenied(f"只有市级管理人员可以{doing}。")
-
-
-def may_record_finding(user, item: SpotCheckItem) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    return bool(department_of(user)) and department_of(user) == item.department
-
-
-def ensure_may_record_finding(actor: Actor, item: SpotCheckItem):
-    if not may_record_finding(actor.user, item):
-        department = CityDepartment(item.department).label
-        raise PermissionDenied(
-            f"该抽查事项（{StageCode(item.stage).label}）由{department}核查，只有{department}的人员可以记录核查结论。"
-        )
+# ---------------------------------------------------------------- who may act (projects.permissions)
 
 
 def check_finding_permission(*, actor: Actor, item: SpotCheckItem, action: str = "spot_check.finding"):
     """For pages: refuse (and audit) a user who may not act on the item, before looking at what was posted."""
-    with refusals_recorded(actor, action, item, project=item.project):
-        ensure_may_record_finding(actor, item)
-
-
-@contextmanager
-def refusals_recorded(actor: Actor, action: str, obj=None, project=None):
-    """A refusal (who may act, or a state that does not allow it) rolls its change back, then is recorded here,
-    in the caller's transaction or its own."""
-    try:
-        yield
-    except (PermissionDenied, RecordLocked) as refusal:
-        audit.record(actor, f"{action}.refused", obj, project=project, message=str(refusal))
-        raise
+    with refusals_recorded(actor, action, item, project=item.project, refusals=REFUSALS):
+        ensure_may_record_finding(actor.user, item)
 
 
 # ---------------------------------------------------------------- campaigns
 
 
-def _clean_rate(sample_rate):
-    try:
-        rate = Decimal(str(sample_rate)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None, "抽查比例须为数字（百分比）。"
-    if not Decimal("0") < rate <= Decimal("100"):
-        return None, "抽查比例须大于0且不超过100（%）。"
-    return rate, None
+def campaign_problems(*, period_start, period_end, sample_rate, sample_size) -> dict[str, list[str]]:
+    """What is wrong with a campaign's period and sample, field by field, in Chinese (empty when nothing is): the
+    period lies in the past and runs forwards; exactly one of a rate (0 < rate ≤ 100, percent) and a size (≥ 1)."""
+    errors: dict[str, list[str]] = {}
+    if period_start > period_end:
+        errors["period_end"] = [f"入库截止日期（{period_end}）不能早于起始日期（{period_start}）。"]
+    if period_start > timezone.localdate():
+        errors["period_start"] = [f"入库起始日期（{period_start}）不能晚于今天：抽查的是已入库的记录。"]
+    if (sample_rate is None) == (sample_size is None):
+        errors["sample_size"] = ["抽查比例与抽查数量须填写且只填写其中一项。"]
+    elif sample_rate is not None and not Decimal("0") < sample_rate <= Decimal("100"):
+        errors["sample_rate"] = ["抽查比例须大于0且不超过100（%）。"]
+    elif sample_size is not None and sample_size < 1:
+        errors["sample_size"] = ["抽查数量须为正整数。"]
+    return errors
 
 
 def create_campaign(
@@ -142,94 +104,42 @@ def create_campaign(
     sample_rate=None,
     sample_size=None,
 ) -> SpotCheckCampaign:
-    """A campaign (city only). `authorities`: Authority objects or ids; `stages`: StageCode values; exactly one of
-    `sample_rate` (percent, 0 < rate ≤ 100) and `sample_size` (≥ 1). Refused with a ValidationError whose
-    message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
-    with refusals_recorded(actor, "spot_check.create"):
-        ensure_city(actor, "创建抽查任务")
-    errors: dict[str, list[str]] = {}
-
-    def problem(field, message):
-        errors.setdefault(field, []).append(message)
-
-    name = (name or "").strip()
-    if not name:
-        problem("name", "请填写抽查名称。")
-
-    authority_ids = sorted({getattr(a, "pk", a) for a in (authorities or [])})
-    found = list(Authority.objects.filter(pk__in=authority_ids)) if authority_ids else []
-    if not authority_ids:
-        problem("authorities", "请至少选择一个抽查区县（开发区）。")
-    elif len(found) != len(authority_ids):
-        problem("authorities", "所选区县（开发区）不存在。")
-
-    chosen = list(dict.fromkeys(stages or []))
-    unknown = [s for s in chosen if s not in STAGE_DEPARTMENTS]
-    if not chosen:
-        problem("stages", "请至少选择一个抽查环节。")
-    elif unknown:
-        problem("stages", f"未知的环节：{'、'.join(map(str, unknown))}。")
-    ordered_stages = [code for code in STAGE_ORDER if code in chosen]
-
-    if not period_start:
-        problem("period_start", "请填写入库起始日期。")
-    if not period_end:
-        problem("period_end", "请填写入库截止日期。")
-    if period_start and period_end and period_start > period_end:
-        problem("period_end", f"入库截止日期（{period_end}）不能早于起始日期（{period_start}）。")
-    if period_start and period_start > timezone.localdate():
-        problem("period_start", f"入库起始日期（{period_start}）不能晚于今天：抽查的是已入库的记录。")
-
-    has_rate = sample_rate not in (None, "")
-    has_size = sample_size not in (None, "")
-    rate = size = None
-    if has_rate == has_size:
-        problem("sample_size", "抽查比例与抽查数量须填写且只填写其中一项。")
-    elif has_rate:
-        rate, message = _clean_rate(sample_rate)
-        if message:
-            problem("sample_rate", message)
-    else:
-        try:
-            size = int(sample_size)
-        except (TypeError, ValueError):
-            size = None
-        if size is None or size < 1:
-            problem("sample_size", "抽查数量须为正整数。")
-
+    """A campaign (city only), from clean values (inspections.forms.CampaignForm parses what was typed): a name,
+    Authority objects, StageCode values, two dates, and a Decimal rate (percent) or an int size. Refused with a
+    ValidationError whose message_dict says, field by field and in Chinese, what is wrong; nothing is written then."""
+    with refusals_recorded(actor, "spot_check.create", refusals=REFUSALS):
+        ensure_city(actor.user, "创建抽查任务")
+    errors = campaign_problems(
+        period_start=period_start, period_end=period_end, sample_rate=sample_rate, sample_size=sample_size
+    )
+    if errors:
+        raise ValidationError(errors)
+    rate = sample_rate.quantize(Decimal("0.01")) if sample_rate is not None else None
+    authorities = sorted(set(authorities), key=lambda authority: authority.code)
     campaign = SpotCheckCampaign(
         name=name,
-        stages=ordered_stages,
+        stages=[code for code in STAGE_ORDER if code in stages],
         period_start=period_start,
         period_end=period_end,
         sample_rate=rate,
-        sample_size=size,
+        sample_size=sample_size,
         created_by=actor.user,
     )
-    if not errors:
-        try:
-            campaign.full_clean(exclude=["seed", "population_size", "drawn_at", "drawn_by"])
-        except ValidationError as invalid:
-            for field, messages in invalid.message_dict.items():
-                for message in messages:
-                    problem(field, message)
-    if errors:
-        raise ValidationError(errors)
-
+    campaign.full_clean(exclude=["seed", "population_size", "drawn_at", "drawn_by"])
     with transaction.atomic():
         campaign.save()
-        campaign.authorities.set(found)
+        campaign.authorities.set(authorities)
         audit.record(
             actor,
             "spot_check.create",
             campaign,
             changes={
                 "name": [None, name],
-                "authorities": [None, [a.code for a in sorted(found, key=lambda a: a.code)]],
-                "stages": [None, ordered_stages],
+                "authorities": [None, [authority.code for authority in authorities]],
+                "stages": [None, campaign.stages],
                 "period": [None, f"{period_start}~{period_end}"],
                 "sample_rate": [None, audit.serialise(rate)],
-                "sample_size": [None, size],
+                "sample_size": [None, sample_size],
             },
             message=name,
         )
@@ -281,8 +191,8 @@ def draw_sample(*, actor: Actor, campaign_id: int, seed: int | None = None) -> S
     campaign = SpotCheckCampaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         raise SpotCheckCampaign.DoesNotExist("没有这个抽查任务。")
-    with refusals_recorded(actor, "spot_check.draw", campaign):
-        ensure_city(actor, "抽取样本")
+    with refusals_recorded(actor, "spot_check.draw", campaign, refusals=REFUSALS):
+        ensure_city(actor.user, "抽取样本")
         if seed is not None and not (isinstance(seed, int) and 0 <= seed < SEED_LIMIT):
             raise ValidationError({"seed": [f"随机种子须为0至{SEED_LIMIT - 1}之间的整数。"]})
         return _draw(actor, campaign_id, seed)
@@ -335,26 +245,23 @@ def _draw(actor, campaign_id, seed):
 
 
 def _notify_departments(campaign, items):
-    """Each department with items gets an inbox row per active user: what to check, in which campaign."""
+    """Each department with items tells its active users (inbox, and e-mail after commit, projects.notifications):
+    what to check, in which campaign."""
     counts: dict[str, int] = {}
     for item in items:
         counts[item.department] = counts.get(item.department, 0) + 1
     if not counts:
         return
-    members = Membership.objects.filter(
-        role=Role.CITY, department__in=list(counts), user__is_active=True
-    ).values_list("user_id", "department")
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=user_id,
-                title=f"抽查任务“{campaign.name}”有{counts[department]}个事项待核查",
-                body=f"抽查任务“{campaign.name}”已抽取样本，其中{counts[department]}个环节由"
-                f"{CityDepartment(department).label}核查，请在“抽查核查”中逐项记录核查结论。",
-            )
-            for user_id, department in members
-        ]
-    )
+    users: dict[str, list] = {}
+    for member in department_members(counts).filter(user__is_active=True).select_related("user"):
+        users.setdefault(member.department, []).append(member.user)
+    for department, members in users.items():
+        notifications.notify(
+            members,
+            title=f"抽查任务“{campaign.name}”有{counts[department]}个事项待核查",
+            body=f"抽查任务“{campaign.name}”已抽取样本，其中{counts[department]}个环节由"
+            f"{CityDepartment(department).label}核查，请在“抽查核查”中逐项记录核查结论。",
+        )
 
 
 # ---------------------------------------------------------------- findings
@@ -375,8 +282,8 @@ def record_finding(
     item = SpotCheckItem.objects.select_related("project").filter(pk=item_id).first()
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
-    with refusals_recorded(actor, "spot_check.finding", item, project=item.project):
-        ensure_may_record_finding(actor, item)
+    with refusals_recorded(actor, "spot_check.finding", item, project=item.project, refusals=REFUSALS):
+        ensure_may_record_finding(actor.user, item)
         notes = (notes or "").strip()
         if finding not in FINAL_FINDINGS:
             raise ValidationError({"finding": ["请选择核查结论：信息正确、信息有误或信息虚假。"]})
@@ -386,37 +293,36 @@ def record_finding(
             )
         if correction_due_on and finding not in FINDINGS_NEEDING_NOTES:
             raise ValidationError({"correction_due_on": ["只有信息有误或信息虚假时才能通知企业更正。"]})
-        content_type = ""
+        checked = None
         if evidence:
             try:
-                content_type = sniff_evidence(evidence)
+                checked = files.check_upload(evidence)
             except ValidationError as invalid:
                 raise ValidationError({"evidence": invalid.messages}) from None
-        return _record_finding(actor, item.pk, finding, notes, evidence, content_type, correction_due_on)
+        return _record_finding(actor, item.pk, finding, notes, evidence, checked, correction_due_on)
 
 
 @transaction.atomic
-def _record_finding(actor, item_id, finding, notes, evidence, content_type, correction_due_on):
+def _record_finding(actor, item_id, finding, notes, evidence, checked, correction_due_on):
     item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
-    if item.finding != Finding.PENDING:
+    if not can_proceed(item.conclude):
         checked_at = timezone.localtime(item.checked_at) if item.checked_at else None
         raise RecordLocked(
             f"该抽查事项已于{checked_at:%Y-%m-%d %H:%M}记录核查结论“{item.get_finding_display()}”，"
             "核查结论一经记录不能修改。"
         )
-    item.finding = finding
+    item.conclude(finding)
     item.notes = notes
     item.checked_by = actor.user
     item.checked_at = timezone.now()
-    item.evidence_content_type = content_type
     try:
-        item.full_clean(exclude=["evidence"])
+        item.full_clean(exclude=["evidence", "finding"])  # a protected field: the transition set it
     except ValidationError as invalid:
         raise ValidationError(invalid.message_dict) from None
-    if evidence:
-        # Stored before the row is written: a rollback leaves an orphan file, never a row without its file.
-        item.evidence.save("evidence", evidence, save=False)
+    stored = _finding_evidence(actor, item, evidence, checked) if evidence else None
     item.save()
+    if stored is not None:
+        stored.save()
     audit.record(
         actor,
         "spot_check.finding",
@@ -434,14 +340,31 @@ def _record_finding(actor, item_id, finding, notes, evidence, content_type, corr
     return item
 
 
+def _finding_evidence(actor, item, uploaded_file, checked) -> FindingEvidence:
+    """The checker's file, stored before any row is written (a rollback leaves an orphan file, never a row without
+    its file) and named on the item's own columns too, which nothing reads any more."""
+    stored = FindingEvidence(item=item, uploaded_by=actor.user, uploaded_at=item.checked_at)
+    stored.record_upload(uploaded_file, checked)
+    if markup_problem(stored.original_name):
+        # A file name is not refused for markup (nothing else about the file is), only not kept.
+        stored.original_name = f"spot-check-{item.pk}.{checked.extension}"
+    stored.full_clean(exclude=["file", "item"])
+    stored.file.save("evidence", uploaded_file, save=False)
+    item.evidence = stored.file.name
+    item.evidence_content_type = stored.content_type
+    return stored
+
+
 def order_correction(*, actor: Actor, item_id: int, due_on):
     """Tell the enterprise to correct the record (责令更正) on an error or false-information finding: a correction
     order of corrections.services, linked to the item. The item's department (or a superuser) only."""
     item = SpotCheckItem.objects.select_related("project").filter(pk=item_id).first()
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
-    with refusals_recorded(actor, "spot_check.order_correction", item, project=item.project):
-        ensure_may_record_finding(actor, item)
+    with refusals_recorded(
+        actor, "spot_check.order_correction", item, project=item.project, refusals=REFUSALS
+    ):
+        ensure_may_record_finding(actor.user, item)
         with transaction.atomic():
             item = SpotCheckItem.objects.select_for_update().select_related("project").get(pk=item_id)
             return _order_correction(actor, item, due_on)

@@ -2,38 +2,25 @@
 finding form. Thin adapters over inspections' services and selectors: who may do what is the services' (a refusal is audited
 there); these pages only show what the user may do and turn refusals into messages or a 403 page."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from corrections.models import CorrectionOrder
 from projects.audit import Actor
+from projects.files import private_file_response
 from projects.models import CityDepartment, Evidence, RecordLocked, StageCode
+from projects.permissions import department_of, may_record_finding
+from projects.views import city_required
 
 from . import selectors, services
 from .forms import CampaignForm, DrawForm, FindingForm, OrderCorrectionForm, SearchForm
 from .models import Finding, SpotCheckCampaign
 
 PAGE_SIZE = services.PAGE_SIZE
-
-
-def city_required(view):
-    """Logged in, and a city commission user (or a superuser); others get the 403 page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not services.is_city(request.user):
-            raise PermissionDenied("此页面仅供市级管理人员使用。")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def add_service_errors(form, invalid: ValidationError):
@@ -146,7 +133,7 @@ def work_list(request):
     form, q, finding = _search(request)
     items = selectors.work_list(request.user, q=q, finding=finding)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    department = services.department_of(request.user)
+    department = department_of(request.user)
     return render(
         request,
         "inspections/work_list.html",
@@ -170,7 +157,7 @@ def _item_or_404(request, pk):
 def item_detail(request, pk):
     """The item, what the library holds for its stage, its evidence, and the finding form for its department."""
     item = _item_or_404(request, pk)
-    may_record = services.may_record_finding(request.user, item) and item.finding == Finding.PENDING
+    may_record = may_record_finding(request.user, item) and item.finding == Finding.PENDING
     form = FindingForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         actor = Actor.from_request(request)
@@ -206,7 +193,7 @@ def item_detail(request, pk):
             "evidence": evidence,
             "form": form,
             "may_record": may_record,
-            "may_order": services.may_record_finding(request.user, item)
+            "may_order": may_record_finding(request.user, item)
             and item.finding in services.FINDINGS_NEEDING_NOTES
             and not orders,
             "orders": orders,
@@ -242,13 +229,7 @@ def item_order_correction(request, pk):
 def item_evidence(request, pk):
     """The checker's evidence file, to city staff only (never publicly, never to the enterprise here)."""
     item = _item_or_404(request, pk)
-    if not item.evidence:
+    stored = getattr(item, "evidence_file", None)
+    if stored is None:
         raise Http404("该抽查事项没有核查材料。")
-    response = FileResponse(
-        item.evidence.open("rb"), content_type=item.evidence_content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = f"inline; filename=spot-check-{item.pk}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(stored.file, content_type=stored.content_type, name=stored.original_name)

@@ -10,7 +10,7 @@ class IntegrityConfig(AppConfig):
         # registers its guard there.
         from projects import services as project_services
 
-        from . import services
+        from . import selectors
 
-        if services.blacklist_guard not in project_services.ENTERPRISE_GUARDS:
-            project_services.ENTERPRISE_GUARDS.append(services.blacklist_guard)
+        if selectors.blacklist_guard not in project_services.ENTERPRISE_GUARDS:
+            project_services.ENTERPRISE_GUARDS.append(selectors.blacklist_guard)

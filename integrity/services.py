@@ -2,7 +2,7 @@
 
 - A blacklisting rests on a spot-check item whose finding is false information (信息虚假); nothing else can back
   one. It runs from starts_on to ends_on inclusive (Beijing dates) unless lifted early with a reason. While it
-  runs, the enterprise can neither start (create) nor submit backfills: `blacklist_guard` is registered in
+  runs, the enterprise can neither start (create) nor submit backfills: `selectors.blacklist_guard` is registered in
   projects.services.ENTERPRISE_GUARDS by integrity.apps.IntegrityConfig.ready, and the refusal names the dates.
   Nothing is deleted: a lifted or ended listing stays in the register.
 - The integrity score is INTEGRITY_BASE_SCORE (100) minus the sum of all deductions of the enterprise, never below
@@ -11,34 +11,28 @@
 - Who: city users (any department) and superusers list, lift and deduct. The blacklist's public page shows
   only the enterprise's name and credit code, the reason and the dates of listings in force: the construction
   market blacklist is public information; source findings, notes, evidence and who listed stay internal.
+
+The writes are here; the reads (the listings in force, the guard, the score, the register and its export) are in
+selectors.py.
 """
 
-import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
-from inspections.services import FINDINGS_NEEDING_NOTES, ensure_city, refusals_recorded
-from projects import audit, identifiers, notifications
-from projects.audit import Actor
+from inspections.services import FINDINGS_NEEDING_NOTES, REFUSALS
+from projects import audit, notifications
+from projects.audit import Actor, refusals_recorded
 from projects.models import Enterprise, RecordLocked
+from projects.permissions import ensure_city
 
 from .models import Blacklisting, IntegrityDeduction
+from .selectors import day_label, listing_period
 
 MAX_DEDUCTION = Decimal("100")
-
-
-def _day(value: datetime.date) -> str:
-    return f"{value:%Y-%m-%d}"
-
-
-def listing_period(listing: Blacklisting) -> str:
-    return f"{_day(listing.starts_on)}至{_day(listing.ends_on)}"
 
 
 # ---------------------------------------------------------------- the blacklist
@@ -53,9 +47,27 @@ def blacklist(*, actor: Actor, source_item_id: int, reason: str, starts_on, ends
     )
     if item is None:
         raise SpotCheckItem.DoesNotExist("没有这个抽查事项。")
-    with refusals_recorded(actor, "integrity.blacklist", item, project=item.project):
-        ensure_city(actor, "将企业列入黑名单")
+    with refusals_recorded(actor, "integrity.blacklist", item, project=item.project, refusals=REFUSALS):
+        ensure_city(actor.user, "将企业列入黑名单")
         return _blacklist(actor, item.pk, reason, starts_on, ends_on)
+
+
+def listing_problems(*, reason: str, starts_on, ends_on) -> dict[str, list[str]]:
+    """What is wrong with a listing's reason and period, field by field, in Chinese (empty when nothing is)."""
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = ["请写明列入黑名单的原因。"]
+    if not starts_on:
+        errors.setdefault("starts_on", []).append("请填写列入日期。")
+    if not ends_on:
+        errors.setdefault("ends_on", []).append("请填写届满日期。")
+    if starts_on and ends_on and ends_on < starts_on:
+        errors.setdefault("ends_on", []).append(
+            f"届满日期（{day_label(ends_on)}）不能早于列入日期（{day_label(starts_on)}）。"
+        )
+    if ends_on and ends_on < timezone.localdate():
+        errors.setdefault("ends_on", []).append(f"届满日期（{day_label(ends_on)}）已过，不能列入。")
+    return errors
 
 
 @transaction.atomic
@@ -74,20 +86,8 @@ def _blacklist(actor, item_id, reason, starts_on, ends_on):
                 ]
             }
         )
-    errors: dict[str, list[str]] = {}
     reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = ["请写明列入黑名单的原因。"]
-    if not starts_on:
-        errors.setdefault("starts_on", []).append("请填写列入日期。")
-    if not ends_on:
-        errors.setdefault("ends_on", []).append("请填写届满日期。")
-    if starts_on and ends_on and ends_on < starts_on:
-        errors.setdefault("ends_on", []).append(
-            f"届满日期（{_day(ends_on)}）不能早于列入日期（{_day(starts_on)}）。"
-        )
-    if ends_on and ends_on < timezone.localdate():
-        errors.setdefault("ends_on", []).append(f"届满日期（{_day(ends_on)}）已过，不能列入。")
+    errors = listing_problems(reason=reason, starts_on=starts_on, ends_on=ends_on)
     if errors:
         raise ValidationError(errors)
     enterprise = item.project.enterprise
@@ -138,8 +138,10 @@ def lift_blacklisting(*, actor: Actor, blacklisting_id: int, reason: str) -> Bla
     )
     if listing is None:
         raise Blacklisting.DoesNotExist("没有这条黑名单记录。")
-    with refusals_recorded(actor, "integrity.lift", listing, project=listing.source_item.project):
-        ensure_city(actor, "将企业移出黑名单")
+    with refusals_recorded(
+        actor, "integrity.lift", listing, project=listing.source_item.project, refusals=REFUSALS
+    ):
+        ensure_city(actor.user, "将企业移出黑名单")
         return _lift(actor, listing.pk, reason)
 
 
@@ -158,7 +160,7 @@ def _lift(actor, listing_id, reason):
             f"该黑名单记录已于{timezone.localtime(listing.lifted_at):%Y-%m-%d %H:%M}移出，无需重复操作。"
         )
     if listing.ends_on < timezone.localdate():
-        raise RecordLocked(f"该黑名单记录已于{_day(listing.ends_on)}届满，无需移出。")
+        raise RecordLocked(f"该黑名单记录已于{day_label(listing.ends_on)}届满，无需移出。")
     listing.lifted_at = timezone.now()
     listing.lifted_by = actor.user
     listing.lift_reason = reason
@@ -182,32 +184,6 @@ def _lift(actor, listing_id, reason):
     return listing
 
 
-def in_force(on: datetime.date | None = None):
-    """Listings in force on `on` (today): started, not ended, not lifted."""
-    day = on or timezone.localdate()
-    return Blacklisting.objects.filter(starts_on__lte=day, ends_on__gte=day, lifted_at__isnull=True)
-
-
-def active_blacklisting(enterprise, on: datetime.date | None = None) -> Blacklisting | None:
-    return in_force(on).filter(enterprise=enterprise).order_by("-ends_on", "-id").first()
-
-
-def is_blacklisted(enterprise, on: datetime.date | None = None) -> bool:
-    return in_force(on).filter(enterprise=enterprise).exists()
-
-
-def blacklist_guard(enterprise, on: datetime.date) -> str | None:
-    """The enterprise guard (projects.services.ENTERPRISE_GUARDS): a blacklisted enterprise may not start or submit
-    a backfill. The refusal names the listing's dates."""
-    listing = active_blacklisting(enterprise, on)
-    if listing is None:
-        return None
-    return (
-        f"{enterprise.name}已被列入建筑市场黑名单（{listing_period(listing)}），"
-        "列入期间不能新建或提交补录项目。如有异议，请联系重庆市城乡建设委员会。"
-    )
-
-
 # ---------------------------------------------------------------- the integrity ledger
 
 
@@ -216,8 +192,8 @@ def deduct_points(
 ) -> IntegrityDeduction:
     """One line of the ledger (city only): points > 0 (one decimal), a reason, optionally the finding behind it
     (an error or false-information item of this enterprise's record)."""
-    with refusals_recorded(actor, "integrity.deduct", enterprise):
-        ensure_city(actor, "扣减诚信分")
+    with refusals_recorded(actor, "integrity.deduct", enterprise, refusals=REFUSALS):
+        ensure_city(actor.user, "扣减诚信分")
         return _deduct(actor, enterprise, points, reason, source_item)
 
 
@@ -261,123 +237,3 @@ def _deduct(actor, enterprise, points, reason, source_item):
         message=f"{enterprise.name}扣{value}分：{reason}"[:500],
     )
     return line
-
-
-def base_score() -> Decimal:
-    return Decimal(str(getattr(settings, "INTEGRITY_BASE_SCORE", 100)))
-
-
-def integrity_score(enterprise) -> Decimal:
-    """INTEGRITY_BASE_SCORE (100) minus every deduction of the enterprise, never below 0."""
-    deducted = IntegrityDeduction.objects.filter(enterprise=enterprise).aggregate(total=Sum("points"))[
-        "total"
-    ]
-    return max(Decimal("0"), base_score() - (deducted or Decimal("0")))
-
-
-def ledger(enterprise):
-    return (
-        IntegrityDeduction.objects.filter(enterprise=enterprise)
-        .select_related("recorded_by", "source_item", "source_item__campaign", "source_item__project")
-        .order_by("-recorded_at", "-id")
-    )
-
-
-# ---------------------------------------------------------------- the register, its query and export
-
-
-class BlacklistQuery:
-    """What the blacklist pages filter by: a credit code (checked with projects.identifiers), a name fragment, and
-    whether listings no longer in force are included. `problem` holds the Chinese message of a bad code."""
-
-    def __init__(self, credit_code: str = "", name: str = "", include_ended: bool = False):
-        self.credit_code = (credit_code or "").strip().upper()
-        self.name = (name or "").strip()
-        self.include_ended = include_ended
-        self.problem = identifiers.credit_code_problem(self.credit_code) if self.credit_code else None
-
-    @classmethod
-    def from_params(cls, params, *, allow_ended: bool = True) -> "BlacklistQuery":
-        return cls(
-            credit_code=params.get("credit_code", "")[:40],
-            name=params.get("name", "")[:100],
-            include_ended=allow_ended and params.get("scope") == "all",
-        )
-
-
-def blacklist_rows(q: BlacklistQuery | None = None, on: datetime.date | None = None):
-    """The register, newest listing first: listings in force on `on` (today), or all of them with
-    include_ended. A bad credit code matches nothing."""
-    q = q or BlacklistQuery()
-    queryset = Blacklisting.objects.select_related("enterprise")
-    if not q.include_ended:
-        day = on or timezone.localdate()
-        queryset = queryset.filter(starts_on__lte=day, ends_on__gte=day, lifted_at__isnull=True)
-    if q.problem:
-        return queryset.none()
-    if q.credit_code:
-        queryset = queryset.filter(enterprise__credit_code=q.credit_code)
-    if q.name:
-        queryset = queryset.filter(enterprise__name__icontains=q.name)
-    return queryset.order_by("-starts_on", "-id")
-
-
-def listing_state(listing: Blacklisting, on: datetime.date | None = None) -> str:
-    day = on or timezone.localdate()
-    if listing.lifted_at is not None:
-        return "已提前移出"
-    if listing.ends_on < day:
-        return "已届满"
-    if listing.starts_on > day:
-        return "未开始"
-    return "列入中"
-
-
-EXPORT_HEADERS = [
-    "企业名称",
-    "统一社会信用代码",
-    "列入原因",
-    "列入日期",
-    "届满日期",
-    "状态",
-    "提前移出日期",
-    "移出原因",
-]
-
-
-def export_rows(q: BlacklistQuery | None = None) -> list[list[str]]:
-    """The rows of the Excel and CSV exports, as text (dates YYYY-MM-DD): what the public may read, plus whether
-    and why a listing was lifted. No source finding, notes, evidence or staff names."""
-    today = timezone.localdate()
-    return [
-        [
-            listing.enterprise.name,
-            listing.enterprise.credit_code,
-            listing.reason,
-            _day(listing.starts_on),
-            _day(listing.ends_on),
-            listing_state(listing, today),
-            _day(timezone.localtime(listing.lifted_at).date()) if listing.lifted_at else "",
-            listing.lift_reason,
-        ]
-        for listing in blacklist_rows(q).iterator(chunk_size=2000)
-    ]
-
-
-def enterprises_with_records(q: str = ""):
-    """Enterprises that have a listing or a deduction (the ledger's index), with the sum deducted, searchable by name
-    or credit code. Subqueries, not joins: a join of both would count each deduction once per listing."""
-    deducted = (
-        IntegrityDeduction.objects.filter(enterprise=OuterRef("pk"))
-        .values("enterprise")
-        .annotate(total=Sum("points"))
-        .values("total")
-    )
-    queryset = Enterprise.objects.annotate(
-        deducted=Subquery(deducted),
-        listed=Exists(Blacklisting.objects.filter(enterprise=OuterRef("pk"))),
-    ).filter(Q(listed=True) | Q(deducted__isnull=False))
-    q = (q or "").strip()
-    if q:
-        queryset = queryset.filter(Q(name__icontains=q) | Q(credit_code=q.upper()))
-    return queryset.order_by("name", "id")

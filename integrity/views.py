@@ -1,6 +1,6 @@
 """Integrity pages: the public blacklist query, and for city staff the register (query, add from a false-information
 finding, lift, export to Excel and CSV) and each enterprise's ledger of deductions. Thin adapters over
-integrity.services.
+integrity.services (writes) and integrity.selectors (reads).
 
 The public page (no login) shows only what the construction-market blacklist publishes: the enterprise's name and
 credit code, the reason, and the dates of listings in force. Nothing internal (source finding, notes, evidence,
@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from inspections.models import Finding, SpotCheckItem
-from inspections.views import add_service_errors, city_required
+from inspections.views import add_service_errors
 from projects.audit import Actor
 from projects.models import Enterprise, RecordLocked
+from projects.views import city_required
 
-from . import services
+from . import selectors, services
 from .forms import BlacklistForm, BlacklistSearchForm, DeductionForm, EnterpriseSearchForm, ReasonForm
 from .models import Blacklisting
 
@@ -32,7 +33,7 @@ PAGE_SIZE = 20
 
 
 def _query(request, *, allow_ended: bool):
-    query = services.BlacklistQuery.from_params(request.GET, allow_ended=allow_ended)
+    query = selectors.BlacklistQuery.from_params(request.GET, allow_ended=allow_ended)
     form = BlacklistSearchForm(request.GET or None)
     form.is_valid()
     if query.problem:
@@ -47,7 +48,7 @@ def _query(request, *, allow_ended: bool):
 def public_blacklist(request):
     """The public query (no login): listings in force, by credit code or name."""
     query, form = _query(request, allow_ended=False)
-    rows = services.blacklist_rows(query).only(
+    rows = selectors.blacklist_rows(query).only(
         "id", "reason", "starts_on", "ends_on", "enterprise__name", "enterprise__credit_code"
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -60,7 +61,7 @@ def public_blacklist(request):
 @city_required
 def blacklist_manage(request):
     query, form = _query(request, allow_ended=True)
-    rows = services.blacklist_rows(query).select_related("source_item", "source_item__campaign", "listed_by")
+    rows = selectors.blacklist_rows(query).select_related("source_item", "source_item__campaign", "listed_by")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     return render(
@@ -70,7 +71,7 @@ def blacklist_manage(request):
             "form": form,
             "page": page,
             "query": query,
-            "rows": [(listing, services.listing_state(listing, today)) for listing in page],
+            "rows": [(listing, selectors.listing_state(listing, today)) for listing in page],
             "querystring": request.GET.urlencode(),
         },
     )
@@ -89,8 +90,8 @@ def blacklist_export_xlsx(request):
     query, _form = _query(request, allow_ended=True)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("黑名单")
-    sheet.append(services.EXPORT_HEADERS)
-    for row in services.export_rows(query):
+    sheet.append(selectors.EXPORT_HEADERS)
+    for row in selectors.export_rows(query):
         sheet.append([_text_cell(sheet, value, WriteOnlyCell) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -120,8 +121,8 @@ def blacklist_export_csv(request):
     query, _form = _query(request, allow_ended=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(services.EXPORT_HEADERS)
-    for row in services.export_rows(query):
+    writer.writerow(selectors.EXPORT_HEADERS)
+    for row in selectors.export_rows(query):
         writer.writerow([_csv_safe(value) for value in row])
     # UTF-8 with a byte-order mark: Excel opens the Chinese text correctly only with it.
     response = HttpResponse(
@@ -186,7 +187,7 @@ def blacklist_lift(request, pk):
     return render(
         request,
         "integrity/blacklist_lift.html",
-        {"form": form, "listing": listing, "state": services.listing_state(listing)},
+        {"form": form, "listing": listing, "state": selectors.listing_state(listing)},
     )
 
 
@@ -197,8 +198,8 @@ def blacklist_lift(request, pk):
 def enterprise_list(request):
     form = EnterpriseSearchForm(request.GET or None)
     q = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(services.enterprises_with_records(q), PAGE_SIZE).get_page(request.GET.get("page"))
-    base = services.base_score()
+    page = Paginator(selectors.enterprises_with_records(q), PAGE_SIZE).get_page(request.GET.get("page"))
+    base = selectors.base_score()
     rows = [(enterprise, max(0, base - (enterprise.deducted or 0))) for enterprise in page]
     return render(
         request,
@@ -232,7 +233,7 @@ def ledger(request, pk):
             else:
                 messages.success(request, f"已对{enterprise.name}扣{data['points']}分。")
                 return redirect("integrity:ledger", pk=enterprise.pk)
-    page = Paginator(services.ledger(enterprise), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.ledger(enterprise), PAGE_SIZE).get_page(request.GET.get("page"))
     listings = list(enterprise.blacklistings.order_by("-starts_on", "-id"))
     today = timezone.localdate()
     return render(
@@ -240,10 +241,10 @@ def ledger(request, pk):
         "integrity/ledger.html",
         {
             "enterprise": enterprise,
-            "score": services.integrity_score(enterprise),
-            "base": services.base_score(),
+            "score": selectors.integrity_score(enterprise),
+            "base": selectors.base_score(),
             "page": page,
             "form": form,
-            "listings": [(listing, services.listing_state(listing, today)) for listing in listings],
+            "listings": [(listing, selectors.listing_state(listing, today)) for listing in listings],
         },
     )

@@ -46,6 +46,20 @@ def enterprise_required(view):
     return wrapper
 
 
+def city_required(view):
+    """Logged in, and a city commission user or a superuser (projects.permissions.is_city): the spot checks, the
+    blacklist and the figures. Others get the 403 page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not permissions.is_city(request.user):
+            raise PermissionDenied("此页面仅供市级管理人员使用。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 # An id asked for in the URL that the user may not see answers 404, as if it did not exist (an id guessed learns
 # nothing), and the trail records who asked for what: the object's type and id, not the object itself (it may not
 # exist, and it must not show in another enterprise's history).

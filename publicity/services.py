@@ -161,7 +161,7 @@ def file_objection(
 
 def _objection_evidence(objection, uploaded_file, checked) -> ObjectionEvidence:
     """The objector's file, stored (before any row is written: a rollback leaves an orphan file, never a row
-    without its file) and named on the objection's own columns, which the console still reads."""
+    without its file) and named on the objection's own columns too, which nothing reads any more."""
     stored = ObjectionEvidence(objection=objection, uploaded_at=objection.submitted_at)
     stored.record_upload(uploaded_file, checked)
     if markup_problem(stored.original_name):

@@ -20,21 +20,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
-from projects.models import Authority, Role, Status
+from projects.models import Authority, Status
 from review.models import ReviewDecision
-
-# ---------------------------------------------------------------- who may see them
-
-
-def can_view_figures(user) -> bool:
-    """City commission staff (any department) and superusers. Reviewers and enterprises may not."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    membership = getattr(user, "membership", None)
-    return membership is not None and membership.role == Role.CITY
-
 
 # ---------------------------------------------------------------- thresholds
 
@@ -164,51 +151,14 @@ def district_figures(today: datetime.date | None = None) -> list[DistrictFigures
 
 
 def figures_table(today: datetime.date | None = None, thresholds: Thresholds | None = None) -> FiguresTable:
+    """The table of the dashboard and the export: a row per authority in code order, the city's totals, and the
+    thresholds the rows were flagged against."""
     today = today or timezone.localdate()
     thresholds = thresholds or Thresholds.from_settings()
-
-    # 1. Status counts per authority: one grouped query with a conditional count per column.
-    status_counts = {
-        column: Count("projects", filter=Q(projects__status__in=statuses))
-        for column, statuses in STATUS_COLUMNS.items()
-    }
-    authorities = Authority.objects.order_by("code").annotate(
-        received=Count("projects", filter=Q(projects__status__in=RECEIVED_STATUSES)),
-        backlog=Count(
-            "projects",
-            filter=Q(
-                projects__status=Status.SUBMITTED,
-                projects__submitted_at__lt=backlog_cutoff(today, thresholds.backlog_days),
-            ),
-        ),
-        **status_counts,
-    )
-    authority_rows = list(authorities.values("id", "code", "name", "received", "backlog", *status_counts))
-
-    # 2. Spot-check counts per authority of the sampled record.
-    checks = {
-        entry["project__authority_id"]: entry
-        for entry in SpotCheckItem.objects.order_by()
-        .values("project__authority_id")
-        .annotate(
-            sample_size=Count("id"),
-            checked=Count("id", filter=Q(finding__in=CHECKED_FINDINGS)),
-            errors=Count("id", filter=Q(finding=Finding.ERROR)),
-            false_information=Count("id", filter=Q(finding=Finding.FALSE_INFORMATION)),
-        )
-    }
-
-    # 3. Review durations: each decision on a submission version, from that submission to the decision.
-    durations: dict[int, list[float]] = {}
-    for authority_id, submitted_at, decided_at in (
-        ReviewDecision.objects.filter(version__isnull=False)
-        .order_by()
-        .values_list("project__authority_id", "version__submitted_at", "decided_at")
-    ):
-        durations.setdefault(authority_id, []).append((decided_at - submitted_at).total_seconds())
-
+    checks = _spot_check_counts()
+    durations = _review_durations()
     rows = []
-    for entry in authority_rows:
+    for entry in _status_counts(today, thresholds.backlog_days):
         check = checks.get(entry["id"], {})
         seconds = durations.get(entry["id"], [])
         row = DistrictFigures(
@@ -216,7 +166,7 @@ def figures_table(today: datetime.date | None = None, thresholds: Thresholds | N
             name=entry["name"],
             received=entry["received"],
             backlog=entry["backlog"],
-            **{column: entry[column] for column in status_counts},
+            **{column: entry[column] for column in STATUS_COLUMNS},
             reviews=len(seconds),
             median_review_days=_median_days(seconds),
             sample_size=check.get("sample_size", 0),
@@ -235,6 +185,54 @@ def figures_table(today: datetime.date | None = None, thresholds: Thresholds | N
         median_review_days=_median_days(all_seconds),
     )
     return FiguresTable(rows=rows, totals=totals, thresholds=thresholds, today=today)
+
+
+def _status_counts(today: datetime.date, backlog_days: int) -> list[dict]:
+    """Query 1: status counts per authority, one grouped query with a conditional count per column."""
+    status_counts = {
+        column: Count("projects", filter=Q(projects__status__in=statuses))
+        for column, statuses in STATUS_COLUMNS.items()
+    }
+    authorities = Authority.objects.order_by("code").annotate(
+        received=Count("projects", filter=Q(projects__status__in=RECEIVED_STATUSES)),
+        backlog=Count(
+            "projects",
+            filter=Q(
+                projects__status=Status.SUBMITTED,
+                projects__submitted_at__lt=backlog_cutoff(today, backlog_days),
+            ),
+        ),
+        **status_counts,
+    )
+    return list(authorities.values("id", "code", "name", "received", "backlog", *status_counts))
+
+
+def _spot_check_counts() -> dict[int, dict]:
+    """Query 2: spot-check counts per authority of the sampled record."""
+    return {
+        entry["project__authority_id"]: entry
+        for entry in SpotCheckItem.objects.order_by()
+        .values("project__authority_id")
+        .annotate(
+            sample_size=Count("id"),
+            checked=Count("id", filter=Q(finding__in=CHECKED_FINDINGS)),
+            errors=Count("id", filter=Q(finding=Finding.ERROR)),
+            false_information=Count("id", filter=Q(finding=Finding.FALSE_INFORMATION)),
+        )
+    }
+
+
+def _review_durations() -> dict[int, list[float]]:
+    """Query 3: review durations per authority, each decision on a submission version from that submission to the
+    decision, in seconds."""
+    durations: dict[int, list[float]] = {}
+    for authority_id, submitted_at, decided_at in (
+        ReviewDecision.objects.filter(version__isnull=False)
+        .order_by()
+        .values_list("project__authority_id", "version__submitted_at", "decided_at")
+    ):
+        durations.setdefault(authority_id, []).append((decided_at - submitted_at).total_seconds())
+    return durations
 
 
 def _median_days(seconds: list[float]) -> float | None:

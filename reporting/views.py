@@ -1,26 +1,14 @@
 """The city's figures per district: the dashboard (table, SVG charts) and its Excel export. City staff and
 superusers only; anyone else signed in gets the 403 page, like the enterprise pages refuse non-enterprises."""
 
-from functools import wraps
 from urllib.parse import quote
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from projects.views import city_required
+
 from . import figures
-
-
-def city_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not figures.can_view_figures(request.user):
-            raise PermissionDenied("此页面仅供市级管理人员使用。")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @city_required

@@ -1,7 +1,8 @@
 """The review console (补录项目审核): the district authorities' and the city's view of submitted records.
 
 Nothing of a record is edited here. Reviewers and city users hold no Django model permissions: what they may see
-is their membership's (projects.selectors.visible_projects), what they may decide is review.services'. The page
+and which forms the page offers are the policy's (projects.permissions, docs/permissions.md), whether a decision
+stands is review.services'. The page
 of a record is the admin's read-only change view plus the six stages, evidence, rule findings, comments,
 decisions and the changes since the previous submission; the three decisions POST to URLs of their own.
 Below them, the record's public side: its notice, the objections to it (dismissed or upheld here, by a reviewer of
@@ -11,7 +12,7 @@ deliveries also have a list of their own, so that permanent failures can be foun
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,7 +23,17 @@ from django_fsm import ConcurrentTransition
 from projects import rules
 from projects import selectors as project_selectors
 from projects.audit import Actor
-from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project, Role, Status
+from projects.files import private_file_response
+from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project
+from projects.permissions import (
+    is_city,
+    is_console_user,
+    is_reviewer,
+    may_decide,
+    may_handle_objections,
+    may_retry_delivery,
+    scoped_to_console,
+)
 from projects.services import RecordLocked
 from publicity import services as publicity_services
 from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMessage
@@ -30,60 +41,6 @@ from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMess
 from . import selectors, services
 from .forms import ApproveForm, BackfillWindowForm, ObjectionOutcomeForm, RejectForm, ReturnForm
 from .models import Assignment
-
-
-def membership_of(user):
-    return getattr(user, "membership", None) if user.is_authenticated else None
-
-
-def is_console_user(user) -> bool:
-    """Reviewers of an authority, city users and superusers use the console (the admin site also asks is_staff)."""
-    if user.is_superuser:
-        return True
-    membership = membership_of(user)
-    return membership is not None and membership.role in (Role.REVIEWER, Role.CITY)
-
-
-def is_reviewer(user) -> bool:
-    membership = membership_of(user)
-    return membership is not None and membership.role == Role.REVIEWER
-
-
-def is_city(user) -> bool:
-    membership = membership_of(user)
-    return user.is_superuser or (membership is not None and membership.role == Role.CITY)
-
-
-def may_decide(user, project) -> bool:
-    """Whether the page offers the decision forms; review.services decides whether a decision stands."""
-    membership = membership_of(user)
-    return (
-        project.status == Status.SUBMITTED
-        and membership is not None
-        and membership.role == Role.REVIEWER
-        and membership.authority_id == project.authority_id
-    )
-
-
-def is_reviewer_of(user, project) -> bool:
-    membership = membership_of(user)
-    return (
-        membership is not None
-        and membership.role == Role.REVIEWER
-        and membership.authority_id == project.authority_id
-    )
-
-
-def may_handle_objections(user, project) -> bool:
-    """Whether the page offers dismiss/uphold; publicity.services decides whether a decision stands."""
-    return is_reviewer_of(user, project)
-
-
-def may_retry_delivery(user, project) -> bool:
-    """The retry button: the record's reviewers and the city (publicity.services.retry_failed_delivery)."""
-    membership = membership_of(user)
-    return is_reviewer_of(user, project) or (membership is not None and membership.role == Role.CITY)
-
 
 # ---------------------------------------------------------------- filters
 
@@ -463,19 +420,16 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             raise Http404
         project = self.get_queryset(request).filter(pk=int(object_id)).first()
         objection = (
-            Objection.objects.filter(pk=objection_id, notice__project=project).first() if project else None
+            Objection.objects.select_related("evidence_file")
+            .filter(pk=objection_id, notice__project=project)
+            .first()
+            if project
+            else None
         )
-        if objection is None or not objection.evidence:
+        stored = getattr(objection, "evidence_file", None) if objection else None
+        if stored is None:
             raise Http404
-        response = FileResponse(
-            objection.evidence.open("rb"),
-            content_type=objection.evidence_content_type or "application/octet-stream",
-        )
-        response["Content-Disposition"] = f"inline; filename={objection.reference}"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(stored.file, content_type=stored.content_type, name=stored.original_name)
 
     # ------------------------------------------------------------ shared by the POST views
 
@@ -557,13 +511,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if is_city(request.user):
-            return queryset
-        membership = membership_of(request.user)
-        if membership is not None and membership.role == Role.REVIEWER:
-            return queryset.filter(project__authority_id=membership.authority_id)
-        return queryset.none()
+        return scoped_to_console(request.user, super().get_queryset(request))
 
     def has_module_permission(self, request):
         return is_console_user(request.user)

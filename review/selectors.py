@@ -298,7 +298,7 @@ def publicity_panel(project: Project) -> dict:
     by_id = {n.pk: n for n in notices}
     objections = list(
         Objection.objects.filter(notice__project=project)
-        .select_related("handled_by")
+        .select_related("handled_by", "evidence_file")
         .order_by("-submitted_at", "-id")
     )
     for objection in objections:

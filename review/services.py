@@ -10,8 +10,9 @@ from django.db import transaction
 from django_fsm import can_proceed
 
 from projects import audit, notifications, rules
-from projects.audit import Actor
-from projects.models import STAGE_MODELS, BackfillWindow, Project, ReviewComment, Role, SubmissionVersion
+from projects.audit import Actor, audits_refusals
+from projects.models import STAGE_MODELS, BackfillWindow, Project, ReviewComment, SubmissionVersion
+from projects.permissions import ensure_city, ensure_may_assign
 from projects.services import (
     RecordLocked,
     ensure_expected_status,
@@ -166,16 +167,10 @@ def reject(
 @transaction.atomic
 def assign(*, actor: Actor, projects, reviewer) -> int:
     """Give records of the actor's authority to one of its reviewers. Safe in bulk: it decides nothing."""
-    membership = actor.membership
-    if membership is None or membership.role != Role.REVIEWER:
-        raise PermissionDenied("只有审核人员可以分派。")
-    target = getattr(reviewer, "membership", None)
-    if target is None or target.role != Role.REVIEWER or target.authority_id != membership.authority_id:
-        raise PermissionDenied("只能分派给本部门的审核人员。")
+    projects = list(projects)
+    ensure_may_assign(actor.user, reviewer=reviewer, projects=projects)
     count = 0
     for project in projects:
-        if project.authority_id != membership.authority_id:
-            raise PermissionDenied("只能分派本辖区内的项目。")
         Assignment.objects.update_or_create(project=project, defaults={"reviewer": reviewer})
         audit.record(
             actor,
@@ -207,25 +202,16 @@ def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) 
     return problems
 
 
-def ensure_city(actor: Actor):
-    membership = actor.membership
-    is_city = membership is not None and membership.role == Role.CITY
-    if not (is_city or getattr(actor.user, "is_superuser", False)):
-        raise PermissionDenied("只有市级管理人员可以设置补录时限。")
+def _window_refused(kwargs):
+    window = kwargs["window"]
+    return (window if window.pk else None), None
 
 
+@audits_refusals("window.change", target=_window_refused, refusals=(PermissionDenied, RecordLocked))
+@transaction.atomic
 def change_window(*, actor: Actor, window: BackfillWindow, opens_on, closes_on, basis: str | None = None):
     """Create a window, or extend one (city only). Audited; a refused attempt is audited too."""
-    try:
-        return _change_window(actor=actor, window=window, opens_on=opens_on, closes_on=closes_on, basis=basis)
-    except PermissionDenied as refusal:
-        audit.record(actor, "window.change.refused", window if window.pk else None, message=str(refusal))
-        raise
-
-
-@transaction.atomic
-def _change_window(*, actor, window, opens_on, closes_on, basis):
-    ensure_city(actor)
+    ensure_city(actor.user, "设置补录时限")
     current = BackfillWindow.objects.select_for_update().get(pk=window.pk) if window.pk else None
     problems = window_change_problems(current, opens_on, closes_on)
     if problems:

@@ -222,7 +222,7 @@ def test_an_objectors_file_is_a_stored_file_row_named_on_the_objection_too(notic
     assert stored.sha256 == hashlib.sha256(JPEG_BYTES).hexdigest()
     assert stored.uploaded_by is None and stored.uploaded_at == objection.submitted_at
     assert stored.file.name.startswith(f"objections/{objection.reference}/")
-    # The console still reads the objection's own columns: they name the same stored file.
+    # The objection's own columns still name the same stored file (nothing reads them any more).
     assert objection.evidence.name == stored.file.name
     assert objection.evidence_content_type == "image/jpeg"
 

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from inspections import services as inspection_services
 from inspections.models import SpotCheckItem
+from integrity import selectors as integrity_selectors
 from integrity import services as integrity_services
 from integrity.models import Blacklisting, IntegrityDeduction
 from projects import services as project_services
@@ -163,7 +164,7 @@ def test_a_blacklisted_enterprise_can_neither_start_nor_submit_and_each_refusal_
 def test_lifting_the_listing_unblocks_the_enterprise(world):
     draft = make_project(world.enterprise, world.users.clerk, world.yuzhong, name="解除后提交工程")
     listing = list_enterprise(world)
-    assert integrity_services.is_blacklisted(world.enterprise)
+    assert integrity_selectors.is_blacklisted(world.enterprise)
 
     integrity_services.lift_blacklisting(
         actor=Actor(user=world.users.management),
@@ -171,7 +172,7 @@ def test_lifting_the_listing_unblocks_the_enterprise(world):
         reason="经复核，企业已整改并说明情况。",
     )
 
-    assert not integrity_services.is_blacklisted(world.enterprise)
+    assert not integrity_selectors.is_blacklisted(world.enterprise)
     submitted = project_services.submit_project(actor=Actor(user=world.users.clerk), project=draft)
     assert submitted.status == Status.SUBMITTED
     project_services.create_project(
@@ -190,10 +191,10 @@ def test_lifting_the_listing_unblocks_the_enterprise(world):
 
 def test_the_end_date_passing_unblocks_the_enterprise(world):
     listing = list_enterprise(world, starts=0, ends=0)  # in force today only
-    assert integrity_services.is_blacklisted(world.enterprise, on=days(0))
+    assert integrity_selectors.is_blacklisted(world.enterprise, on=days(0))
     assert project_services.enterprise_restriction(world.enterprise) == blocked_message(world, listing)
 
-    assert not integrity_services.is_blacklisted(world.enterprise, on=days(1))
+    assert not integrity_selectors.is_blacklisted(world.enterprise, on=days(1))
     assert project_services.enterprise_restriction(world.enterprise, on=days(1)) is None
     # The day passes: the same listing, now ended yesterday.
     Blacklisting.objects.filter(pk=listing.pk).update(starts_on=days(-30), ends_on=days(-1))
@@ -206,8 +207,8 @@ def test_the_end_date_passing_unblocks_the_enterprise(world):
 
 def test_a_listing_that_has_not_started_does_not_block_yet(world):
     list_enterprise(world, starts=5, ends=30)
-    assert not integrity_services.is_blacklisted(world.enterprise)
-    assert integrity_services.is_blacklisted(world.enterprise, on=days(5))
+    assert not integrity_selectors.is_blacklisted(world.enterprise)
+    assert integrity_selectors.is_blacklisted(world.enterprise, on=days(5))
 
 
 # ---------------------------------------------------------------- what may back a listing
@@ -291,7 +292,7 @@ def test_a_lift_needs_a_reason_and_happens_once(world):
 
 def test_the_integrity_score_is_the_base_minus_every_deduction_never_below_zero(world):
     actor = Actor(user=world.users.management)
-    assert integrity_services.integrity_score(world.enterprise) == Decimal("100")
+    assert integrity_selectors.integrity_score(world.enterprise) == Decimal("100")
     integrity_services.deduct_points(
         actor=actor,
         enterprise=world.enterprise,
@@ -300,13 +301,15 @@ def test_the_integrity_score_is_the_base_minus_every_deduction_never_below_zero(
         source_item=world.false_item,
     )
     integrity_services.deduct_points(actor=actor, enterprise=world.enterprise, points=20, reason="逾期未更正")
-    assert integrity_services.integrity_score(world.enterprise) == Decimal("67.5")
+    assert integrity_selectors.integrity_score(world.enterprise) == Decimal("67.5")
     for _ in range(4):
         integrity_services.deduct_points(
             actor=actor, enterprise=world.enterprise, points=30, reason="多次虚报"
         )
-    assert integrity_services.integrity_score(world.enterprise) == Decimal("0")
-    assert integrity_services.integrity_score(world.users.other_clerk.membership.enterprise) == Decimal("100")
+    assert integrity_selectors.integrity_score(world.enterprise) == Decimal("0")
+    assert integrity_selectors.integrity_score(world.users.other_clerk.membership.enterprise) == Decimal(
+        "100"
+    )
     assert AuditEvent.objects.filter(action="integrity.deduct").count() == 6
 
 
@@ -423,8 +426,8 @@ def test_a_malformed_credit_code_is_refused_with_the_identifiers_message(client,
     ]
     assert (
         list(
-            integrity_services.blacklist_rows(
-                integrity_services.BlacklistQuery(credit_code=wrong, include_ended=True)
+            integrity_selectors.blacklist_rows(
+                integrity_selectors.BlacklistQuery(credit_code=wrong, include_ended=True)
             )
         )
         == []
@@ -456,7 +459,7 @@ def _expected_rows(*listings):
                 listing.reason,
                 f"{listing.starts_on:%Y-%m-%d}",
                 f"{listing.ends_on:%Y-%m-%d}",
-                integrity_services.listing_state(listing),
+                integrity_selectors.listing_state(listing),
                 f"{timezone.localtime(listing.lifted_at):%Y-%m-%d}" if listing.lifted_at else "",
                 listing.lift_reason,
             ]
@@ -473,7 +476,7 @@ def test_the_excel_export_parses_back_with_the_right_rows(client, world, registe
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content), read_only=True)["黑名单"]
     rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
-    assert rows[0] == integrity_services.EXPORT_HEADERS
+    assert rows[0] == integrity_selectors.EXPORT_HEADERS
     expected = _expected_rows(*Blacklisting.objects.order_by("-starts_on", "-id"))
     assert rows[1:] == expected
     assert len(expected) == 3
@@ -497,7 +500,7 @@ def test_the_csv_export_is_utf8_with_a_bom_and_parses_back_with_the_right_rows(c
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == integrity_services.EXPORT_HEADERS
+    assert rows[0] == integrity_selectors.EXPORT_HEADERS
     expected = _expected_rows(*Blacklisting.objects.order_by("-starts_on", "-id"))
     # A cell a spreadsheet would run as a formula is written as text.
     for row in expected:

@@ -5,20 +5,26 @@ false-information finding are tests/test_integrity.py.
 """
 
 import datetime
+import hashlib
+import importlib
 import threading
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_fsm import TransitionNotAllowed
 
 from corrections.models import CorrectionOrder
 from inspections import services as inspection_services
-from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
+from inspections.forms import CampaignForm
+from inspections.models import Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
 from projects.audit import Actor
 from projects.models import AuditEvent, CityDepartment, Notification, RecordLocked, StageCode, Status
 from publicity.models import LibraryEntry
@@ -133,7 +139,7 @@ def test_it_draws_different_records_with_different_seeds_in_general():
 def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sample(world):
     for n in range(9):
         entered(world, name=f"复核工程{n}")
-    campaign = campaign_of(world, sample_rate="30")
+    campaign = campaign_of(world, sample_rate=Decimal("30"))
 
     inspection_services.draw_sample(actor=Actor(user=world.users.tendering), campaign_id=campaign.pk)
 
@@ -154,9 +160,9 @@ def test_it_records_a_drawn_seed_and_the_population_so_anyone_can_redraw_the_sam
 def test_it_sizes_the_sample_by_rate_rounded_up_and_caps_a_size_at_the_population(world):
     for n in range(7):
         entered(world, name=f"比例工程{n}")
-    by_rate = campaign_of(world, sample_rate="10", stages=["permit"])
+    by_rate = campaign_of(world, sample_rate=Decimal("10"), stages=["permit"])
     too_many = campaign_of(world, sample_size=50, stages=["permit"])
-    everything = campaign_of(world, sample_rate="100", stages=["permit"])
+    everything = campaign_of(world, sample_rate=Decimal("100"), stages=["permit"])
 
     for campaign in (by_rate, too_many, everything):
         inspection_services.draw_sample(
@@ -222,6 +228,22 @@ def test_it_routes_each_of_the_six_stages_to_the_department_that_checks_it(world
     assert titles["zbb"] == "抽查任务“2026年第一批抽查”有3个事项待核查"
     assert titles["sjc"] == titles["spzx"] == titles["zjz"] == "抽查任务“2026年第一批抽查”有1个事项待核查"
     assert "jgc" not in titles
+
+
+def test_the_departments_are_also_told_by_e_mail_once_the_draw_commits(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    entered(world)
+    campaign = campaign_of(world, stages=["permit", "completion"], sample_size=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+
+    sent = {tuple(mail.to): mail for mail in mailoutbox}
+    assert set(sent) == {(world.users.approval.email,), (world.users.quality.email,)}
+    mail = sent[(world.users.approval.email,)]
+    assert mail.subject == "[建设工程项目信息补录] 抽查任务“2026年第一批抽查”有1个事项待核查"
+    assert "由市审批服务中心核查" in mail.body
 
 
 def test_it_makes_items_only_for_the_chosen_stages_the_record_has(world):
@@ -329,21 +351,23 @@ def test_it_lets_only_city_staff_create_or_draw_and_audits_the_refusals(world):
 @pytest.mark.parametrize(
     "changes, field, message",
     [
-        ({"name": "  "}, "name", "请填写抽查名称。"),
-        ({"authorities": []}, "authorities", "请至少选择一个抽查区县（开发区）。"),
-        ({"authorities": [999999]}, "authorities", "所选区县（开发区）不存在。"),
-        ({"stages": []}, "stages", "请至少选择一个抽查环节。"),
-        ({"stages": ["permit", "design"]}, "stages", "未知的环节：design。"),
         (
             {"period_start": datetime.date(2026, 3, 2), "period_end": datetime.date(2026, 3, 1)},
             "period_end",
             "入库截止日期（2026-03-01）不能早于起始日期（2026-03-02）。",
         ),
         ({"sample_size": None}, "sample_size", "抽查比例与抽查数量须填写且只填写其中一项。"),
-        ({"sample_rate": "10"}, "sample_size", "抽查比例与抽查数量须填写且只填写其中一项。"),
-        ({"sample_size": None, "sample_rate": "0"}, "sample_rate", "抽查比例须大于0且不超过100（%）。"),
-        ({"sample_size": None, "sample_rate": "100.5"}, "sample_rate", "抽查比例须大于0且不超过100（%）。"),
-        ({"sample_size": None, "sample_rate": "十"}, "sample_rate", "抽查比例须为数字（百分比）。"),
+        ({"sample_rate": Decimal("10")}, "sample_size", "抽查比例与抽查数量须填写且只填写其中一项。"),
+        (
+            {"sample_size": None, "sample_rate": Decimal("0")},
+            "sample_rate",
+            "抽查比例须大于0且不超过100（%）。",
+        ),
+        (
+            {"sample_size": None, "sample_rate": Decimal("100.5")},
+            "sample_rate",
+            "抽查比例须大于0且不超过100（%）。",
+        ),
         ({"sample_size": 0}, "sample_size", "抽查数量须为正整数。"),
     ],
 )
@@ -366,6 +390,57 @@ def test_it_refuses_a_bad_campaign_field_by_field_in_chinese_and_saves_nothing(
     assert refused.value.message_dict[field] == [message]
     assert SpotCheckCampaign.objects.count() == 0
     assert not AuditEvent.objects.filter(action__startswith="spot_check").exists()
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"name": "  "}, "name", "请填写抽查名称。"),
+        ({"authorities": []}, "authorities", "请至少选择一个抽查区县（开发区）。"),
+        ({"authorities": ["999999"]}, "authorities", "所选区县（开发区）不存在：999999。"),
+        ({"stages": []}, "stages", "请至少选择一个抽查环节。"),
+        ({"stages": ["permit", "design"]}, "stages", "未知的环节：design。"),
+        ({"period_start": ""}, "period_start", "请填写入库起始日期。"),
+        ({"period_end": ""}, "period_end", "请填写入库截止日期。"),
+        ({"sample_size": "", "sample_rate": "十"}, "sample_rate", "抽查比例须为数字（百分比）。"),
+        ({"sample_size": "两条"}, "sample_size", "抽查数量须为正整数。"),
+        ({"sample_size": "0"}, "sample_size", "抽查数量须为正整数。"),
+    ],
+)
+def test_the_campaign_form_parses_what_was_typed_field_by_field_in_chinese(world, changes, field, message):
+    data = {
+        "name": "第二批抽查",
+        "authorities": [world.yuzhong.code],
+        "stages": ["permit"],
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+        "sample_size": "3",
+        **changes,
+    }
+
+    form = CampaignForm(data)
+
+    assert not form.is_valid()
+    assert form.errors[field] == [message]
+
+
+def test_the_campaign_form_gives_the_service_clean_values(world):
+    form = CampaignForm(
+        {
+            "name": " 第二批抽查 ",
+            "authorities": [world.yuzhong.code],
+            "stages": ["permit", "registration"],
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "sample_rate": "12.5",
+        }
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["name"] == "第二批抽查"
+    assert list(form.cleaned_data["authorities"]) == [world.yuzhong]
+    assert form.cleaned_data["period_start"] == datetime.date(2026, 1, 1)
+    assert form.cleaned_data["sample_rate"] == Decimal("12.5") and form.cleaned_data["sample_size"] is None
 
 
 def test_it_refuses_a_period_starting_in_the_future(world):
@@ -472,6 +547,74 @@ def test_it_types_evidence_by_content_and_refuses_an_executable_named_pdf(world,
     item.refresh_from_db()
     assert item.evidence_content_type == "image/png"
     assert item.evidence.read() == PNG_BYTES
+    stored = item.evidence_file
+    assert (stored.original_name, stored.content_type) == ("photo.pdf", "image/png")
+    assert (stored.size, stored.sha256) == (len(PNG_BYTES), hashlib.sha256(PNG_BYTES).hexdigest())
+    assert stored.file.name == item.evidence.name and stored.uploaded_by == world.users.design
+
+
+def test_the_evidence_downloads_under_the_extension_of_its_detected_type(client, world, drawn):
+    item = drawn.items["permit"]
+    inspection_services.record_finding(
+        actor=Actor(user=world.users.approval),
+        item_id=item.pk,
+        finding="error",
+        notes="许可证编号有误。",
+        evidence=SimpleUploadedFile("核查.html", PDF_BYTES),
+    )
+    client.force_login(world.users.approval)
+
+    response = client.get(reverse("inspections:evidence", args=[item.pk]))
+
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
+    assert response["Content-Disposition"] == "inline; filename*=UTF-8''%E6%A0%B8%E6%9F%A5.pdf"
+    assert response["Content-Security-Policy"].endswith("sandbox")
+
+
+def test_the_migration_gives_every_existing_finding_file_its_row(world, drawn, evidence_storage):
+    """inspections/migrations/0003's backfill, run on findings recorded before it (file on the item only)."""
+    with_file, missing, without = drawn.items["permit"], drawn.items["completion"], drawn.items["contract"]
+    for item, user, content in (
+        (with_file, world.users.approval, PDF_BYTES),
+        (missing, world.users.quality, PNG_BYTES),
+        (without, world.users.tendering, None),
+    ):
+        inspection_services.record_finding(
+            actor=Actor(user=user),
+            item_id=item.pk,
+            finding="error",
+            notes="有误。",
+            evidence=SimpleUploadedFile("x.pdf", content) if content else None,
+        )
+    FindingEvidence.objects.all()._raw_delete(FindingEvidence.objects.db)  # as before the migration
+    missing.refresh_from_db()
+    (evidence_storage / missing.evidence.name).unlink()  # a file lost from storage still gets its row
+
+    migration = importlib.import_module("inspections.migrations.0003_finding_evidence")
+    migration.backfill(django_apps, None)
+
+    rows = {row.item_id: row for row in FindingEvidence.objects.all()}
+    assert set(rows) == {with_file.pk, missing.pk}
+    with_file.refresh_from_db()
+    first = rows[with_file.pk]
+    assert first.file.name == with_file.evidence.name
+    assert first.original_name == f"spot-check-{with_file.pk}.pdf" and first.content_type == "application/pdf"
+    assert (first.size, first.sha256) == (len(PDF_BYTES), hashlib.sha256(PDF_BYTES).hexdigest())
+    assert first.uploaded_by == world.users.approval and first.uploaded_at == with_file.checked_at
+    assert (rows[missing.pk].size, rows[missing.pk].sha256, rows[missing.pk].content_type) == (
+        0,
+        "",
+        "image/png",
+    )
+
+
+def test_the_finding_moves_only_through_its_transition(world, drawn):
+    item = SpotCheckItem.objects.get(pk=drawn.items["permit"].pk)
+    with pytest.raises(AttributeError, match="Direct finding modification is not allowed"):
+        item.finding = Finding.CORRECT
+    item.conclude(Finding.ERROR)
+    with pytest.raises(TransitionNotAllowed):
+        item.conclude(Finding.CORRECT)
 
 
 def test_a_recorded_finding_cannot_be_overwritten(world, drawn):
@@ -722,7 +865,7 @@ def test_the_spot_check_pages_run_a_fixed_number_of_queries_at_two_sizes(client,
         for n in range(count):
             project = entered(world, world.yuzhong if n % 2 else world.jiangbei, name=f"查询工程{offset + n}")
             del project
-        campaign = campaign_of(world, authorities=[world.yuzhong, world.jiangbei], sample_rate="100")
+        campaign = campaign_of(world, authorities=[world.yuzhong, world.jiangbei], sample_rate=Decimal("100"))
         inspection_services.draw_sample(
             actor=Actor(user=world.users.management), campaign_id=campaign.pk, seed=offset
         )
