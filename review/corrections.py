@@ -34,7 +34,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from projects import audit, notifications, rules
+from projects import audit, notifications, permissions, rules
 from projects.audit import Actor
 from projects.models import (
     STAGE_MODELS,
@@ -400,7 +400,8 @@ def ensure_may_order(actor: Actor, project: Project):
         if not getattr(actor.user, "is_superuser", False):
             raise PermissionDenied("只有区县（开发区）主管部门或市级管理人员可以发出更正通知。")
     if not may_order(actor.user, project):
-        raise PermissionDenied("只能对本辖区的项目发出更正通知。")
+        # The same words as for an unknown number (the order form says them too): no hint that the draft exists.
+        raise PermissionDenied(permissions.NO_PROJECT_TO_ORDER.format(number=project.project_number))
 
 
 def _refusals_audited(action: str):

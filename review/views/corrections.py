@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from projects import permissions
 from projects.audit import Actor
 from projects.forms import DateField
 from projects.models import Project, Role, Status
@@ -473,7 +474,7 @@ def order_create(request):
         number = form.cleaned_data["project_number"].strip()
         project = Project.objects.filter(project_number=number).first()
         if project is None:
-            form.add_error("project_number", f"没有项目编号为“{number}”的补录项目。")
+            form.add_error("project_number", permissions.NO_PROJECT_TO_ORDER.format(number=number))
         else:
             try:
                 order = corrections.issue_correction_order(
