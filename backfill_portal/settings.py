@@ -104,6 +104,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Behind a reverse proxy: the proxies' addresses or networks (comma-separated), or their number. The client's address
+# is then read from X-Forwarded-For through them only (projects/client_address.py); the throttles, the login lockout
+# and the audit trail all use it. Unset: REMOTE_ADDR, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = [
+    proxy.strip() for proxy in os.environ.get("TRUSTED_PROXIES", "").split(",") if proxy.strip()
+]
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "projects.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "projects.client_address.client_ip"
+
 # Login lockout (django-axes): lock the username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))  # hours
