@@ -9,7 +9,7 @@ where they acted from. Behind a reverse proxy every request arrives from the pro
 - TRUSTED_PROXY_COUNT: or the number of proxies in front (when their addresses are not known in advance): the
   client is that many hops from the right. Only where the application cannot be reached but through them.
 
-A malformed hop ends the walk at the last trusted address. docs/deployment.md shows nginx's side.
+A malformed hop ends the walk at the last trusted address. docs/security.md shows nginx's side.
 """
 
 import ipaddress

@@ -47,6 +47,9 @@ OTHER_FORGED_URLS = [
     "/admin/projects/project/?enterprise=99999999999999999999999",
     "/admin/projects/project/%C2%B2/objections/1/evidence/",
     "/admin/projects/project/99999999999999999999999/objections/1/evidence/",
+    # The admin passes an empty _to_field on to _meta.get_field("") (found by tests/test_fuzz_parameters.py).
+    "/admin/projects/project/1/change/?_to_field=",
+    "/admin/auth/user/1/change/?_to_field=",
     "/admin/projects/project/99999999999999999999999/change/",
     "/admin/projects/project/abc/change/",
     "/projects/99999999999999999999999/",
