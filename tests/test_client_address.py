@@ -64,7 +64,7 @@ def test_both_settings_at_once_are_refused(settings):
         client_ip(request_from("10.0.0.5", "198.51.100.1"))
 
 
-def test_the_throttle_the_lockout_and_the_audit_all_ask_it(proxies, rf):
+def test_the_throttle_the_lockout_and_the_audit_all_ask_it(proxies):
     from axes.helpers import get_client_ip_address
     from django_ratelimit.core import _get_ip
 
