@@ -24,3 +24,21 @@ class RefuseNulBytesMiddleware:
                 "请求地址中含有非法字符（NUL），无法处理。".encode(), content_type="text/plain; charset=utf-8"
             )
         return self.get_response(request)
+
+
+class RefuseEmptyAdminToFieldMiddleware:
+    """`?_to_field=` (empty) on an admin change page is refused with a 400.
+
+    The admin checks a non-empty `_to_field` against the fields it may look up by, but passes an empty one on to
+    `get_object()`, where `_meta.get_field("")` raises FieldDoesNotExist: a 500 for any staff user, found by
+    tests/test_fuzz_parameters.py. No admin link carries an empty one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.GET.get("_to_field", None) == "":
+            return HttpResponseBadRequest(
+                "请求参数 _to_field 不能为空。".encode(), content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,8 +26,14 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The embedded default key is only for a local demo; production sets DJANGO_SECRET_KEY.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-local-demo-key-change-me-in-production")
+# The embedded default key is only for a local demo (make run turns DEBUG on); with DEBUG off the process refuses to
+# start without DJANGO_SECRET_KEY: sessions and password-reset links signed with a published key can be forged.
+DEMO_SECRET_KEY = "insecure-local-demo-key-change-me-in-production"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEMO_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEMO_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set: the demo key is public and only allowed with DJANGO_DEBUG=1 (README: production)."
+    )
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 # Demo logins and demo data exist only where this is on (make run sets it); never with production settings.
 DEMO_MODE = env_bool("DEMO_MODE", False)
@@ -39,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "django_ratelimit",
     "projects",
     "publicity",
@@ -55,13 +63,17 @@ MIDDLEWARE = [
     "backfill_portal.errors.ChineseErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backfill_portal.middleware.RefuseNulBytesMiddleware",
+    "backfill_portal.middleware.RefuseEmptyAdminToFieldMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backfill_portal.sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "backfill_portal.passwords.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -82,6 +94,7 @@ TEMPLATES = [
                 "projects.context_processors.inbox",
                 "projects.context_processors.policy",
                 "backfill_portal.context_processors.portal_contact",
+                "backfill_portal.sessions.session_timeout",
             ],
         },
     },
@@ -103,15 +116,35 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Passwords (GB/T 22239 身份鉴别: complexity): at least 8 characters of three of the four classes (upper case, lower
+# case, digits, symbols), not like the username or name, not a common password. Django's messages are in Chinese
+# through its own translations; the length message and the classes rule are ours (backfill_portal/passwords.py).
+# A password an administrator set must be changed at the first login (PasswordChangeRequiredMiddleware).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "backfill_portal.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "backfill_portal.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Behind a reverse proxy: the proxies' addresses or networks (comma-separated), or their number. The client's address
+# is then read from X-Forwarded-For through them only (projects/client_address.py); the throttles, the login lockout
+# and the audit trail all use it. Unset: REMOTE_ADDR, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = [
+    proxy.strip() for proxy in os.environ.get("TRUSTED_PROXIES", "").split(",") if proxy.strip()
+]
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "projects.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "projects.client_address.client_ip"
+
+# Sessions end after this many idle minutes (backfill_portal/sessions.py); signed-in pages warn this many seconds
+# before (static/js/session_timeout.js).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_WARNING_SECONDS = int(os.environ.get("SESSION_WARNING_SECONDS", "120"))
 
 # Login lockout (django-axes): lock the username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -212,13 +245,37 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
+# HTTPS: on whenever DEBUG is off, each with its own variable to turn it off (README: production environment) —
+# DJANGO_SECURE_SSL_REDIRECT=0 where TLS ends at a proxy on the same host that redirects itself, all three off for a
+# benchmark on loopback (bench/*.py). SECURE_PROXY_SSL_HEADER: the proxy's header saying the client used HTTPS, e.g.
+# "HTTP_X_FORWARDED_PROTO,https" (only behind a proxy that sets it and strips the client's own).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and env_bool("DJANGO_SECURE_COOKIES", False):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = not DEBUG and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if not DEBUG else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    _header, _, _value = os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"].partition(",")
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip())
+
+# Content-Security-Policy on every page (django-csp): the portal's own scripts, styles and images only; no inline
+# script or style anywhere (templates link static files). Evidence responses set a stricter one of their own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -76,9 +76,21 @@ def ensure_database(url: str, fresh: bool):
         print(f"created database {name}")
 
 
+# A benchmark speaks plain HTTP on loopback with DEBUG off: no HTTPS redirect, secure-only cookies or HSTS (README:
+# production environment), and a key of its own (the settings refuse the demo key when DEBUG is off).
+LOOPBACK_ENV = {
+    "DJANGO_SECRET_KEY": "bench-only-secret-key-on-loopback-0123456789abcdef",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_SECURE_COOKIES": "0",
+    "DJANGO_HSTS_SECONDS": "0",
+}
+
+
 def setup_django(database_url: str, var_dir: str):
     os.environ["DATABASE_URL"] = database_url
     os.environ["VAR_DIR"] = var_dir
+    for name, value in LOOPBACK_ENV.items():
+        os.environ.setdefault(name, value)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backfill_portal.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -446,6 +458,7 @@ def main():
         **os.environ,
         "DATABASE_URL": options.database_url,
         "VAR_DIR": options.var_dir,
+        **LOOPBACK_ENV,
         "DJANGO_DEBUG": "0",
         "BENCH_BARE_VIEW": "1",
         "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "600"),

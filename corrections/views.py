@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from projects import permissions
 from projects.audit import Actor, refusals_recorded
 from projects.files import private_file_response
+from projects.identifiers import parse_row_id
 from projects.models import Project
 from projects.services import RecordLocked
 from publicity.models import LibraryEntry
@@ -276,7 +277,7 @@ def _order_answered(request, project):
     order_id = request.POST.get("order") or request.GET.get("order")
     if not order_id:
         return None
-    return get_object_or_404(CorrectionOrder, pk=order_id if str(order_id).isdigit() else 0, project=project)
+    return get_object_or_404(CorrectionOrder, pk=parse_row_id(order_id) or 0, project=project)
 
 
 def _answer_to(order) -> str:
@@ -353,7 +354,7 @@ def order_create(request):
         number = form.cleaned_data["project_number"].strip()
         project = Project.objects.filter(project_number=number).first()
         if project is None:
-            form.add_error("project_number", f"没有项目编号为“{number}”的补录项目。")
+            form.add_error("project_number", permissions.NO_PROJECT_TO_ORDER.format(number=number))
         else:
             try:
                 order = services.issue_correction_order(

@@ -1,6 +1,11 @@
 """Admin registrations for reference data. The review console and the backfill windows are the review app's."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from backfill_portal import passwords
 
 from .models import Authority, Enterprise, Membership
 
@@ -23,3 +28,23 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "enterprise", "authority"]
     list_filter = ["role"]
     autocomplete_fields = ["enterprise", "authority"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class PortalUserAdmin(UserAdmin):
+    """Django's user admin, except that a password set here for someone else must be changed at its holder's first
+    login (backfill_portal/passwords.py)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            passwords.record_administrator_set(obj, by=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # changed (a refused form is a 200)
+            passwords.record_administrator_set(self.get_object(request, unquote(id)), by=request.user)
+        return response

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils.ipv6 import clean_ipv6_address
 
 from . import permissions
+from .client_address import client_ip
 from .models import AuditChainHead, AuditEvent, Membership, RecordLocked
 
 
@@ -25,8 +26,8 @@ class Actor:
 
     @classmethod
     def from_request(cls, request) -> "Actor":
-        # REMOTE_ADDR only: a client-supplied X-Forwarded-For would let anyone forge where they acted from.
-        return cls(user=request.user, ip_address=request.META.get("REMOTE_ADDR") or None)
+        # X-Forwarded-For only through the trusted proxies (settings.TRUSTED_PROXIES): anyone could forge it.
+        return cls(user=request.user, ip_address=client_ip(request))
 
     @property
     def membership(self) -> Membership | None:

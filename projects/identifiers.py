@@ -141,3 +141,18 @@ def markup_problem(value: str) -> str | None:
     if value and _INVISIBLE_FORMAT.search(value):
         return "不能包含不可见的格式字符（如从右向左标记、零宽空格），请直接输入文字。"
     return None
+
+
+# Row ids are BigAutoField (settings.DEFAULT_AUTO_FIELD): 1 … 2**63 − 1 on every database.
+ROW_ID_MAX = 2**63 - 1
+_ROW_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
+
+
+def parse_row_id(value) -> int | None:
+    """A row id from a URL or a query parameter, or None when it is not one: ASCII digits within the database's
+    integer range. A filter or lookup given None shows nothing (or a 404), never a server error."""
+    text = str(value)
+    if not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= ROW_ID_MAX else None

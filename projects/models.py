@@ -133,6 +133,28 @@ class CityDepartment(models.TextChoices):
     APPROVAL_CENTER = "approval_center", "市审批服务中心"
 
 
+class AdministratorSetPassword(models.Model):
+    """A password an administrator set for someone else (in the admin): its holder must change it at the first
+    login (backfill_portal/passwords.py). The hash it had then is kept: once the user's hash differs, the user has
+    chosen their own and the row is deleted."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="administrator_set_password"
+    )
+    password_hash = models.CharField(max_length=128)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "管理员设置的密码"
+        verbose_name_plural = "管理员设置的密码"
+
+    def __str__(self):
+        return f"{self.user}：须在首次登录时修改密码"
+
+
 class Membership(models.Model):
     """Which organisation a user acts for, and as what. One per user."""
 

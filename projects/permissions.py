@@ -310,11 +310,16 @@ def ensure_approval_center(user):
         raise PermissionDenied("只有市审批服务中心可以审定更正申请。")
 
 
+# One answer for a number no record has and for another district's record: two would tell a reviewer that another
+# district has a draft of that number (docs/permissions.md). The order form says it for an unknown number.
+NO_PROJECT_TO_ORDER = "本辖区没有项目编号为“{number}”的补录项目。"
+
+
 def ensure_may_order(user, project):
     if not (is_reviewer(user) or _role(user) == Role.CITY or _is_superuser(user)):
         raise PermissionDenied("只有区县（开发区）主管部门或市级管理人员可以发出更正通知。")
     if not may_order(user, project):
-        raise PermissionDenied("只能对本辖区的项目发出更正通知。")
+        raise PermissionDenied(NO_PROJECT_TO_ORDER.format(number=project.project_number))
 
 
 def ensure_may_record_finding(user, item):

@@ -825,6 +825,13 @@ PLACEHOLDERS = ("无", "/")
 
 @rule("NAT-1", category=Category.TRUTHFULNESS, title="全国平台要求的字段已填写", on_save=False)
 def national_required_fields(ctx):
+    yield from _national_fields_missing(ctx)
+    yield from _placeholders(ctx)
+    yield from _tender_agency_missing(ctx)
+    yield from _id_types_missing(ctx)
+
+
+def _national_fields_missing(ctx):
     for code, names in NATIONAL_REQUIRED_FIELDS.items():
         stage = ctx.stage(code)
         if stage is None:
@@ -833,6 +840,9 @@ def national_required_fields(ctx):
             if getattr(stage, name) in (None, ""):
                 label = stage._meta.get_field(name).verbose_name
                 yield Problem(f"请填写{label}（全国平台必填）。", stage=code, field=name, involves=(code,))
+
+
+def _placeholders(ctx):
     for code in STAGE_ORDER:
         stage = ctx.stage(code)
         names = REQUIRED_FIELDS.get(code, []) + NATIONAL_REQUIRED_FIELDS.get(code, [])
@@ -850,6 +860,9 @@ def national_required_fields(ctx):
                 )
     if ctx.project.name.strip() in PLACEHOLDERS:
         yield Problem("项目名称不能填写“无”或“/”。", stage=PROJECT, field="name")
+
+
+def _tender_agency_missing(ctx):
     tendering = ctx.stage(StageCode.TENDERING)
     if tendering and tendering.tender_method != TenderMethod.DIRECT:
         for name in ("tender_agency_name", "tender_agency_credit_code"):
@@ -861,6 +874,9 @@ def national_required_fields(ctx):
                     field=name,
                     involves=(StageCode.TENDERING,),
                 )
+
+
+def _id_types_missing(ctx):
     for code, stage, name, _value in filled_fields(ctx, ID_NUMBER_FIELDS):
         type_name = id_type_field(name)
         if not getattr(stage, type_name):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
+from projects.client_address import client_ip
 from projects.models import ProjectType
 from projects.services import RecordLocked
 
@@ -53,9 +54,7 @@ def throttled(view):
         try:
             return view(request, *args, **kwargs)
         except Ratelimited as refusal:
-            log.warning(
-                "rate limited: %s %s from %s", request.method, request.path, request.META.get("REMOTE_ADDR")
-            )
+            log.warning("rate limited: %s %s from %s", request.method, request.path, client_ip(request))
             return rate_limited(request, refusal)
 
     return wrapper
@@ -182,7 +181,7 @@ def notice_detail(request, notice_id):
         log.warning(
             "objection honeypot filled on notice %s from %s: not stored",
             notice.pk,
-            request.META.get("REMOTE_ADDR"),
+            client_ip(request),
         )
         return render(
             request, "publicity/objection_filed.html", {"notice": notice, "reference": new_reference()}
@@ -196,7 +195,7 @@ def notice_detail(request, notice_id):
                 contact=data["contact"],
                 reason=data["reason"],
                 evidence=data["evidence"] or None,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
+                ip_address=client_ip(request),
             )
         except ValidationError as invalid:
             form.add_service_errors(invalid)

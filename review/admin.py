@@ -24,6 +24,7 @@ from projects import rules
 from projects import selectors as project_selectors
 from projects.audit import Actor
 from projects.files import private_file_response
+from projects.identifiers import parse_row_id
 from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project
 from projects.permissions import (
     is_city,
@@ -82,9 +83,10 @@ class EnterpriseFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        enterprise_id = parse_row_id(value)
+        if enterprise_id is None:
             return queryset.none()
-        return queryset.filter(enterprise_id=int(value))
+        return queryset.filter(enterprise_id=enterprise_id)
 
 
 # ---------------------------------------------------------------- the console
@@ -416,9 +418,10 @@ class ProjectReviewAdmin(admin.ModelAdmin):
 
     def objection_evidence_view(self, request, object_id, objection_id):
         """An objector's evidence file, to those who may see the record in the console (never publicly)."""
-        if not str(object_id).isdigit():
+        project_id = parse_row_id(object_id)
+        if project_id is None:
             raise Http404
-        project = self.get_queryset(request).filter(pk=int(object_id)).first()
+        project = self.get_queryset(request).filter(pk=project_id).first()
         objection = (
             Objection.objects.select_related("evidence_file")
             .filter(pk=objection_id, notice__project=project)
@@ -434,9 +437,10 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     # ------------------------------------------------------------ shared by the POST views
 
     def _project_or_404(self, object_id) -> Project:
-        if not str(object_id).isdigit():
+        project_id = parse_row_id(object_id)
+        if project_id is None:
             raise Http404
-        project = Project.objects.filter(pk=int(object_id)).first()
+        project = Project.objects.filter(pk=project_id).first()
         if project is None:
             raise Http404
         return project

@@ -155,11 +155,19 @@ def problems(project_number, payload: dict) -> list[dict]:
 
 
 def row_problems(table: str, row: dict, project_number) -> list[dict]:
+    """Every check one row fails, each as {table, field, message}: the row's frame (required columns, source and
+    level, PrjNum), the rules between its columns, then each value against its format or code table."""
     found = []
 
     def refuse(field, message):
         found.append({"table": table, "field": field, "message": message})
 
+    for check in (_frame_problems, _column_rule_problems, _division_problems, _value_problems):
+        check(table, row, project_number, refuse)
+    return found
+
+
+def _frame_problems(table, row, project_number, refuse):
     for field in REQUIRED[table]:
         if empty(row.get(field)):
             refuse(field, "必填字段为空")
@@ -173,6 +181,9 @@ def row_problems(table: str, row: dict, project_number) -> list[dict]:
             refuse("PrjNum", "项目编号格式不正确，必须是由数字组成的16位编码")
         elif prj_num != project_number:
             refuse("PrjNum", f"所属项目{prj_num}不是本记录的项目{project_number}：立项项目不存在")
+
+
+def _column_rule_problems(table, row, project_number, refuse):
     if table == "TBTenderInfo" and row.get("TenderTypeNum") != "003":
         for field in ("AgencyCorpName", "AgencyCorpCode"):
             if empty(row.get(field)):
@@ -183,43 +194,52 @@ def row_problems(table: str, row: dict, project_number) -> list[dict]:
     if table in STAGE_NUMBERS:
         field = STAGE_NUMBERS[table]
         value = row.get(field)
-        if not empty(value) and not (
-            isinstance(value, str)
-            and re.fullmatch(rf"{re.escape(str(prj_num))}-[A-Z]{{2}}-[0-9]{{3}}", value)
-        ):
+        pattern = rf"{re.escape(str(row.get('PrjNum')))}-[A-Z]{{2}}-[0-9]{{3}}"
+        if not empty(value) and not (isinstance(value, str) and re.fullmatch(pattern, value)):
             refuse(field, "环节编号格式须为“项目编号-XX-nnn”")
-    if table == "TBProjectInfo":
-        county = str(row.get("CountyNum") or "")
-        for field, pattern in (
-            ("ProvinceNum", r"\d{2}0000"),
-            ("CityNum", r"\d{4}00"),
-            ("CountyNum", r"\d{6}"),
-        ):
-            if not empty(row.get(field)) and not re.fullmatch(pattern, str(row[field])):
-                refuse(field, f"行政区划代码格式不正确（GB/T 2260，{pattern}）")
-        if re.fullmatch(r"\d{6}", county) and (
-            row.get("ProvinceNum") != county[:2] + "0000" or row.get("CityNum") != county[:4] + "00"
-        ):
-            refuse("CountyNum", "省、市、区县代码不一致")
+
+
+def _division_problems(table, row, project_number, refuse):
+    if table != "TBProjectInfo":
+        return
+    county = str(row.get("CountyNum") or "")
+    for field, pattern in (("ProvinceNum", r"\d{2}0000"), ("CityNum", r"\d{4}00"), ("CountyNum", r"\d{6}")):
+        if not empty(row.get(field)) and not re.fullmatch(pattern, str(row[field])):
+            refuse(field, f"行政区划代码格式不正确（GB/T 2260，{pattern}）")
+    if re.fullmatch(r"\d{6}", county) and (
+        row.get("ProvinceNum") != county[:2] + "0000" or row.get("CityNum") != county[:4] + "00"
+    ):
+        refuse("CountyNum", "省、市、区县代码不一致")
+
+
+def _value_problems(table, row, project_number, refuse):
     for field, value in row.items():
         if empty(value):
             continue
-        if field in CODE_COLUMNS and value not in DICTIONARIES[CODE_COLUMNS[field]]:
-            refuse(field, f"代码值“{value}”不在代码表{CODE_COLUMNS[field]}内")
-        elif field in CORP_CODES:
-            codes = value.split(";") if field == "UnionCorpCode" else [value]
-            if not all(isinstance(c, str) and uscc_valid(c) for c in codes):
-                refuse(field, "统一社会信用代码不正确（校验码）")
-        elif (
-            (table, field) in ID_CARDS
-            and row.get(ID_CARDS[table, field]) == "1"
-            and not resident_id_valid(str(value))
-        ):
-            refuse(field, "身份证号码不正确（GB 11643）")
-        elif field in MONEY and not (isinstance(value, str) and DECIMAL_4.fullmatch(value)):
-            refuse(field, "金额须为万元，最多4位小数")
-        elif field in AREAS and not (isinstance(value, str) and DECIMAL_2.fullmatch(value)):
-            refuse(field, "面积须为平方米，最多2位小数")
-        elif field in DATES and not (isinstance(value, str) and DATE.fullmatch(value)):
-            refuse(field, "日期格式须为YYYY-MM-DD")
-    return found
+        problem = _value_problem(table, row, field, value)
+        if problem:
+            refuse(field, problem)
+
+
+def _value_problem(table, row, field, value) -> str:
+    if field in CODE_COLUMNS and value not in DICTIONARIES[CODE_COLUMNS[field]]:
+        return f"代码值“{value}”不在代码表{CODE_COLUMNS[field]}内"
+    if field in CORP_CODES:
+        codes = value.split(";") if field == "UnionCorpCode" else [value]
+        return (
+            ""
+            if all(isinstance(c, str) and uscc_valid(c) for c in codes)
+            else "统一社会信用代码不正确（校验码）"
+        )
+    if (
+        (table, field) in ID_CARDS
+        and row.get(ID_CARDS[table, field]) == "1"
+        and not resident_id_valid(str(value))
+    ):
+        return "身份证号码不正确（GB 11643）"
+    formats = ((MONEY, DECIMAL_4, "金额须为万元，最多4位小数"), (AREAS, DECIMAL_2, "面积须为平方米，最多2位小数"),
+               (DATES, DATE, "日期格式须为YYYY-MM-DD"))  # fmt: skip
+    for fields, pattern, message in formats:
+        if field in fields and not (isinstance(value, str) and pattern.fullmatch(value)):
+            return message
+    return ""

@@ -1347,7 +1347,7 @@ def test_a_reviewer_issues_an_order_through_the_form_and_another_district_is_ref
     data = {"project_number": record.project_number, "finding": "竣工日期有误", "due_on": "2099-01-01"}
     client.force_login(other_reviewer)
     response = client.post(reverse("corrections:order_create"), data)
-    assert response.status_code == 400 and "只能对本辖区的项目发出更正通知" in response.content.decode()
+    assert response.status_code == 400 and "本辖区没有项目编号为" in response.content.decode()
     assert CorrectionOrder.objects.count() == 0
 
     client.force_login(reviewer)
@@ -1359,6 +1359,23 @@ def test_a_reviewer_issues_an_order_through_the_form_and_another_district_is_ref
         reverse("corrections:order_create"), {**data, "project_number": "5001039999999999"}
     )
     assert "没有项目编号为" in response.content.decode()
+
+
+def test_an_order_for_another_districts_draft_reads_exactly_like_one_for_an_unknown_number(
+    client, clerk, yuzhong, other_reviewer
+):
+    draft = make_project(clerk.membership.enterprise, clerk, yuzhong, name="渝中区未提交的草稿")
+    unknown = "5001039999999999"
+    client.force_login(other_reviewer)
+
+    def error_for(number):
+        data = {"project_number": number, "finding": "竣工日期有误", "due_on": "2099-01-01"}
+        response = client.post(reverse("correction_order_create"), data)
+        assert response.status_code == 400
+        return response.context["form"].errors["project_number"][0].replace(number, "N")
+
+    assert error_for(draft.project_number) == error_for(unknown) == "本辖区没有项目编号为“N”的补录项目。"
+    assert CorrectionOrder.objects.count() == 0
 
 
 # ---------------------------------------------------------------- pages: a fixed number of queries

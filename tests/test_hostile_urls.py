@@ -41,6 +41,14 @@ OTHER_FORGED_URLS = [
     "/admin/projects/project/?submitted_at__gte=9999-99-99",
     "/admin/projects/project/?enterprise__id__exact=99999999999999999999999",
     "/admin/projects/project/?o=99",
+    # str.isdigit() accepts a superscript two, int() refuses it; a number past the database's integer range.
+    "/admin/projects/project/?enterprise=%C2%B2",
+    "/admin/projects/project/?enterprise=99999999999999999999999",
+    "/admin/projects/project/%C2%B2/objections/1/evidence/",
+    "/admin/projects/project/99999999999999999999999/objections/1/evidence/",
+    # The admin passes an empty _to_field on to _meta.get_field("") (found by tests/test_fuzz_parameters.py).
+    "/admin/projects/project/1/change/?_to_field=",
+    "/admin/auth/user/1/change/?_to_field=",
     "/admin/projects/project/99999999999999999999999/change/",
     "/admin/projects/project/abc/change/",
     "/projects/99999999999999999999999/",

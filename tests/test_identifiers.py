@@ -289,3 +289,26 @@ def test_it_refuses_invisible_format_characters_that_disguise_a_name(character):
 )
 def test_it_accepts_plain_chinese_text(value):
     assert identifiers.markup_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1", 1),
+        ("42", 42),
+        (42, 42),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("99999999999999999999999", None),
+        ("0", None),
+        ("-1", None),
+        ("²", None),  # str.isdigit() says yes, int() says no
+        ("١٢", None),  # Arabic-Indic digits: int() would take them
+        ("１２", None),  # full-width digits: int() would take them
+        ("12\n", None),
+        (" 12", None),
+        ("", None),
+    ],
+)
+def test_a_row_id_is_ascii_digits_within_the_databases_integer_range(value, expected):
+    assert identifiers.parse_row_id(value) == expected

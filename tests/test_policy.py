@@ -557,13 +557,14 @@ MATRIX = {
         ),
     ),
     "ensure_may_order(P)": (
-        lambda u, w: outcome(lambda: permissions.ensure_may_order(u, w.p)),
+        # The refusal names the number asked for (the same words as for an unknown number): "P" here.
+        lambda u, w: outcome(lambda: permissions.ensure_may_order(u, w.p)).replace(w.p.project_number, "P"),
         cells(
             NOT_ORDERER,
             NOT_ORDERER,
             NOT_ORDERER,
             "ok",
-            "只能对本辖区的项目发出更正通知。",
+            "本辖区没有项目编号为“P”的补录项目。",
             NOT_ORDERER,
             "ok",
             "ok",
