@@ -303,7 +303,11 @@ NATIONAL_PLATFORM_TIMEOUT = float(os.environ.get("NATIONAL_PLATFORM_TIMEOUT", "1
 # 数据等级 (DataLevel) sent with every record, by the kind of the authority that reviewed it. The standard's
 # definitions of A/B/C/D are not public (docs/national-standard.md): all our reviewers are district-level, C.
 NATIONAL_DATA_LEVELS = {"district": "C", "county": "C", "zone": "C"}
-OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+# Transient failures (5xx, timeouts, refused connections) are retried for a time, not a number of attempts: a
+# national outage of hours must not fail every record in flight (docs/lifecycle.md, "Delivery"). 72 hours covers a
+# long weekend's outage; then the message is given up and the alarm goes to OPERATIONS_EMAIL and the console.
+OUTBOX_RETRY_FOR_SECONDS = float(os.environ.get("OUTBOX_RETRY_FOR_SECONDS", str(72 * 3600)))
+OPERATIONS_EMAIL = os.environ.get("OPERATIONS_EMAIL", "ops@backfill-portal.local")
 OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "5"))
 OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
 # A delivery in progress holds a lease; a worker killed mid-delivery leaves it to expire, then the sweep

@@ -12,6 +12,7 @@ import random
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -389,6 +390,10 @@ def _lease(message_id, now):
             return None
         if message.leased_until and message.leased_until > now:
             return None
+        if message.next_attempt_at > now:
+            # Not due yet, whoever triggered it (a redelivered or duplicated task, the sweep, a retry): an attempt
+            # before its time would spend the backoff that protects the platform.
+            return None
         message.attempts += 1
         message.leased_until = now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
         if not message.payload:  # written before the national standard was the format
@@ -429,10 +434,11 @@ def deliver(message_id: int, *, now=None) -> str:
         message.last_error = error[:2000]
         message.last_status_code = answer.status_code
         message.leased_until = None
-        if answer.retryable and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
-            message.next_attempt_at = timezone.now() + datetime.timedelta(
-                seconds=backoff_seconds(message.attempts)
-            )
+        retry_at = timezone.now() + datetime.timedelta(seconds=backoff_seconds(message.attempts))
+        if answer.retryable and retry_at <= message.created_at + datetime.timedelta(
+            seconds=settings.OUTBOX_RETRY_FOR_SECONDS
+        ):
+            message.next_attempt_at = retry_at
             message.save(update_fields=["last_error", "last_status_code", "leased_until", "next_attempt_at"])
             return "retry"
         message.state = OutboxState.FAILED
@@ -444,7 +450,38 @@ def deliver(message_id: int, *, now=None) -> str:
             project=message.project,
             message=f"报送全国平台失败（第{message.attempts}次）：{error}"[:500],
         )
+        raise_delivery_alarm(message, error)
         return "failed"
+
+
+def raise_delivery_alarm(message: OutboxMessage, error: str):
+    """A message given up on: an ERROR log line with the platform's answer, and an e-mail to operations after the
+    commit. The console shows the failed messages of the user's scope as a banner (failed_deliveries)."""
+    project = message.project
+    log.error(
+        "national delivery given up: outbox %s, project %s, %s attempts since %s; last answer: %s",
+        message.pk,
+        project.project_number,
+        message.attempts,
+        message.created_at.isoformat(),
+        error,
+    )
+    subject = f"[建设工程项目信息补录] 报送全国平台失败：{project.project_number} {project.name}"
+    body = (
+        f"项目{project.project_number}（{project.name}）报送全国平台失败，已停止重试。\n"
+        f"尝试次数：{message.attempts}；首次排队：{timezone.localtime(message.created_at):%Y-%m-%d %H:%M}。\n"
+        f"全国平台最后的答复：{error}\n请排查后在审核管理中“重新报送”。"
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject, body, settings.DEFAULT_FROM_EMAIL, [settings.OPERATIONS_EMAIL], fail_silently=True
+        )
+    )
+
+
+def failed_deliveries(user):
+    """The failed deliveries of the records this user may see in the console (district: its own; city: all)."""
+    return permissions.scoped_to_console(user, OutboxMessage.objects.filter(state=OutboxState.FAILED))
 
 
 @transaction.atomic

@@ -24,8 +24,7 @@ from projects.audit import Actor
 from projects.models import Status
 from publicity.models import Notice, Objection
 from review import services as review_services
-from tests.builders import make_project
-from tests.factories import make_enterprise_user, make_reviewer
+from tests.builders import make_enterprise_user, make_project, make_reviewer
 from tests.processes import ChildProcess, database_url, needs_postgresql_and_redis, wait_for
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -4,7 +4,7 @@ keep it alive; when it has ended the page says that too. Also: no page here brea
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import TEST_PASSWORD, make_enterprise_user
+from tests.builders import TEST_PASSWORD, make_enterprise_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

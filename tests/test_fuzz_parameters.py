@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 from projects import services as project_services
 from projects.audit import Actor
 from projects.models import CityDepartment
-from tests.builders import make_project
-from tests.factories import make_city_user, make_enterprise_user, make_reviewer
+from tests.builders import make_city_user, make_enterprise_user, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db
 

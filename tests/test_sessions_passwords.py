@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from backfill_portal.sessions import REFRESHED_AT
 from projects.models import AdministratorSetPassword
-from tests.factories import make_enterprise_user
+from tests.builders import make_enterprise_user
 
 pytestmark = pytest.mark.django_db
 
