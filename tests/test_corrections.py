@@ -1370,7 +1370,7 @@ def test_an_order_for_another_districts_draft_reads_exactly_like_one_for_an_unkn
 
     def error_for(number):
         data = {"project_number": number, "finding": "竣工日期有误", "due_on": "2099-01-01"}
-        response = client.post(reverse("correction_order_create"), data)
+        response = client.post(reverse("corrections:order_create"), data)
         assert response.status_code == 400
         return response.context["form"].errors["project_number"][0].replace(number, "N")
 
