@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "inspections",
     "integrity",
     "reporting",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,15 @@ STORAGES = {
 
 # Uploads. Django >= 5.2.14 enforces these limits (a 2026 fix); the web server in front must limit too.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Bulk import (docs/import.md): the workbook's bytes, what its zip members may inflate to, the projects per workbook.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "2000"))
+# A running import whose heartbeat is older than this had its worker die: the sweep runs it again (docs/import.md).
+IMPORT_STALL_SECONDS = float(os.environ.get("IMPORT_STALL_SECONDS", "300"))
+IMPORT_SWEEP_SECONDS = float(os.environ.get("IMPORT_SWEEP_SECONDS", "60"))
+# The evidence zip uploaded with a workbook.
+IMPORT_MAX_ZIP_BYTES = int(os.environ.get("IMPORT_MAX_ZIP_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -251,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PUBLICITY_SWEEP_SECONDS,
     },
     "deliver-due-outbox": {"task": "publicity.tasks.deliver_due_outbox", "schedule": PUBLICITY_SWEEP_SECONDS},
+    "resume-stalled-imports": {
+        "task": "imports.tasks.resume_stalled_imports",
+        "schedule": IMPORT_SWEEP_SECONDS,
+    },
 }
 
 # Objection form throttling (django-ratelimit): a shared cache with atomic increments — Redis where REDIS_URL is

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("projects/", views.project_list, name="project_list"),
     path("projects/new/", views.project_create, name="project_create"),
+    path("projects/selected/", views.project_selected, name="project_selected"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:pk>/check/", views.self_check, name="self_check"),

@@ -391,3 +391,42 @@ def inbox(request):
 def inbox_mark_read(request):
     selectors.inbox(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("inbox")
+
+
+SELECTED_LIMIT = 100  # a page of the list is 20; the check reads each record whole
+
+
+@require_POST
+@enterprise_required
+def project_selected(request, enterprise):
+    """The record list's action on the ticked records: self-check them, or submit those that pass — each record
+    with its own result (a refusal of one does not stop the others)."""
+    action = request.POST.get("action")
+    if action not in ("check", "submit"):
+        raise Http404("没有这个操作。")
+    ids = [value for value in request.POST.getlist("selected")[:SELECTED_LIMIT] if value.isdigit()]
+    projects = list(selectors.own_projects(enterprise).filter(pk__in=ids).order_by("project_number"))
+    actor = Actor.from_request(request)
+    results = []
+    for project in projects:
+        findings = rules.evaluate(rules.load_project(project.pk))
+        summary = rules.summarise(findings)
+        result = {"project": project, "summary": summary, "findings": [f for f in findings if f.is_error][:5]}
+        if action == "submit":
+            try:
+                services.submit_project(actor=actor, project=project, expected_status=project.status)
+            except services.RuleViolation as violation:
+                result["outcome"] = f"未提交：自查发现{len(violation.findings)}个错误"
+            except (services.RecordLocked, PermissionDenied) as refusal:
+                result["outcome"] = f"未提交：{refusal}"
+            else:
+                result["outcome"] = "已提交审核"
+                result["submitted"] = True
+        else:
+            result["outcome"] = "可以提交" if summary["can_submit"] else f"有{summary['errors']}个错误"
+        results.append(result)
+    return render(
+        request,
+        "projects/selected_results.html",
+        {"results": results, "action": action, "missing": len(ids) - len(projects)},
+    )

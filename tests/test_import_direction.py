@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Earliest first. reporting sits on top and may import any of them.
-ORDER = ["projects", "publicity", "review", "corrections", "inspections", "integrity", "reporting"]
+ORDER = ["projects", "publicity", "imports", "review", "corrections", "inspections", "integrity", "reporting"]
 RANK = {app: rank for rank, app in enumerate(ORDER)}
 
 

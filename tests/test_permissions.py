@@ -159,6 +159,8 @@ MATRIX = [
     row("project_list",      no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
     row("project_create",    no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
     row("project_create",    no_kwargs,                  "POST", LOGIN,                  ToNew(),                  ToNew(),                  403,             403,                403),
+    row("project_selected",  no_kwargs,                  "POST", LOGIN,                  200,                      200,                      403,             403,                403),
+    row("project_selected",  no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
     row("project_detail",    a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
     row("project_detail",    a_submitted,                "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
     row("project_detail",    b_submitted,                "GET",  LOGIN,                  404,                      200,                      403,             403,                403),
@@ -220,6 +222,8 @@ def post_data(url_name, w, kwargs=None):
         }
     if url_name == "evidence_archive":
         return {"reason": "重复上传"}
+    if url_name == "project_selected":
+        return {"action": "check", "selected": [w.draft.pk, w.submitted.pk]}
     return {}
 
 
