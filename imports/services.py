@@ -56,7 +56,9 @@ def start_import(*, actor: Actor, workbook, evidence_zip=None) -> ImportJob:
         audit.record(actor, "import.start", job, message=f"批量导入：{job.workbook_name}")
         from .tasks import run_import
 
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        # robust: a broker that is down does not fail the upload; the sweep (tasks.resume_stalled_imports) queues
+        # the job again once it is IMPORT_STALL_SECONDS old.
+        transaction.on_commit(lambda: run_import.delay(job.pk), robust=True)
     return job
 
 

@@ -191,7 +191,7 @@ def stage_edit(request, enterprise, pk, stage_code):
     project = own_project_or_404(request, enterprise, pk, "stage.save")
     stage = STAGE_MODELS[stage_code].objects.filter(project=project).first()
     form_class = stage_form_class(stage_code)
-    form = form_class(request.POST or None, instance=stage)
+    form = form_class(request.POST or None, request.FILES or None, instance=stage)
     if request.method == "POST":
         if not project.is_editable_by_enterprise:
             locked = f"该项目当前状态为“{project.get_status_display()}”，不能修改。"
@@ -201,21 +201,13 @@ def stage_edit(request, enterprise, pk, stage_code):
             messages.error(request, locked)
             return redirect("project_detail", pk=project.pk)
         if form.is_valid():
-            data = {name: form.cleaned_data[name] for name in form.fields}
-            try:
-                _stage, warnings = services.save_stage(
-                    actor=Actor.from_request(request), project=project, stage_code=stage_code, data=data
-                )
-            except services.RuleViolation as violation:
-                add_findings(form, violation.findings)
-            except services.RecordLocked as locked:
-                messages.error(request, str(locked))
-                return redirect("project_detail", pk=project.pk)
-            else:
-                messages.success(request, f"“{StageCode(stage_code).label}”环节已保存。")
-                for warning in warnings:
-                    messages.warning(request, warning.message)
+            saved = save_stage_and_evidence(request, project, stage_code, form)
+            if saved:
                 return redirect("stage_edit", pk=project.pk, stage_code=stage_code)
+            if saved is None:
+                return redirect("project_detail", pk=project.pk)
+        elif request.FILES.get("file"):
+            form.add_error("file", "本环节信息有错误，文件未上传：请修改上面标出的错误后重新选择文件并保存。")
     evidence = project.evidence.filter(stage=stage_code, archived_at__isnull=True).select_related(
         "uploaded_by"
     )
@@ -229,13 +221,55 @@ def stage_edit(request, enterprise, pk, stage_code):
             "stage_label": StageCode(stage_code).label,
             "stage_tabs": [(code, StageCode(code).label) for code in STAGE_ORDER],
             "evidence": evidence,
-            "upload_form": EvidenceUploadForm(),
             "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
             "comments_by_field": selectors.comments_by_field(
                 selectors.open_review_comments(project, stage_code)
             ),
         },
     )
+
+
+def save_stage_and_evidence(request, project, stage_code, form) -> bool | None:
+    """The stage's fields (when changed, or when the stage is new and filled in), then the file chosen with them:
+    True when all is saved; False with the errors on the form (nothing typed is lost: the page shows it again);
+    None when the record is locked meanwhile."""
+    actor = Actor.from_request(request)
+    label = StageCode(stage_code).label
+    upload = form.cleaned_data.get("file")
+    if form.stage_changed() or not upload:
+        try:
+            _stage, warnings = services.save_stage(
+                actor=actor, project=project, stage_code=stage_code, data=form.stage_data()
+            )
+        except services.RuleViolation as violation:
+            add_findings(form, violation.findings, stage_code=stage_code)
+            if upload:
+                form.add_error("file", "本环节信息有错误，文件未上传：请修改后重新选择文件并保存。")
+            return False
+        except services.RecordLocked as locked:
+            messages.error(request, str(locked))
+            return None
+        messages.success(request, f"“{label}”环节已保存。")
+        for warning in warnings:
+            messages.warning(request, warning.message)
+    if upload:
+        try:
+            evidence = services.add_evidence(
+                actor=actor,
+                project=project,
+                stage_code=stage_code,
+                uploaded_file=upload,
+                description=form.cleaned_data.get("evidence_description", ""),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("file", f"上传失败：{message}")
+            return False
+        except services.RecordLocked as locked:
+            messages.error(request, str(locked))
+            return None
+        messages.success(request, f"已上传“{evidence.original_name}”。")
+    return True
 
 
 @require_POST

@@ -206,7 +206,9 @@ def post_data(url_name, w, kwargs=None):
             "name": "新建的补录项目",
             "address": "重庆市渝中区民族路2号",
             "project_type": "building_general",
-            "is_completed": "on",
+            "is_completed": "True",
+            "is_classified": "False",
+            "already_in_national_library": "False",
             "start_basis": "permit",
         }
     if url_name == "project_edit":
