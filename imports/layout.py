@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from projects import rules
+from projects import identifiers, rules
 from projects.models import STAGE_MODELS, STAGE_ORDER, Authority, Project
 from projects.services import PROJECT_EDITABLE_FIELDS
 from projects.validators import validate_optional_credit_code, validate_optional_id_number
@@ -54,6 +54,8 @@ class Column:
 def kind_of(field) -> str:
     if field.name == "authority":
         return "authority"
+    if field.name == "joint_venture_members":
+        return "members"
     if field.choices:
         return "choice"
     internal = field.get_internal_type()
@@ -79,6 +81,8 @@ def note_of(field, kind) -> str:
         return "整数"
     if kind == "bool":
         return "下拉选择：是／否"
+    if kind == "members":
+        return "每行一个（单元格内换行）：单位名称 统一社会信用代码"
     if kind in ("choice", "authority"):
         return "下拉选择"
     if validate_optional_credit_code in field.validators:
@@ -179,4 +183,6 @@ def display_value(column: Column, value) -> object:
         return value.name if isinstance(value, models.Model) else value
     if column.kind == "choice":
         return dict(column.choices).get(str(value), value)
+    if column.kind == "members":
+        return identifiers.format_joint_venture_members(value)
     return value

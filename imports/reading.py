@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from projects import identifiers
 from projects.forms import EARLIEST_DATE, LATEST_DATE
 
 from . import layout
@@ -357,6 +358,8 @@ def parse(column, value):
         return parsed
     if kind in ("choice", "authority"):
         return parse_choice(column, value)
+    if kind == "members":
+        return identifiers.parse_joint_venture_members(text_of(value))
     if kind == "code":
         text = text_of(value).translate(FULL_WIDTH_ALNUM).strip()
         return text.upper() if column.upper else text

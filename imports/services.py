@@ -329,7 +329,7 @@ class RowImporter:
     def stage_data(self, values, code) -> dict | None:
         """The stage's cells as save_stage takes them; None when they are all blank (the stage is left alone)."""
         data = values[code]
-        if not any(value not in (None, "") for value in data.values()):
+        if not any(value not in (None, "", []) for value in data.values()):
             return None
         return data
 
@@ -460,7 +460,7 @@ class RowImporter:
 
 
 def same(stored, value) -> bool:
-    if stored in (None, "") and value in (None, ""):
+    if stored in (None, "", []) and value in (None, "", []):
         return True
     if isinstance(stored, datetime.datetime):
         stored = stored.date()

@@ -6,7 +6,7 @@ import datetime
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from . import rules
+from . import identifiers, rules
 from .models import STAGE_MODELS, Authority, Project
 from .services import PROJECT_EDITABLE_FIELDS
 from .validators import validate_optional_credit_code, validate_optional_id_number
@@ -102,6 +102,31 @@ class MarkedFormMixin:
                 field.widget.attrs.setdefault("aria-required", "true")
 
 
+class JointVentureMembersField(forms.CharField):
+    """联合体成员 typed one per line, "单位名称 统一社会信用代码", kept as [{"name", "credit_code"}]."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "重庆某建设有限公司 91500103MA5U000000"})
+
+    def __init__(self, **kwargs):
+        for name in ("encoder", "decoder"):
+            kwargs.pop(name, None)
+        kwargs["required"] = False
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return identifiers.format_joint_venture_members(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return identifiers.parse_joint_venture_members(super().to_python(value))
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial or []) != self.to_python(data)
+
+
 YES_NO_FIELDS = ("is_classified", "is_completed", "already_in_national_library")
 
 
@@ -177,7 +202,14 @@ def stage_form_class(stage_code: str) -> type[forms.ModelForm]:
             {"required_fields": tuple(rules.REQUIRED_FIELDS.get(stage_code, ()))},
         ),
         exclude=["project", "updated_by", "updated_at"],
-        field_classes={name: DateField for name in date_fields},
+        field_classes={
+            **{name: DateField for name in date_fields},
+            **{
+                f.name: JointVentureMembersField
+                for f in model._meta.concrete_fields
+                if f.name == "joint_venture_members"
+            },
+        },
         widgets={
             **{name: DateInput() for name in date_fields},
             **{

@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .validators import (
     validate_credit_code,
+    validate_joint_venture_members,
     validate_optional_credit_code,
     validate_optional_id_number,
     validate_plain_text,
@@ -560,8 +561,13 @@ class ContractStage(Stage):
     employer_credit_code = credit_code("发包单位统一社会信用代码")
     contractor_name = text("承包单位名称")
     contractor_credit_code = credit_code("承包单位统一社会信用代码")
-    joint_venture_members = models.TextField(
-        "联合体成员", blank=True, validators=PLAIN, help_text="每行一个：单位名称 统一社会信用代码"
+    # Structured for delivery (the national standard's UnionCorpName / UnionCorpCode): [{"name", "credit_code"}].
+    joint_venture_members = models.JSONField(
+        "联合体成员",
+        default=list,
+        blank=True,
+        validators=[validate_joint_venture_members],
+        help_text="每行一个：单位名称 统一社会信用代码",
     )
 
     class Meta:

@@ -509,13 +509,22 @@ def filled_fields(ctx, fields_by_stage):
                 yield code, stage, name, value
 
 
-@rule("LEGAL-2", category=Category.LEGALITY, title="统一社会信用代码校验（GB 32100-2015）")
+@rule("LEGAL-2", category=Category.LEGALITY, title="统一社会信用代码校验（GB 32100-2015，含联合体成员）")
 def credit_codes_valid(ctx):
     for code, stage, name, value in filled_fields(ctx, CREDIT_CODE_FIELDS):
         problem = identifiers.credit_code_problem(value)
         if problem:
             label = stage._meta.get_field(name).verbose_name
             yield Problem(f"{label}：{problem}", stage=code, field=name, involves=(code,))
+    contract = ctx.stage(StageCode.CONTRACT)
+    if contract is not None:
+        for problem in identifiers.joint_venture_member_problems(contract.joint_venture_members):
+            yield Problem(
+                problem,
+                stage=StageCode.CONTRACT,
+                field="joint_venture_members",
+                involves=(StageCode.CONTRACT,),
+            )
 
 
 ID_NUMBER_FIELDS = {
