@@ -237,6 +237,9 @@ LOGGING = {
 
 # The public notice (公示): its length, and whether calendar or official working days count (publicity/timing.py).
 NOTICE_DAYS = int(os.environ.get("NOTICE_DAYS", "10"))
+# The reviewing authority's time limit for a submitted record, printed on the 受理回执 and measured on the progress
+# timeline (calendar days; docs/receipts.md).
+REVIEW_TIME_LIMIT_DAYS = int(os.environ.get("REVIEW_TIME_LIMIT_DAYS", "10"))
 NOTICE_DAY_MODE = os.environ.get("NOTICE_DAY_MODE", "calendar")  # "calendar" or "working"
 if NOTICE_DAY_MODE not in {"calendar", "working"}:
     raise ValueError("NOTICE_DAY_MODE must be 'calendar' or 'working'")

@@ -810,6 +810,28 @@ class SubmissionVersion(models.Model):
         return f"{self.project_id} 第{self.number}次提交"
 
 
+class Receipt(models.Model):
+    """受理回执: what was submitted, when, by whom, to whom — one per submission, its content hashed. The PDF is
+    drawn from `content` on demand (projects.receipts); the public verification page shows the hash and the
+    record's public status, nothing private (docs/receipts.md)."""
+
+    version = models.OneToOneField(SubmissionVersion, on_delete=models.PROTECT, related_name="receipt")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="receipts")
+    number = models.CharField("受理编号", max_length=30, unique=True)
+    token = models.CharField("核验码", max_length=32, unique=True)
+    content = models.JSONField("回执内容")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    issued_at = models.DateTimeField("出具时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "受理回执"
+        verbose_name_plural = "受理回执"
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.number
+
+
 class ReviewComment(models.Model):
     """A reviewer's comment pinned to a stage and field, shown to the enterprise beside that field."""
 

@@ -6,13 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, extensions, permissions, rules, selectors, services
+from . import audit, extensions, permissions, receipts, rules, selectors, services
 from .audit import Actor
 from .files import private_file_response
 from .forms import (
@@ -23,7 +23,7 @@ from .forms import (
     add_findings,
     stage_form_class,
 )
-from .models import STAGE_MODELS, STAGE_ORDER, Evidence, Membership, Project, StageCode
+from .models import STAGE_MODELS, STAGE_ORDER, Evidence, Membership, Project, Receipt, StageCode
 
 PAGE_SIZE = 20
 
@@ -181,6 +181,8 @@ def project_detail(request, enterprise, pk):
             "comments": comments,
             "restriction": services.enterprise_restriction(enterprise),
             "project_sections": extensions.project_sections(project),
+            "timeline": selectors.progress_timeline(project),
+            "receipts": project.receipts.all(),
         },
     )
 
@@ -463,4 +465,30 @@ def project_selected(request, enterprise):
         request,
         "projects/selected_results.html",
         {"results": results, "action": action, "missing": len(ids) - len(projects)},
+    )
+
+
+@enterprise_required
+def receipt_pdf(request, enterprise, pk, receipt_id):
+    """The 受理回执 as a printable PDF: the owner enterprise's, after the permission check (404 otherwise)."""
+    project = own_project_or_404(request, enterprise, pk, "receipt.view")
+    with lookups_refused_recorded(
+        request, "receipt.view", Receipt(pk=receipt_id), "该受理回执不存在或不属于本单位。"
+    ):
+        receipt = get_object_or_404(project.receipts.all(), pk=receipt_id)
+    url = request.build_absolute_uri(reverse("receipt_verify", kwargs={"token": receipt.token}))
+    response = HttpResponse(receipts.pdf_bytes(receipt, url), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
+    return response
+
+
+def receipt_verify(request, token):
+    """Public (no login): does this receipt exist, is its content intact, what is the record's status now —
+    nothing private (no enterprise, no evidence, no names of people)."""
+    receipt = Receipt.objects.select_related("project__authority").filter(token=token[:64]).first()
+    return render(
+        request,
+        "projects/receipt_verify.html",
+        {"receipt": receipt, "intact": receipt is not None and receipts.is_intact(receipt)},
+        status=200 if receipt else 404,
     )

@@ -146,6 +146,32 @@ def a_evidence_under_b_project(w):
     return {"pk": w.b_project.pk, "evidence_id": w.submitted_evidence.pk}
 
 
+def _receipt_of(project):
+    from projects import receipts
+    from projects.models import Receipt, SubmissionVersion
+
+    existing = Receipt.objects.filter(project=project).first()
+    if existing:
+        return existing
+    version = SubmissionVersion.objects.create(
+        project=project, number=1, submitted_by=project.created_by, content={}, evidence=[]
+    )
+    return receipts.issue(project=project, version=version, actor_user=project.created_by)
+
+
+def a_receipt(w):
+    return {"pk": w.submitted.pk, "receipt_id": _receipt_of(w.submitted).pk}
+
+
+def b_receipt_under_a_project(w):
+    """B's receipt id, guessed under A's project id."""
+    return {"pk": w.submitted.pk, "receipt_id": _receipt_of(w.b_project).pk}
+
+
+def a_receipt_token(w):
+    return {"token": _receipt_of(w.submitted).token}
+
+
 def row(url_name, kwargs_of, method, *cells):
     assert len(cells) == len(ROLES), url_name
     return (url_name, kwargs_of, method, dict(zip(ROLES, cells, strict=True)))
@@ -180,6 +206,9 @@ MATRIX = [
     row("project_history",   a_draft,                    "GET",  LOGIN,                  200,                      404,                      404,             404,                404),
     row("project_history",   a_submitted,                "GET",  LOGIN,                  200,                      404,                      200,             404,                200),
     row("project_history",   b_submitted,                "GET",  LOGIN,                  404,                      200,                      200,             404,                200),
+    row("receipt_pdf",       a_receipt,                  "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("receipt_pdf",       b_receipt_under_a_project,  "GET",  LOGIN,                  404,                      404,                      403,             403,                403),
+    row("receipt_verify",    a_receipt_token,            "GET",  200,                    200,                      200,                      200,             200,                200),
     row("inbox",             no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      200,             200,                200),
     row("inbox_mark_read",   no_kwargs,                  "POST", LOGIN,                  To("/inbox/"),            To("/inbox/"),            To("/inbox/"),   To("/inbox/"),      To("/inbox/")),
     row("inbox_mark_read",   no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),

@@ -1,6 +1,8 @@
-"""联合体成员 as structured name + credit-code pairs (a JSON list), converted from the free text of before: each
+"""Two changes of the same work: the 受理回执 (Receipt) of each submission, and 联合体成员 as structured name + credit-code pairs (a JSON list), converted from the free text of before: each
 line "单位名称 统一社会信用代码" (projects.identifiers.parse_joint_venture_members)."""
 
+import django.db.models.deletion
+import django.utils.timezone
 from django.db import migrations, models
 
 import projects.validators
@@ -49,6 +51,7 @@ def members_to_text(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("projects", "0009_stored_file")]
 
+
     operations = [
         migrations.AddField(
             model_name="contractstage",
@@ -70,5 +73,23 @@ class Migration(migrations.Migration):
                 validators=[projects.validators.validate_joint_venture_members],
                 verbose_name="联合体成员",
             ),
+        ),
+        migrations.CreateModel(
+            name='Receipt',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.CharField(max_length=30, unique=True, verbose_name='受理编号')),
+                ('token', models.CharField(max_length=32, unique=True, verbose_name='核验码')),
+                ('content', models.JSONField(verbose_name='回执内容')),
+                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
+                ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='出具时间')),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='receipts', to='projects.project')),
+                ('version', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='receipt', to='projects.submissionversion')),
+            ],
+            options={
+                'verbose_name': '受理回执',
+                'verbose_name_plural': '受理回执',
+                'ordering': ['-issued_at', '-id'],
+            },
         ),
     ]
