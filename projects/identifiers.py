@@ -170,8 +170,14 @@ def format_joint_venture_members(members) -> str:
 
 def joint_venture_member_problems(members) -> list[str]:
     """Each member: a name, and a credit code with a correct check character (GB 32100-2015)."""
+    if isinstance(
+        members, str
+    ):  # a value still in its typed form (a correction's text, a snapshot of before)
+        members = parse_joint_venture_members(members)
     problems = []
     for member in members or []:
+        if not isinstance(member, dict):
+            continue
         name, code = member.get("name", ""), member.get("credit_code", "")
         if not code:
             problems.append(f"联合体成员“{name}”缺少统一社会信用代码，请按“单位名称 统一社会信用代码”填写。")
