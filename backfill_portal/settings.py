@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "integrity",
     "reporting",
     "demo",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,15 @@ STORAGES = {
 
 # Uploads. Django >= 5.2.14 enforces these limits (a 2026 fix); the web server in front must limit too.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Bulk import (docs/import.md): the workbook's bytes, what its zip members may inflate to, the projects per workbook.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "2000"))
+# A running import whose heartbeat is older than this had its worker die: the sweep runs it again (docs/import.md).
+IMPORT_STALL_SECONDS = float(os.environ.get("IMPORT_STALL_SECONDS", "300"))
+IMPORT_SWEEP_SECONDS = float(os.environ.get("IMPORT_SWEEP_SECONDS", "60"))
+# The evidence zip uploaded with a workbook.
+IMPORT_MAX_ZIP_BYTES = int(os.environ.get("IMPORT_MAX_ZIP_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -286,6 +296,9 @@ LOGGING = {
 
 # The public notice (公示): its length, and whether calendar or official working days count (publicity/timing.py).
 NOTICE_DAYS = int(os.environ.get("NOTICE_DAYS", "10"))
+# The reviewing authority's time limit for a submitted record, printed on the 受理回执 and measured on the progress
+# timeline (calendar days; docs/receipts.md).
+REVIEW_TIME_LIMIT_DAYS = int(os.environ.get("REVIEW_TIME_LIMIT_DAYS", "10"))
 NOTICE_DAY_MODE = os.environ.get("NOTICE_DAY_MODE", "calendar")  # "calendar" or "working"
 if NOTICE_DAY_MODE not in {"calendar", "working"}:
     raise ValueError("NOTICE_DAY_MODE must be 'calendar' or 'working'")
@@ -324,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-national-library": {
         "task": "publicity.tasks.reconcile_national_library",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "resume-stalled-imports": {
+        "task": "imports.tasks.resume_stalled_imports",
+        "schedule": IMPORT_SWEEP_SECONDS,
     },
 }
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("integrity.urls")),
     path("", include("reporting.urls")),
     path("", include("publicity.urls")),
+    path("", include("imports.urls")),
     path("", include("projects.urls")),
 ]
 

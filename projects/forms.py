@@ -6,8 +6,10 @@ import datetime
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from . import identifiers, rules
 from .models import STAGE_MODELS, Authority, Project
 from .services import PROJECT_EDITABLE_FIELDS
+from .validators import validate_optional_credit_code, validate_optional_id_number
 
 
 class DateInput(forms.DateInput):
@@ -34,14 +36,101 @@ class DateField(forms.DateField):
     ]
 
 
-def add_findings(form, findings):
-    """Put the rule engine's findings on the form: on their field where the form has it, else on top."""
+def add_findings(form, findings, *, stage_code=None):
+    """Put the rule engine's findings on the form: on their field where the form has it, else on top. A finding
+    about another stage's date that this stage's save caused (dates out of order) also marks this stage's own
+    date: the field the clerk just edited."""
+    own_date = STAGE_MODELS[stage_code].date_field if stage_code in STAGE_MODELS else None
     for finding in findings:
         field = finding.field if finding.field in form.fields else None
+        if (
+            field is None
+            and own_date in form.fields
+            and finding.stage in STAGE_MODELS
+            and finding.stage != stage_code
+            and finding.field == STAGE_MODELS[finding.stage].date_field
+        ):
+            field = own_date
         form.add_error(field, finding.message)
 
 
-class ProjectForm(forms.ModelForm):
+def format_note(model_field) -> str:
+    """What a value of this field looks like, shown beside it (and in the import template)."""
+    internal = model_field.get_internal_type()
+    if internal == "DateField":
+        return "日期，如2018-03-05"
+    if internal == "DecimalField":
+        return "数字，最多两位小数"
+    if validate_optional_credit_code in model_field.validators or model_field.name == "credit_code":
+        return "18位统一社会信用代码"
+    if validate_optional_id_number in model_field.validators:
+        return "18位身份证号码，末位可为X"
+    if model_field.name == "permit_number":
+        return "18位：区县代码6位+发证日期8位+流水号2位+类别2位"
+    return ""
+
+
+class YesNoField(forms.TypedChoiceField):
+    """A yes/no question as a required choice between 是 and 否: never an unticked box read as 否."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs):
+        for name in ("max_length", "empty_value", "coerce", "choices"):
+            kwargs.pop(name, None)
+        kwargs["required"] = True
+        super().__init__(
+            choices=[(True, "是"), (False, "否")], coerce=lambda value: value in (True, "True"), **kwargs
+        )
+
+
+class MarkedFormMixin:
+    """Each field says what the self-check requires (必填) and its format: `required_fields` are the rule engine's
+    (a draft may still be saved without them: marked, not enforced)."""
+
+    required_fields: tuple = ()
+
+    def mark_fields(self):
+        model = self._meta.model
+        for name, field in self.fields.items():
+            field.marked_required = field.required or name in self.required_fields
+            try:
+                field.format_note = format_note(model._meta.get_field(name))
+            except Exception:  # a form field that is no model field (the evidence file)
+                field.format_note = ""
+            if field.marked_required:
+                field.widget.attrs.setdefault("aria-required", "true")
+
+
+class JointVentureMembersField(forms.CharField):
+    """联合体成员 typed one per line, "单位名称 统一社会信用代码", kept as [{"name", "credit_code"}]."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "重庆某建设有限公司 91500103MA5U000000"})
+
+    def __init__(self, **kwargs):
+        for name in ("encoder", "decoder"):
+            kwargs.pop(name, None)
+        kwargs["required"] = False
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return identifiers.format_joint_venture_members(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return identifiers.parse_joint_venture_members(super().to_python(value))
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+YES_NO_FIELDS = ("is_classified", "is_completed", "already_in_national_library")
+
+
+class ProjectForm(MarkedFormMixin, forms.ModelForm):
     project_number = forms.CharField(
         label="已有项目编号",
         required=False,
@@ -52,6 +141,7 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = ["project_number", *PROJECT_EDITABLE_FIELDS]
+        field_classes = {name: YesNoField for name in YES_NO_FIELDS}
         widgets = {
             "address": forms.TextInput(attrs={"size": 60}),
             "name": forms.TextInput(attrs={"size": 60}),
@@ -68,6 +158,37 @@ class ProjectForm(forms.ModelForm):
         if self.instance.pk:
             # The number is the record's identity once issued: shown, not edited.
             del self.fields["project_number"]
+        else:
+            for (
+                name
+            ) in YES_NO_FIELDS:  # asked, not defaulted: the model's default would answer 否 for the clerk
+                self.initial[name] = None
+        self.mark_fields()
+
+
+EVIDENCE_FIELDS = ("file", "evidence_description")
+
+
+class StageForm(MarkedFormMixin, forms.ModelForm):
+    """A stage's fields and, in the same form, a file of evidence: one button saves both, so nothing typed is lost
+    to an upload (docs/files.md)."""
+
+    file = forms.FileField(
+        label="证明材料文件",
+        required=False,
+        help_text="可与本环节信息一起保存。PDF、JPEG或PNG，按文件内容识别。",
+    )
+    evidence_description = forms.CharField(label="材料说明", max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mark_fields()
+
+    def stage_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields if name not in EVIDENCE_FIELDS}
+
+    def stage_changed(self) -> bool:
+        return any(name not in EVIDENCE_FIELDS for name in self.changed_data)
 
 
 def stage_form_class(stage_code: str) -> type[forms.ModelForm]:
@@ -75,8 +196,20 @@ def stage_form_class(stage_code: str) -> type[forms.ModelForm]:
     date_fields = [f.name for f in model._meta.concrete_fields if f.get_internal_type() == "DateField"]
     return forms.modelform_factory(
         model,
+        form=type(
+            f"{model.__name__}Form",
+            (StageForm,),
+            {"required_fields": tuple(rules.REQUIRED_FIELDS.get(stage_code, ()))},
+        ),
         exclude=["project", "updated_by", "updated_at"],
-        field_classes={name: DateField for name in date_fields},
+        field_classes={
+            **{name: DateField for name in date_fields},
+            **{
+                f.name: JointVentureMembersField
+                for f in model._meta.concrete_fields
+                if f.name == "joint_venture_members"
+            },
+        },
         widgets={
             **{name: DateInput() for name in date_fields},
             **{

@@ -156,3 +156,51 @@ def parse_row_id(value) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= ROW_ID_MAX else None
+
+
+# ---------------------------------------------------------------- joint-venture members (联合体成员)
+
+
+def parse_joint_venture_members(text: str) -> list[dict]:
+    """Lines of "单位名称 统一社会信用代码" as [{"name", "credit_code"}]: the code is the line's last word (names
+    may hold spaces) when it looks like one (letters and digits, six or more: a short or wrong code is kept, so
+    the check names it); otherwise the line is a name whose code is missing."""
+    members = []
+    for line in (text or "").replace("；", "\n").replace(";", "\n").splitlines():
+        line = line.replace("\u3000", " ").strip()
+        if not line:
+            continue
+        name, _, last = line.replace("，", " ").replace(",", " ").replace("\t", " ").rpartition(" ")
+        looks_like_a_code = (
+            len(last) >= 6 and last.isascii() and last.isalnum() and any(c.isdigit() for c in last)
+        )
+        if name.strip() and looks_like_a_code:
+            members.append({"name": name.strip(), "credit_code": last.upper()})
+        else:
+            members.append({"name": line, "credit_code": ""})
+    return members
+
+
+def format_joint_venture_members(members) -> str:
+    """The members as the clerk types them: one "单位名称 统一社会信用代码" per line."""
+    return "\n".join(f"{m.get('name', '')} {m.get('credit_code', '')}".strip() for m in members or [])
+
+
+def joint_venture_member_problems(members) -> list[str]:
+    """Each member: a name, and a credit code with a correct check character (GB 32100-2015)."""
+    if isinstance(
+        members, str
+    ):  # a value still in its typed form (a correction's text, a snapshot of before)
+        members = parse_joint_venture_members(members)
+    problems = []
+    for member in members or []:
+        if not isinstance(member, dict):
+            continue
+        name, code = member.get("name", ""), member.get("credit_code", "")
+        if not code:
+            problems.append(f"联合体成员“{name}”缺少统一社会信用代码，请按“单位名称 统一社会信用代码”填写。")
+            continue
+        problem = credit_code_problem(code)
+        if problem:
+            problems.append(f"联合体成员“{name}”的统一社会信用代码“{code}”：{problem}")
+    return problems

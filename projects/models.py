@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .validators import (
     validate_credit_code,
+    validate_joint_venture_members,
     validate_optional_credit_code,
     validate_plain_text,
 )
@@ -644,8 +645,13 @@ class ContractStage(Stage):
     employer_credit_code = credit_code("发包单位统一社会信用代码")
     contractor_name = text("承包单位名称")
     contractor_credit_code = credit_code("承包单位统一社会信用代码")
-    joint_venture_members = models.TextField(
-        "联合体成员", blank=True, validators=PLAIN, help_text="每行一个：单位名称 统一社会信用代码"
+    # Structured for delivery (the national standard's UnionCorpName / UnionCorpCode): [{"name", "credit_code"}].
+    joint_venture_members = models.JSONField(
+        "联合体成员",
+        default=list,
+        blank=True,
+        validators=[validate_joint_venture_members],
+        help_text="每行一个：单位名称 统一社会信用代码",
     )
 
     class Meta:
@@ -896,6 +902,28 @@ class SubmissionVersion(models.Model):
 
     def __str__(self):
         return f"{self.project_id} 第{self.number}次提交"
+
+
+class Receipt(models.Model):
+    """受理回执: what was submitted, when, by whom, to whom — one per submission, its content hashed. The PDF is
+    drawn from `content` on demand (projects.receipts); the public verification page shows the hash and the
+    record's public status, nothing private (docs/receipts.md)."""
+
+    version = models.OneToOneField(SubmissionVersion, on_delete=models.PROTECT, related_name="receipt")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="receipts")
+    number = models.CharField("受理编号", max_length=30, unique=True)
+    token = models.CharField("核验码", max_length=32, unique=True)
+    content = models.JSONField("回执内容")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    issued_at = models.DateTimeField("出具时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "受理回执"
+        verbose_name_plural = "受理回执"
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.number
 
 
 class ReviewComment(models.Model):

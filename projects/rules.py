@@ -517,13 +517,22 @@ def filled_fields(ctx, fields_by_stage):
                 yield code, stage, name, value
 
 
-@rule("LEGAL-2", category=Category.LEGALITY, title="统一社会信用代码校验（GB 32100-2015）")
+@rule("LEGAL-2", category=Category.LEGALITY, title="统一社会信用代码校验（GB 32100-2015，含联合体成员）")
 def credit_codes_valid(ctx):
     for code, stage, name, value in filled_fields(ctx, CREDIT_CODE_FIELDS):
         problem = identifiers.credit_code_problem(value)
         if problem:
             label = stage._meta.get_field(name).verbose_name
             yield Problem(f"{label}：{problem}", stage=code, field=name, involves=(code,))
+    contract = ctx.stage(StageCode.CONTRACT)
+    if contract is not None:
+        for problem in identifiers.joint_venture_member_problems(contract.joint_venture_members):
+            yield Problem(
+                problem,
+                stage=StageCode.CONTRACT,
+                field="joint_venture_members",
+                involves=(StageCode.CONTRACT,),
+            )
 
 
 ID_NUMBER_FIELDS = {
@@ -914,30 +923,6 @@ def other_documents_valid(ctx):
                 field=name,
                 involves=(code,),
             )
-
-
-@rule(
-    "NAT-4",
-    category=Category.LEGALITY,
-    stage=StageCode.CONTRACT,
-    field="joint_venture_members",
-    title="联合体成员的统一社会信用代码",
-)
-def joint_venture_codes(ctx):
-    contract = ctx.stage(StageCode.CONTRACT)
-    if contract is None:
-        return
-    for number, line in enumerate(contract.joint_venture_members.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, _, credit = line.strip().rpartition(" ")
-        problem = (
-            identifiers.credit_code_problem(credit)
-            if name.strip()
-            else "每行应为“单位名称 统一社会信用代码”。"
-        )
-        if problem:
-            yield f"联合体成员第{number}行：{problem}"
 
 
 WORKS_CATEGORY_OF_TYPE = {

@@ -66,3 +66,48 @@ def unread_count(user) -> int:
 
 def project_history(project):
     return AuditEvent.objects.filter(project=project).order_by("id")
+
+
+def progress_timeline(project) -> list[dict]:
+    """进度查询: every change of the record's state, with its date, who acted (the organisation) and the days it
+    took; a decision on a submission is measured against the review time limit (settings.REVIEW_TIME_LIMIT_DAYS)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .models import Status
+
+    events = AuditEvent.objects.filter(project=project, changes__has_key="status").order_by("id")
+    steps, previous = [], None
+    for event in events:
+        before, after = (event.changes.get("status") or [None, None])[:2]
+        day = timezone.localtime(event.occurred_at)
+        step = {
+            "when": day,
+            "label": Status(after).label if after in Status.values else str(after),
+            "organisation": event.organisation or "系统",
+            "message": event.message,
+            "days": None,
+            "limit": None,
+            "late": False,
+        }
+        if previous is not None:
+            step["days"] = (day.date() - previous.date()).days
+            if before == Status.SUBMITTED:
+                step["limit"] = settings.REVIEW_TIME_LIMIT_DAYS
+                step["late"] = step["days"] > step["limit"]
+        steps.append(step)
+        previous = day
+    if project.status == Status.SUBMITTED and previous is not None:
+        waited = (timezone.localdate() - previous.date()).days
+        steps.append(
+            {
+                "when": None,
+                "label": "审核中",
+                "organisation": project.authority.name,
+                "message": "",
+                "days": waited,
+                "limit": settings.REVIEW_TIME_LIMIT_DAYS,
+                "late": waited > settings.REVIEW_TIME_LIMIT_DAYS,
+            }
+        )
+    return steps

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from . import audit, files, identifiers, permissions, rules
+from . import audit, files, identifiers, permissions, receipts, rules
 from .audit import Actor
 from .models import (  # RecordLocked is re-exported for the services' callers
     STAGE_MODELS,
@@ -433,6 +433,7 @@ def submit_project(*, actor: Actor, project: Project, expected_status: str | Non
             for e in project.evidence.filter(archived_at__isnull=True)
         ],
     )
+    receipts.issue(project=project, version=version, actor_user=actor.user)
     ReviewComment.objects.filter(project=project, settled_by_version__isnull=True).update(
         settled_by_version=version
     )

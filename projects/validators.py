@@ -27,3 +27,20 @@ def validate_optional_id_number(value):
         problem = identifiers.id_number_problem(value)
         if problem:
             raise ValidationError(problem, code="id_number")
+
+
+def validate_joint_venture_members(value):
+    """The stored shape: a list of {"name", "credit_code"} of plain text (the codes' check is the rule engine's,
+    LEGAL-2, so a draft is refused with the member named)."""
+    if not isinstance(value, list) or not all(
+        isinstance(m, dict)
+        and set(m) == {"name", "credit_code"}
+        and all(isinstance(v, str) for v in m.values())
+        for m in value
+    ):
+        raise ValidationError(
+            "联合体成员应为“单位名称 统一社会信用代码”的列表。", code="joint_venture_members"
+        )
+    for member in value:
+        validate_plain_text(member["name"])
+        validate_plain_text(member["credit_code"])

@@ -6,13 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, extensions, permissions, rules, selectors, services
+from . import audit, extensions, permissions, receipts, rules, selectors, services
 from .audit import Actor
 from .files import private_file_response
 from .forms import (
@@ -23,7 +23,7 @@ from .forms import (
     add_findings,
     stage_form_class,
 )
-from .models import STAGE_MODELS, STAGE_ORDER, Evidence, Membership, Project, StageCode
+from .models import STAGE_MODELS, STAGE_ORDER, Evidence, Membership, Project, Receipt, StageCode
 
 PAGE_SIZE = 20
 
@@ -195,6 +195,8 @@ def project_detail(request, enterprise, pk):
             "comments": comments,
             "restriction": services.enterprise_restriction(enterprise),
             "project_sections": extensions.project_sections(project),
+            "timeline": selectors.progress_timeline(project),
+            "receipts": project.receipts.all(),
         },
     )
 
@@ -205,7 +207,7 @@ def stage_edit(request, enterprise, pk, stage_code):
     project = own_project_or_404(request, enterprise, pk, "stage.save")
     stage = STAGE_MODELS[stage_code].objects.filter(project=project).first()
     form_class = stage_form_class(stage_code)
-    form = form_class(request.POST or None, instance=stage)
+    form = form_class(request.POST or None, request.FILES or None, instance=stage)
     if request.method == "POST":
         if not project.is_editable_by_enterprise:
             locked = f"该项目当前状态为“{project.get_status_display()}”，不能修改。"
@@ -215,21 +217,13 @@ def stage_edit(request, enterprise, pk, stage_code):
             messages.error(request, locked)
             return redirect("project_detail", pk=project.pk)
         if form.is_valid():
-            data = {name: form.cleaned_data[name] for name in form.fields}
-            try:
-                _stage, warnings = services.save_stage(
-                    actor=Actor.from_request(request), project=project, stage_code=stage_code, data=data
-                )
-            except services.RuleViolation as violation:
-                add_findings(form, violation.findings)
-            except services.RecordLocked as locked:
-                messages.error(request, str(locked))
-                return redirect("project_detail", pk=project.pk)
-            else:
-                messages.success(request, f"“{StageCode(stage_code).label}”环节已保存。")
-                for warning in warnings:
-                    messages.warning(request, warning.message)
+            saved = save_stage_and_evidence(request, project, stage_code, form)
+            if saved:
                 return redirect("stage_edit", pk=project.pk, stage_code=stage_code)
+            if saved is None:
+                return redirect("project_detail", pk=project.pk)
+        elif request.FILES.get("file"):
+            form.add_error("file", "本环节信息有错误，文件未上传：请修改上面标出的错误后重新选择文件并保存。")
     evidence = project.evidence.filter(stage=stage_code, archived_at__isnull=True).select_related(
         "uploaded_by"
     )
@@ -243,13 +237,55 @@ def stage_edit(request, enterprise, pk, stage_code):
             "stage_label": StageCode(stage_code).label,
             "stage_tabs": [(code, StageCode(code).label) for code in STAGE_ORDER],
             "evidence": evidence,
-            "upload_form": EvidenceUploadForm(),
             "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
             "comments_by_field": selectors.comments_by_field(
                 selectors.open_review_comments(project, stage_code)
             ),
         },
     )
+
+
+def save_stage_and_evidence(request, project, stage_code, form) -> bool | None:
+    """The stage's fields (when changed, or when the stage is new and filled in), then the file chosen with them:
+    True when all is saved; False with the errors on the form (nothing typed is lost: the page shows it again);
+    None when the record is locked meanwhile."""
+    actor = Actor.from_request(request)
+    label = StageCode(stage_code).label
+    upload = form.cleaned_data.get("file")
+    if form.stage_changed() or not upload:
+        try:
+            _stage, warnings = services.save_stage(
+                actor=actor, project=project, stage_code=stage_code, data=form.stage_data()
+            )
+        except services.RuleViolation as violation:
+            add_findings(form, violation.findings, stage_code=stage_code)
+            if upload:
+                form.add_error("file", "本环节信息有错误，文件未上传：请修改后重新选择文件并保存。")
+            return False
+        except services.RecordLocked as locked:
+            messages.error(request, str(locked))
+            return None
+        messages.success(request, f"“{label}”环节已保存。")
+        for warning in warnings:
+            messages.warning(request, warning.message)
+    if upload:
+        try:
+            evidence = services.add_evidence(
+                actor=actor,
+                project=project,
+                stage_code=stage_code,
+                uploaded_file=upload,
+                description=form.cleaned_data.get("evidence_description", ""),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("file", f"上传失败：{message}")
+            return False
+        except services.RecordLocked as locked:
+            messages.error(request, str(locked))
+            return None
+        messages.success(request, f"已上传“{evidence.original_name}”。")
+    return True
 
 
 @require_POST
@@ -405,3 +441,68 @@ def inbox(request):
 def inbox_mark_read(request):
     selectors.inbox(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("inbox")
+
+
+SELECTED_LIMIT = 100  # a page of the list is 20; the check reads each record whole
+
+
+@require_POST
+@enterprise_required
+def project_selected(request, enterprise):
+    """The record list's action on the ticked records: self-check them, or submit those that pass — each record
+    with its own result (a refusal of one does not stop the others)."""
+    action = request.POST.get("action")
+    if action not in ("check", "submit"):
+        raise Http404("没有这个操作。")
+    ids = [value for value in request.POST.getlist("selected")[:SELECTED_LIMIT] if value.isdigit()]
+    projects = list(selectors.own_projects(enterprise).filter(pk__in=ids).order_by("project_number"))
+    actor = Actor.from_request(request)
+    results = []
+    for project in projects:
+        findings = rules.evaluate(rules.load_project(project.pk))
+        summary = rules.summarise(findings)
+        result = {"project": project, "summary": summary, "findings": [f for f in findings if f.is_error][:5]}
+        if action == "submit":
+            try:
+                services.submit_project(actor=actor, project=project, expected_status=project.status)
+            except services.RuleViolation as violation:
+                result["outcome"] = f"未提交：自查发现{len(violation.findings)}个错误"
+            except (services.RecordLocked, PermissionDenied) as refusal:
+                result["outcome"] = f"未提交：{refusal}"
+            else:
+                result["outcome"] = "已提交审核"
+                result["submitted"] = True
+        else:
+            result["outcome"] = "可以提交" if summary["can_submit"] else f"有{summary['errors']}个错误"
+        results.append(result)
+    return render(
+        request,
+        "projects/selected_results.html",
+        {"results": results, "action": action, "missing": len(ids) - len(projects)},
+    )
+
+
+@enterprise_required
+def receipt_pdf(request, enterprise, pk, receipt_id):
+    """The 受理回执 as a printable PDF: the owner enterprise's, after the permission check (404 otherwise)."""
+    project = own_project_or_404(request, enterprise, pk, "receipt.view")
+    with lookups_refused_recorded(
+        request, "receipt.view", Receipt(pk=receipt_id), "该受理回执不存在或不属于本单位。"
+    ):
+        receipt = get_object_or_404(project.receipts.all(), pk=receipt_id)
+    url = request.build_absolute_uri(reverse("receipt_verify", kwargs={"token": receipt.token}))
+    response = HttpResponse(receipts.pdf_bytes(receipt, url), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
+    return response
+
+
+def receipt_verify(request, token):
+    """Public (no login): does this receipt exist, is its content intact, what is the record's status now —
+    nothing private (no enterprise, no evidence, no names of people)."""
+    receipt = Receipt.objects.select_related("project__authority").filter(token=token[:64]).first()
+    return render(
+        request,
+        "projects/receipt_verify.html",
+        {"receipt": receipt, "intact": receipt is not None and receipts.is_intact(receipt)},
+        status=200 if receipt else 404,
+    )

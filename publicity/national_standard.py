@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from projects.identifiers import parse_joint_venture_members
 from projects.models import (
     ApprovalLevel,
     ContractType,
@@ -100,10 +101,13 @@ def record_number_prefix(stage_code: str, stage: dict) -> str:
     return STAGE_XX[stage_code]
 
 
-def joint_venture(text: str) -> tuple[str, str]:
-    """联合体成员, one per line "名称 信用代码" -> (names, codes) joined with ';' as UnionCorpName/UnionCorpCode."""
-    members = [line.strip().rpartition(" ") for line in (text or "").splitlines() if line.strip()]
-    return ";".join(name for name, _, _ in members), ";".join(credit for _, _, credit in members)
+def joint_venture(members) -> tuple[str, str]:
+    """联合体成员 ([{name, credit_code}], or the text of a snapshot taken before they were kept structured) ->
+    (names, codes) joined with ';' as UnionCorpName/UnionCorpCode."""
+    if isinstance(members, str):
+        members = parse_joint_venture_members(members)
+    members = members or []
+    return ";".join(m.get("name", "") for m in members), ";".join(m.get("credit_code", "") for m in members)
 
 
 def tables(content: dict, *, numbers: dict[str, str], level: str) -> dict[str, list[dict]]:

@@ -60,7 +60,10 @@ def test_it_backfills_six_stages_fixes_a_self_check_error_and_submits(
     page.fill("#id_address", "重庆市渝中区解放碑街道民族路1号")
     page.select_option("#id_authority", label="渝中区")
     page.select_option("#id_project_type", "building_general")
-    page.check("#id_is_completed")
+    # Yes/no questions are required choices (是 is the first radio, 否 the second): none is answered for the clerk.
+    page.check("#id_is_classified_1")
+    page.check("#id_is_completed_0")
+    page.check("#id_already_in_national_library_1")
     completion_area = stage_data["completion"].get("actual_area")
     page.fill("#id_total_area", str(completion_area or "12000"))
     page.click("button.primary")

@@ -7,7 +7,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Earliest first. reporting sits on top and may import any of them; demo (`make run`'s seed) above all.
-ORDER = ["projects", "publicity", "review", "corrections", "inspections", "integrity", "reporting", "demo"]
+ORDER = [
+    "projects",
+    "publicity",
+    "imports",
+    "review",
+    "corrections",
+    "inspections",
+    "integrity",
+    "reporting",
+    "demo",
+]
 RANK = {app: rank for rank, app in enumerate(ORDER)}
 
 

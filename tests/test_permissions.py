@@ -146,6 +146,32 @@ def a_evidence_under_b_project(w):
     return {"pk": w.b_project.pk, "evidence_id": w.submitted_evidence.pk}
 
 
+def _receipt_of(project):
+    from projects import receipts
+    from projects.models import Receipt, SubmissionVersion
+
+    existing = Receipt.objects.filter(project=project).first()
+    if existing:
+        return existing
+    version = SubmissionVersion.objects.create(
+        project=project, number=1, submitted_by=project.created_by, content={}, evidence=[]
+    )
+    return receipts.issue(project=project, version=version, actor_user=project.created_by)
+
+
+def a_receipt(w):
+    return {"pk": w.submitted.pk, "receipt_id": _receipt_of(w.submitted).pk}
+
+
+def b_receipt_under_a_project(w):
+    """B's receipt id, guessed under A's project id."""
+    return {"pk": w.submitted.pk, "receipt_id": _receipt_of(w.b_project).pk}
+
+
+def a_receipt_token(w):
+    return {"token": _receipt_of(w.submitted).token}
+
+
 def row(url_name, kwargs_of, method, *cells):
     assert len(cells) == len(ROLES), url_name
     return (url_name, kwargs_of, method, dict(zip(ROLES, cells, strict=True)))
@@ -159,6 +185,8 @@ MATRIX = [
     row("project_list",      no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
     row("project_create",    no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
     row("project_create",    no_kwargs,                  "POST", LOGIN,                  ToNew(),                  ToNew(),                  403,             403,                403),
+    row("project_selected",  no_kwargs,                  "POST", LOGIN,                  200,                      200,                      403,             403,                403),
+    row("project_selected",  no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
     row("project_detail",    a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
     row("project_detail",    a_submitted,                "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
     row("project_detail",    b_submitted,                "GET",  LOGIN,                  404,                      200,                      403,             403,                403),
@@ -178,6 +206,9 @@ MATRIX = [
     row("project_history",   a_draft,                    "GET",  LOGIN,                  200,                      404,                      404,             404,                404),
     row("project_history",   a_submitted,                "GET",  LOGIN,                  200,                      404,                      200,             404,                200),
     row("project_history",   b_submitted,                "GET",  LOGIN,                  404,                      200,                      200,             404,                200),
+    row("receipt_pdf",       a_receipt,                  "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("receipt_pdf",       b_receipt_under_a_project,  "GET",  LOGIN,                  404,                      404,                      403,             403,                403),
+    row("receipt_verify",    a_receipt_token,            "GET",  200,                    200,                      200,                      200,             200,                200),
     row("inbox",             no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      200,             200,                200),
     row("inbox_mark_read",   no_kwargs,                  "POST", LOGIN,                  To("/inbox/"),            To("/inbox/"),            To("/inbox/"),   To("/inbox/"),      To("/inbox/")),
     row("inbox_mark_read",   no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
@@ -204,7 +235,9 @@ def post_data(url_name, w, kwargs=None):
             "name": "新建的补录项目",
             "address": "重庆市渝中区民族路2号",
             "project_type": "building_general",
-            "is_completed": "on",
+            "is_completed": "True",
+            "is_classified": "False",
+            "already_in_national_library": "False",
             "start_basis": "permit",
         }
     if url_name == "project_edit":
@@ -220,6 +253,8 @@ def post_data(url_name, w, kwargs=None):
         }
     if url_name == "evidence_archive":
         return {"reason": "重复上传"}
+    if url_name == "project_selected":
+        return {"action": "check", "selected": [w.draft.pk, w.submitted.pk]}
     return {}
 
 

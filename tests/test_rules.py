@@ -341,15 +341,6 @@ CASES.update(
                 w.project, "permit", chief_supervisor_id_type="3", chief_supervisor_id_number="E12345678"
             ),
         ),
-        "NAT-4": Case(
-            lambda w: set_stage(
-                w.project, "contract", joint_venture_members=f"某建设公司 {OTHER_CREDIT_CODE[:-1]}0"
-            ),
-            (ERROR, "contract", "joint_venture_members"),
-            keep_it=lambda w: set_stage(
-                w.project, "contract", joint_venture_members=f"某建设公司 {OTHER_CREDIT_CODE}"
-            ),
-        ),
         "NAT-5": Case(
             lambda w: set_stage(w.project, "registration", works_category="02"),
             (ERROR, "registration", "works_category"),

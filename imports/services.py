@@ -1,0 +1,532 @@
+"""The import: a job per upload, each row a project written through projects.services (docs/import.md).
+
+Each row is checked in full before anything is written: every cell read (reading.parse), every field validated
+by its model, and the record as it would be checked by the rule engine (projects.rules.evaluate, the rules that
+refuse a save). A row with an error writes nothing; a good row is created or updated as a draft through
+projects.services, which check permission and rules again and audit every change — in one transaction per row.
+
+A re-run (the same workbook again, or a job whose worker died) finds what an earlier run wrote by project number
+or by a stage's document number and leaves it as it is or updates it: nothing is ever created twice.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from projects import audit, identifiers, notifications, permissions, rules, services
+from projects.audit import Actor
+from projects.models import STAGE_MODELS, STAGE_ORDER, Authority, BackfillWindow, Project, RecordLocked
+
+from . import layout, reading, workbooks
+from .models import ImportJob, JobStatus
+
+log = logging.getLogger(__name__)
+
+PROJECT = rules.PROJECT
+# Findings the self-check makes but a draft may still be saved with: shown as 提示 on the row. Missing evidence
+# is left out (the evidence comes with the zip, or later, stage by stage).
+QUIET_RULES = {"TRUTH-3"}
+
+
+# ---------------------------------------------------------------- starting a job
+
+
+def start_import(*, actor: Actor, workbook, evidence_zip=None) -> ImportJob:
+    """Keep the upload and queue its job: the import itself runs in a worker (tasks.run_import)."""
+    with audit.refusals_recorded(actor, "import.start", refusals=(PermissionDenied,)):
+        enterprise = permissions.ensure_enterprise(actor.user)
+    job = ImportJob(
+        enterprise=enterprise,
+        created_by=actor.user,
+        ip_address=audit.stored_ip(actor.ip_address),
+        workbook_name=workbook.name[-255:],
+        evidence_zip_name=evidence_zip.name[-255:] if evidence_zip else "",
+    )
+    job.workbook.save("workbook.xlsx", workbook, save=False)
+    if evidence_zip:
+        job.evidence_zip.save("evidence.zip", evidence_zip, save=False)
+    with transaction.atomic():
+        job.save()
+        audit.record(actor, "import.start", job, message=f"批量导入：{job.workbook_name}")
+        from .tasks import run_import
+
+        # robust: a broker that is down does not fail the upload; the sweep (tasks.resume_stalled_imports) queues
+        # the job again once it is IMPORT_STALL_SECONDS old.
+        transaction.on_commit(lambda: run_import.delay(job.pk), robust=True)
+    return job
+
+
+# ---------------------------------------------------------------- running it
+
+
+def stalled_jobs():
+    """Jobs whose worker is gone: queued or running, with no heartbeat for IMPORT_STALL_SECONDS."""
+    limit = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    return ImportJob.objects.filter(
+        Q(status=JobStatus.QUEUED, created_at__lt=limit)
+        | Q(status=JobStatus.RUNNING, heartbeat_at__lt=limit)
+        | Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True)
+    )
+
+
+def claim(job_id: int) -> bool:
+    """Take the job for this run: a queued job, or a running one whose worker died. A job another live worker
+    runs, or a finished one, is left alone (a redelivered task then does nothing)."""
+    now = timezone.now()
+    limit = now - datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    return bool(
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=JobStatus.QUEUED)
+            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=limit)
+            | Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True)
+        )
+        .update(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            processed=0,
+            created_count=0,
+            updated_count=0,
+            unchanged_count=0,
+            refused_count=0,
+        )
+    )
+
+
+def run_job(job_id: int) -> ImportJob:
+    """Import every row of the job's workbook. Safe to run again (a redelivered task, a worker that died)."""
+    if not claim(job_id):
+        return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("enterprise", "created_by").get(pk=job_id)
+    actor = Actor(user=job.created_by, ip_address=job.ip_address)
+    with job.workbook.open("rb") as stored:
+        data = stored.read()
+    try:
+        sheet = reading.read_workbook(data, job.workbook_name)
+    except reading.WorkbookRefused as refused:
+        return finish(job, status=JobStatus.FAILED, message=str(refused))
+
+    ImportJob.objects.filter(pk=job.pk).update(total=len(sheet.rows))
+    importer = RowImporter(actor=actor, enterprise=job.enterprise, sheet=sheet)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+    results, all_problems, outcomes = [], [], {}
+    for done, row in enumerate(sheet.rows, start=1):
+        outcome, problems, project = importer.import_row(row)
+        counts[outcome] += 1
+        all_problems.extend(problems)
+        outcomes[row.number] = OUTCOME_LABELS[outcome] + (f"：{project.project_number}" if project else "")
+        results.append(
+            {
+                "row": row.number,
+                "key": row.key,
+                "outcome": outcome,
+                "outcome_label": OUTCOME_LABELS[outcome],
+                "project_id": project.pk if project else None,
+                "project_number": project.project_number if project else "",
+                "problems": [p.as_dict(sheet.headers) for p in problems],
+            }
+        )
+        ImportJob.objects.filter(pk=job.pk).update(
+            heartbeat_at=timezone.now(),
+            processed=done,
+            created_count=counts["created"],
+            updated_count=counts["updated"],
+            unchanged_count=counts["unchanged"],
+            refused_count=counts["refused"],
+        )
+
+    evidence_results = []
+    if job.evidence_zip:
+        from .evidence import import_evidence_zip
+
+        with job.evidence_zip.open("rb") as stored:
+            evidence_results = import_evidence_zip(
+                actor=actor, archive=stored, projects_by_key=importer.projects_by_key
+            )
+    ImportJob.objects.filter(pk=job.pk).update(results=results, evidence_results=evidence_results)
+    if all_problems:
+        annotated = workbooks.annotate(data, all_problems, outcomes)
+        job.annotated.save("annotated.xlsx", ContentFile(annotated), save=False)
+        ImportJob.objects.filter(pk=job.pk).update(annotated=job.annotated.name)
+    return finish(job, status=JobStatus.DONE, message=summary_text(counts, evidence_results))
+
+
+OUTCOME_LABELS = {
+    "created": "已新建草稿",
+    "updated": "已更新草稿",
+    "unchanged": "无变化",
+    "refused": "未导入",
+}
+
+
+def summary_text(counts, evidence_results=()) -> str:
+    text = (
+        f"新建{counts['created']}个、更新{counts['updated']}个、无变化{counts['unchanged']}个、"
+        f"未导入{counts['refused']}个项目"
+    )
+    if evidence_results:
+        stored = sum(1 for r in evidence_results if r["outcome"] == "stored")
+        text += f"；证明材料{len(evidence_results)}个文件中保存{stored}个"
+    return text + "。"
+
+
+def finish(job: ImportJob, *, status: str, message: str) -> ImportJob:
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=status, message=message[:500], finished_at=timezone.now()
+        )
+        title = "批量导入已完成" if status == JobStatus.DONE else "批量导入未能完成"
+        notifications.notify(
+            [job.created_by],
+            title=f"{title}：{job.workbook_name}"[:200],
+            body=f"{message}\n请在“批量导入”页面查看逐行结果。",
+        )
+    job.refresh_from_db()
+    return job
+
+
+# ---------------------------------------------------------------- one row, one project
+
+
+ON_SAVE_RULES = {r.code for r in rules.RULES if r.on_save}
+
+
+class RowImporter:
+    def __init__(self, *, actor: Actor, enterprise, sheet: reading.ReadSheet):
+        self.actor = actor
+        self.enterprise = enterprise
+        self.sheet = sheet
+        self.window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
+        self.authorities = {a.code: a for a in Authority.objects.all()}
+        self.rows_by_project = {}  # project id -> the row that wrote it in this run
+        self.projects_by_key = {}  # 序号 and project number -> project (for the evidence zip)
+
+    def column(self, stage, name):
+        return self.sheet.index_of(stage, name)
+
+    def problem(self, row, stage, name, message, severity="error"):
+        return reading.Problem(row.number, self.column(stage, name) if name else None, message, severity)
+
+    def import_row(self, row):
+        """(outcome, problems, project or None) for one sheet row; writes nothing unless the row is clean."""
+        values, problems = self.parse(row)
+        if problems:
+            return "refused", problems, None
+        existing, problems = self.match(row, values)
+        if problems:
+            return "refused", problems, None
+        if existing is not None:
+            if existing.pk in self.rows_by_project:
+                earlier = self.rows_by_project[existing.pk]
+                return (
+                    "refused",
+                    [reading.Problem(row.number, None, f"与第{earlier}行是同一个项目，本行未导入。")],
+                    None,
+                )
+            if not existing.is_editable_by_enterprise:
+                message = (
+                    f"项目{existing.project_number}当前状态为“{existing.get_status_display()}”，"
+                    "已提交或已入库的项目不能通过导入修改，本行未导入。"
+                )
+                return "refused", [reading.Problem(row.number, None, message)], None
+        project, stages = self.candidate(existing, values)
+        problems = self.check(row, project, stages)
+        if any(p.severity == "error" for p in problems):
+            return "refused", problems, None
+        if existing is not None and not self.differs(existing, values):
+            self.remember(row, existing)
+            return "unchanged", problems, existing
+        try:
+            written = self.write(existing, values)
+        except services.RuleViolation as violation:
+            problems += [self.finding_problem(row, f) for f in violation.findings]
+            return "refused", problems, None
+        except (PermissionDenied, RecordLocked, ValidationError) as refusal:
+            problems.append(reading.Problem(row.number, None, audit.refusal_message(refusal)))
+            return "refused", problems, None
+        self.remember(row, written)
+        return ("updated" if existing is not None else "created"), problems, written
+
+    def remember(self, row, project):
+        self.rows_by_project[project.pk] = row.number
+        for key in (row.key, project.project_number):
+            if key:
+                self.projects_by_key[key] = project
+
+    # -- reading the cells
+
+    def parse(self, row):
+        values = {PROJECT: {}, **{code: {} for code in STAGE_ORDER}}
+        problems = []
+        for index, column in self.sheet.columns.items():
+            raw = row.values.get(index)
+            try:
+                value = reading.parse(column, raw)
+            except reading.BadValue as bad:
+                problems.append(reading.Problem(row.number, index, f"{column.header}：{bad}"))
+                continue
+            if column.required and column.stage == PROJECT and value in (None, ""):
+                if column.kind != "bool" or not column.nullable:
+                    problems.append(reading.Problem(row.number, index, f"请填写“{column.header}”。"))
+                    continue
+            values[column.stage][column.field] = value
+        return values, problems
+
+    # -- which project the row is
+
+    def match(self, row, values):
+        """The enterprise's project this row describes (by project number, else by a document number), or None."""
+        number = values[PROJECT].get("project_number") or ""
+        if number:
+            found = Project.objects.filter(project_number=number).first()
+            if found is None:
+                return None, []
+            if found.enterprise_id != self.enterprise.pk:
+                message = f"项目编号“{number}”已被其他企业的补录项目使用（如确属本企业，请联系项目所在地审核部门核实）。"
+                return None, [self.problem(row, PROJECT, "project_number", message)]
+            return found, []
+        found = set()
+        for code in STAGE_ORDER:
+            model = STAGE_MODELS[code]
+            document = values[code].get(model.document_field)
+            if document:
+                found.update(
+                    model.objects.filter(
+                        **{model.document_field: document}, project__enterprise=self.enterprise
+                    ).values_list("project_id", flat=True)
+                )
+        if not found:
+            if not any(values[code].get(STAGE_MODELS[code].document_field) for code in STAGE_ORDER):
+                message = "请填写项目编号或至少一个环节的文件编号（如报建编号），重复导入时据此识别同一项目。"
+                return None, [reading.Problem(row.number, None, message)]
+            return None, []
+        if len(found) > 1:
+            message = "本行各环节的文件编号分别属于本企业的不同补录项目，请核对或填写项目编号。"
+            return None, [reading.Problem(row.number, None, message)]
+        return Project.objects.get(pk=found.pop()), []
+
+    # -- the record as it would be saved
+
+    def project_data(self, values) -> dict:
+        data = {}
+        for name in services.PROJECT_EDITABLE_FIELDS:
+            if name not in values[PROJECT]:
+                continue
+            value = values[PROJECT][name]
+            if name == "authority":
+                value = self.authorities.get(value)
+            data[name] = value
+        return data
+
+    def stage_data(self, values, code) -> dict | None:
+        """The stage's cells as save_stage takes them; None when they are all blank (the stage is left alone)."""
+        data = values[code]
+        if not any(value not in (None, "", []) for value in data.values()):
+            return None
+        return data
+
+    def candidate(self, existing, values):
+        if existing is not None:
+            project = rules.load_project(existing.pk)
+            stages = rules.stages_of(project)
+        else:
+            project = Project(enterprise=self.enterprise, created_by=self.actor.user)
+            stages = dict.fromkeys(STAGE_ORDER)
+            project.project_number = values[PROJECT].get("project_number") or ""
+        for name, value in self.project_data(values).items():
+            setattr(project, name, value)
+        if project.authority_id and not project.county_code:
+            project.county_code = project.authority.division_code
+        for code in STAGE_ORDER:
+            data = self.stage_data(values, code)
+            if data is None:
+                continue
+            stage = stages[code] or STAGE_MODELS[code](project=project)
+            for name, value in data.items():
+                setattr(stage, name, value)
+            stages[code] = stage
+        return project, stages
+
+    def check(self, row, project, stages) -> list:
+        problems = []
+        try:
+            project.full_clean(
+                exclude=["enterprise", "created_by", "project_number", "status"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as invalid:
+            problems += self.validation_problems(row, PROJECT, invalid)
+        if project.county_code and not identifiers.is_chongqing_division(project.county_code):
+            message = "请填写重庆市的区县行政区划代码（5001xx或5002xx）。"
+            problems.append(self.problem(row, PROJECT, "county_code", message))
+        for code, stage in stages.items():
+            if stage is None:
+                continue
+            try:
+                stage.full_clean(
+                    exclude=["project", "updated_by"], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as invalid:
+                problems += self.validation_problems(row, code, invalid)
+        if problems:
+            return problems
+        context = rules.RecordContext(
+            project=project,
+            stages=stages,
+            evidence_counts=rules.build_context(project).evidence_counts
+            if project.pk
+            else dict.fromkeys(STAGE_ORDER, 0),
+            duplicate_documents=rules.find_duplicate_documents(project, stages),
+            window=self.window,
+        )
+        for finding in rules.evaluate(project, context=context):
+            if finding.field == "project_number" and not project.project_number:
+                continue  # issued when the project is created
+            if finding.code in QUIET_RULES:
+                continue
+            blocking = finding.is_error and finding.code in ON_SAVE_RULES
+            severity = "error" if blocking else "warning"
+            problem = self.finding_problem(row, finding, severity)
+            if not blocking and finding.is_error:
+                problem.message += "（提交前须处理）"
+            problems.append(problem)
+        return problems
+
+    def validation_problems(self, row, stage, invalid):
+        problems = []
+        for name, messages in invalid.message_dict.items():
+            column = self.column(stage, name) if name != "__all__" else None
+            for message in messages:
+                header = self.sheet.columns[column].header + "：" if column else ""
+                problems.append(reading.Problem(row.number, column, header + message))
+        return problems
+
+    def finding_problem(self, row, finding, severity=None):
+        column = self.column(finding.stage, finding.field) if finding.field else None
+        if column is None and finding.stage != PROJECT:
+            column = self.column(finding.stage, STAGE_MODELS[finding.stage].document_field)
+        prefix = "" if column else f"{finding.stage_label}："
+        return reading.Problem(
+            row.number,
+            column,
+            prefix + finding.message,
+            severity or ("error" if finding.is_error else "warning"),
+        )
+
+    def differs(self, existing, values) -> bool:
+        project = rules.load_project(existing.pk)
+        for name, value in self.project_data(values).items():
+            stored = getattr(project, name)
+            if name == "authority":
+                if stored.pk != getattr(value, "pk", None):
+                    return True
+            elif not same(stored, value):
+                return True
+        stages = rules.stages_of(project)
+        for code in STAGE_ORDER:
+            data = self.stage_data(values, code)
+            if data is None:
+                continue
+            if stages[code] is None:
+                return True
+            if any(not same(getattr(stages[code], name), value) for name, value in data.items()):
+                return True
+        return False
+
+    # -- writing through the services
+
+    def write(self, existing, values) -> Project:
+        with transaction.atomic():
+            data = self.project_data(values)
+            if existing is None:
+                number = values[PROJECT].get("project_number") or ""
+                project = services.create_project(actor=self.actor, data={**data, "project_number": number})
+            else:
+                project = services.update_project(actor=self.actor, project=existing, data=data)
+            for code in STAGE_ORDER:
+                stage = self.stage_data(values, code)
+                if stage is not None:
+                    services.save_stage(actor=self.actor, project=project, stage_code=code, data=stage)
+        return project
+
+
+def same(stored, value) -> bool:
+    if stored in (None, "", []) and value in (None, "", []):
+        return True
+    if isinstance(stored, datetime.datetime):
+        stored = stored.date()
+    return stored == value
+
+
+# ---------------------------------------------------------------- the template and the export
+
+
+def example_row() -> list:
+    from stdnum.cn import uscc
+
+    credit = "91500103MA5U00000"
+    credit += uscc.calc_check_digit(credit)
+    example = []
+    for column in layout.columns():
+        if column.kind == "date":
+            example.append(datetime.date(2016, 3, 5))
+        elif column.kind == "decimal":
+            example.append(12345678.9)
+        elif column.kind == "integer":
+            example.append(0)
+        elif column.kind == "bool":
+            example.append("是" if column.field in ("is_completed", "passed_first_review") else "否")
+        elif column.choices:
+            example.append(column.labels[0])
+        elif "统一社会信用代码" in column.header:
+            example.append(credit)
+        elif "身份证" in column.header:
+            example.append("500222198508153213")
+        elif column.field == "project_number":
+            example.append("5001031603050001")
+        elif column.field == "county_code":
+            example.append("500103")
+        else:
+            example.append(f"{column.header.split('·')[-1]}（示例）")
+    return example
+
+
+def template_bytes() -> bytes:
+    return workbooks.build(example=example_row())
+
+
+def export_bytes(enterprise) -> bytes:
+    """The enterprise's records in the template's layout, keyed by project number: imported back, nothing changes."""
+    columns = layout.columns()
+    projects = (
+        Project.objects.filter(enterprise=enterprise)
+        .select_related("authority", *rules.STAGE_RELATED_NAMES.values())
+        .order_by("id")
+    )
+    rows = []
+    for project in projects:
+        stages = rules.stages_of(project)
+        values = []
+        for column in columns:
+            source = project if column.stage == PROJECT else stages[column.stage]
+            value = getattr(source, column.field) if source is not None else None
+            values.append(layout.display_value(column, value))
+        rows.append((project.project_number, values))
+    return workbooks.build(rows)
+
+
+def annotated_bytes(job: ImportJob) -> bytes:
+    with job.annotated.open("rb") as stored:
+        return stored.read()
+
+
+__all__ = ["start_import", "run_job", "template_bytes", "export_bytes"]

@@ -1,0 +1,56 @@
+"""Workbooks for the import tests and the benchmark: the real template, filled in with openpyxl as a clerk would."""
+
+import io
+
+from openpyxl import load_workbook
+
+from imports import layout, services
+from projects import rules
+from tests.builders import valid_stage_data
+
+
+def project_row(enterprise, *, seq=None, authority="渝中区", **project) -> dict:
+    """{(stage, field): value} of a clean record of `enterprise`: project fields as a clerk types them."""
+    values = {
+        (rules.PROJECT, "authority"): authority,
+        (rules.PROJECT, "county_code"): "500103",
+        (rules.PROJECT, "name"): project.pop("name", "批量导入测试项目"),
+        (rules.PROJECT, "address"): "重庆市渝中区民族路1号",
+        (rules.PROJECT, "project_type"): "建筑工程施工总承包",
+        (rules.PROJECT, "is_classified"): "否",
+        (rules.PROJECT, "is_completed"): "是",
+        (rules.PROJECT, "start_basis"): "施工许可证",
+        (rules.PROJECT, "already_in_national_library"): "否",
+        (rules.PROJECT, "total_area"): "8,888.00",
+    }
+    values.update({(rules.PROJECT, name): value for name, value in project.items()})
+    for code, fields in valid_stage_data(enterprise, seq=seq).items():
+        for name, value in fields.items():
+            values[(code, name)] = value
+    return values
+
+
+def fill(rows, *, keys=None, template=None) -> bytes:
+    """The template with `rows` ({(stage, field): value}) from its first data row; keys are the 序号 (1, 2, …)."""
+    workbook = load_workbook(io.BytesIO(template or services.template_bytes()))
+    sheet = workbook[layout.SHEET]
+    columns = {(c.stage, c.field): index for index, c in enumerate(layout.columns(), start=2)}
+    for offset, values in enumerate(rows):
+        row = layout.FIRST_DATA_ROW + offset
+        if not values:
+            continue  # a blank row
+        sheet.cell(row, 1, (keys or {}).get(offset, offset + 1))
+        for key, value in values.items():
+            sheet.cell(row, columns[key], value)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def column_letter(stage, field) -> str:
+    from openpyxl.utils import get_column_letter
+
+    for index, c in enumerate(layout.columns(), start=2):
+        if (c.stage, c.field) == (stage, field):
+            return get_column_letter(index)
+    raise KeyError((stage, field))
