@@ -85,10 +85,11 @@ def note_of(field, kind) -> str:
         return "每行一个（单元格内换行）：单位名称 统一社会信用代码"
     if kind in ("choice", "authority"):
         return "下拉选择"
-    if validate_optional_credit_code in field.validators:
+    # By name as well: the national standard's fields check codes in the rule engine, not with a validator.
+    if validate_optional_credit_code in field.validators or field.name.endswith("credit_code"):
         return "18位统一社会信用代码，如91500103MA5U000000"
-    if validate_optional_id_number in field.validators:
-        return "18位身份证号码，末位可为X"
+    if validate_optional_id_number in field.validators or field.name.endswith("id_number"):
+        return "18位身份证号码，末位可为X（证件类型为身份证时）"
     if field.name == "permit_number":
         return "18位施工许可证编号（区县代码+日期+流水号+类别）"
     if field.name == "project_number":

@@ -61,10 +61,11 @@ def format_note(model_field) -> str:
         return "日期，如2018-03-05"
     if internal == "DecimalField":
         return "数字，最多两位小数"
-    if validate_optional_credit_code in model_field.validators or model_field.name == "credit_code":
+    # By name as well: the national standard's fields check codes in the rule engine, not with a validator.
+    if validate_optional_credit_code in model_field.validators or model_field.name.endswith("credit_code"):
         return "18位统一社会信用代码"
-    if validate_optional_id_number in model_field.validators:
-        return "18位身份证号码，末位可为X"
+    if validate_optional_id_number in model_field.validators or model_field.name.endswith("id_number"):
+        return "18位身份证号码，末位可为X（证件类型为身份证时）"
     if model_field.name == "permit_number":
         return "18位：区县代码6位+发证日期8位+流水号2位+类别2位"
     return ""
