@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, extensions, permissions, rules, selectors, services
+from . import audit, extensions, history, permissions, rules, selectors, services
 from .audit import Actor
 from .files import private_file_response
 from .forms import (
@@ -368,15 +368,13 @@ def project_withdraw(request, enterprise, pk):
 
 @login_required
 def project_history(request, pk):
-    """Who did what, when, from where, and the field-level diff: for the enterprise and its reviewers."""
+    """Who did what, when, from where, and what changed, in plain words (projects.history decides what the
+    viewer may read of it): for the enterprise, its reviewers and the city."""
     with lookups_refused_recorded(request, "project.history", Project(pk=pk), NOT_FOUND["project"]):
         project = get_object_or_404(
             selectors.visible_projects(request.user).select_related("authority"), pk=pk
         )
-    events = [
-        {"event": event, "changes": audit.labelled_changes(event)}
-        for event in selectors.project_history(project).select_related("actor")
-    ]
+    events = history.rows_for(request.user, project, selectors.project_history(project))
     return render(request, "projects/history.html", {"project": project, "events": events})
 
 
