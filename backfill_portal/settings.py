@@ -230,6 +230,9 @@ NOTICE_DAYS = int(os.environ.get("NOTICE_DAYS", "10"))
 NOTICE_DAY_MODE = os.environ.get("NOTICE_DAY_MODE", "calendar")  # "calendar" or "working"
 if NOTICE_DAY_MODE not in {"calendar", "working"}:
     raise ValueError("NOTICE_DAY_MODE must be 'calendar' or 'working'")
+# The review time limit: working days of the official calendar a submitted record may wait for a decision before
+# the work queue marks it overdue (docs/lifecycle.md, "The review time limit").
+REVIEW_TIME_LIMIT_WORKING_DAYS = int(os.environ.get("REVIEW_TIME_LIMIT_WORKING_DAYS", "20"))
 # How often beat sweeps expired notices and due deliveries (seconds).
 PUBLICITY_SWEEP_SECONDS = float(os.environ.get("PUBLICITY_SWEEP_SECONDS", "60"))
 

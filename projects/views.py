@@ -82,6 +82,10 @@ def home(request):
         return redirect("login")
     if permissions.is_enterprise(request.user):
         return redirect("project_list")
+    if permissions.is_console_user(request.user) and not request.user.is_superuser:
+        return redirect(
+            extensions.console_landing()
+        )  # a reviewer's or the city's day starts at its work queue
     if request.user.is_staff:
         return redirect("admin:index")
     raise PermissionDenied("您的账号尚未关联单位，请联系管理员。")

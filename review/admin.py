@@ -27,7 +27,7 @@ from projects.services import RecordLocked
 from publicity import services as publicity_services
 from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMessage
 
-from . import selectors, services
+from . import reuse, selectors, services
 from .forms import ApproveForm, BackfillWindowForm, ObjectionOutcomeForm, RejectForm, ReturnForm
 from .models import Assignment
 
@@ -291,6 +291,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(selectors.review_page(obj))
+            context["reused_evidence"] = reuse.annotate_stages(request.user, obj, context["stages"])
             context["title"] = f"审核：{obj.name}"
             context["may_decide"] = may_decide(request.user, obj)
             if context["may_decide"]:
