@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from . import audit, extensions, history, permissions, rules, selectors, services
@@ -277,6 +278,7 @@ def evidence_upload(request, enterprise, pk, stage_code):
     return redirect(back)
 
 
+@xframe_options_sameorigin  # previewed inline beside its stage on the review page
 @login_required
 def evidence_view(request, pk, evidence_id):
     """Serve a private evidence file after the permission check: the owner enterprise, or its reviewers."""

@@ -283,6 +283,9 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             actions.pop("assign_to_me", None)
         return actions
 
+    def get_action_choices(self, request, default_choices=(("", "请选择操作"),)):
+        return super().get_action_choices(request, default_choices=list(default_choices))
+
     # ------------------------------------------------------------ pages
 
     def changelist_view(self, request, extra_context=None):
@@ -385,6 +388,8 @@ class ProjectReviewAdmin(admin.ModelAdmin):
 
     def reject_view(self, request, object_id):
         def act(actor, project, form):
+            if not form.cleaned_data.get("confirmed"):
+                raise ValidationError("不予受理是最终决定：请勾选确认后再提交。")
             services.reject(
                 actor=actor,
                 project=project,
