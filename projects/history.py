@@ -180,6 +180,17 @@ def format_value(value, model_field=None, related=None) -> str:
     return str(value)
 
 
+def _end_text(value) -> str:
+    """A notice's end as the notice rule says it: 00:00 Beijing time reads as 24:00 of the day before."""
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return format_value(value)
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    if local.time() == datetime.time.min:
+        return f"{local.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def _related_names(events, models_by_type) -> dict:
     """{(model, pk): name} for every related row the events' changes name: one query per related model."""
     wanted: dict = {}
@@ -225,6 +236,11 @@ def _changes(event, model, related) -> tuple[list[Change], list[tuple[str, str]]
             changes.append(
                 Change(LABELS[name], None, size_label(int(after)) if after is not None else "（空）")
             )
+            continue
+        if (
+            name == "ends_at"
+        ):  # a notice ends at 24:00 of its last day, written so everywhere (docs/domain.md)
+            changes.append(Change(LABELS[name], None, _end_text(after)))
             continue
         model_field = _field(model, name)
         label = str(model_field.verbose_name) if model_field is not None else LABELS.get(name, "其他")

@@ -81,6 +81,7 @@ def test_it_reads_each_event_in_plain_chinese_without_codes_dicts_booleans_or_mi
     assert "退回修改：项目招投标·中标金额（元）：与中标通知书不一致" in body
     assert "提交审核：第2次提交审核" in body and "审核通过" in body and "开始公示" in body
     assert "<strong>状态</strong>：<del>已提交待审核</del> → <ins>公示中</ins>" in body
+    assert re.search(r"<strong>公示截止时间</strong>：<ins>\d{4}-\d{2}-\d{2} 24:00</ins>", body)
     events = AuditEvent.objects.filter(project=project)
     for code in {event.action for event in events}:
         assert code not in body, code
