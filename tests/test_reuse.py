@@ -198,3 +198,16 @@ def test_the_review_page_reads_the_same_queries_with_1_and_12_files_a_stage(
         return len(queries)
 
     assert count(small) == count(large)
+
+
+def test_the_migration_fingerprints_the_images_stored_before_it(two_records):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("review.migrations.0004_evidence_fingerprint")
+    EvidenceFingerprint.objects.all().delete()
+
+    migration.fingerprint_existing_images(apps, None)
+
+    assert EvidenceFingerprint.objects.count() == 2  # the two pictures; PDFs have none
