@@ -109,33 +109,6 @@ def record(actor: Actor | None, action: str, obj, *, project=None, changes=None,
     return event
 
 
-def labelled_changes(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """(field label, before, after) for an event's changes, with the model's Chinese labels where known, and a
-    choice field's values as their labels (a status change reads 已提交待审核 → 公示中, not submitted → in_notice)."""
-    from django.apps import apps
-
-    try:
-        model = apps.get_model("projects", event.object_type) if event.object_type else None
-    except LookupError:
-        model = None
-    rows = []
-    for name, pair in (event.changes or {}).items():
-        before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        label = name
-        if model is not None:
-            try:
-                field = model._meta.get_field(name)
-            except Exception:  # a change that is not a field (e.g. the comments of a return)
-                label = {"comments": "审核意见"}.get(name, name)
-            else:
-                label = str(field.verbose_name)
-                if field.choices:
-                    choices = {str(value): str(text) for value, text in field.flatchoices}
-                    before, after = (choices.get(str(v), v) if v is not None else v for v in (before, after))
-        rows.append((label, before, after))
-    return rows
-
-
 @dataclass(frozen=True)
 class ChainReport:
     """What verify_chain() found: how many events verified, and where the chain first breaks (if it does)."""

@@ -26,3 +26,45 @@ def register_project_section(template: str, *, applies: Callable) -> None:
 def project_sections(project) -> list[str]:
     """The templates of the sections that apply to this record, in the order the apps registered them."""
     return [section.template for section in PROJECT_PAGE_SECTIONS if section.applies(project)]
+
+
+# ---------------------------------------------------------------- work counts on the console's work queue
+
+
+@dataclass(frozen=True)
+class WorkCount:
+    """A kind of work a later app hands to console users (e.g. correction requests to decide), counted per user."""
+
+    label: str
+    count: Callable  # (user) -> int | None; None: not this user's work (the queue shows nothing)
+    url_name: str
+
+
+WORK_COUNTS: list[WorkCount] = []
+
+
+def register_work_count(label: str, *, count: Callable, url_name: str) -> None:
+    """Add a count to the work queue (review's queue page) once; the app registers it in its AppConfig.ready()."""
+    if all(item.label != label for item in WORK_COUNTS):
+        WORK_COUNTS.append(WorkCount(label=label, count=count, url_name=url_name))
+
+
+def work_counts(user) -> list[tuple[WorkCount, int]]:
+    """(the kind of work, how many) for each registered count that is this user's work."""
+    counted = [(item, item.count(user)) for item in WORK_COUNTS]
+    return [(item, number) for item, number in counted if number is not None]
+
+
+# ---------------------------------------------------------------- where a console user lands
+
+
+_CONSOLE_LANDING = ["admin:index"]
+
+
+def set_console_landing(url_name: str) -> None:
+    """The page a reviewer or city user lands on from the home page (review sets its work queue)."""
+    _CONSOLE_LANDING[0] = url_name
+
+
+def console_landing() -> str:
+    return _CONSOLE_LANDING[0]

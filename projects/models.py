@@ -869,7 +869,8 @@ class Evidence(StoredFile):
         verbose_name = "证明材料"
         verbose_name_plural = "证明材料"
         ordering = ["stage", "uploaded_at", "id"]
-        indexes = [models.Index(fields=["project", "stage"])]
+        # By hash: the same file used in another record is found by an index lookup (docs/files.md).
+        indexes = [models.Index(fields=["project", "stage"]), models.Index(fields=["sha256"])]
 
     def save(self, *args, **kwargs):
         ensure_content_editable(self.project_id)

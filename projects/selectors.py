@@ -65,7 +65,8 @@ def unread_count(user) -> int:
 
 
 def project_history(project):
-    return AuditEvent.objects.filter(project=project).order_by("id")
+    """The record's events, oldest first, with the actors' memberships (projects.history reads them)."""
+    return AuditEvent.objects.filter(project=project).select_related("actor__membership").order_by("id")
 
 
 def progress_timeline(project) -> list[dict]:

@@ -10,9 +10,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import audit, extensions, permissions, receipts, rules, selectors, services
+from . import audit, extensions, history, permissions, receipts, rules, selectors, services
 from .audit import Actor
 from .files import private_file_response
 from .forms import (
@@ -96,6 +97,10 @@ def home(request):
         return redirect("login")
     if permissions.is_enterprise(request.user):
         return redirect("project_list")
+    if permissions.is_console_user(request.user) and not request.user.is_superuser:
+        return redirect(
+            extensions.console_landing()
+        )  # a reviewer's or the city's day starts at its work queue
     if request.user.is_staff:
         return redirect("admin:index")
     raise PermissionDenied("您的账号尚未关联单位，请联系管理员。")
@@ -323,6 +328,7 @@ def evidence_upload(request, enterprise, pk, stage_code):
     return redirect(back)
 
 
+@xframe_options_sameorigin  # previewed inline beside its stage on the review page
 @login_required
 def evidence_view(request, pk, evidence_id):
     """Serve a private evidence file after the permission check: the owner enterprise, or its reviewers."""
@@ -418,15 +424,13 @@ def project_withdraw(request, enterprise, pk):
 
 @login_required
 def project_history(request, pk):
-    """Who did what, when, from where, and the field-level diff: for the enterprise and its reviewers."""
+    """Who did what, when, from where, and what changed, in plain words (projects.history decides what the
+    viewer may read of it): for the enterprise, its reviewers and the city."""
     with lookups_refused_recorded(request, "project.history", Project(pk=pk), NOT_FOUND["project"]):
         project = get_object_or_404(
             selectors.visible_projects(request.user).select_related("authority"), pk=pk
         )
-    events = [
-        {"event": event, "changes": audit.labelled_changes(event)}
-        for event in selectors.project_history(project).select_related("actor")
-    ]
+    events = history.rows_for(request.user, project, selectors.project_history(project))
     return render(request, "projects/history.html", {"project": project, "events": events})
 
 

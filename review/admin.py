@@ -39,7 +39,7 @@ from projects.services import RecordLocked
 from publicity import services as publicity_services
 from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMessage
 
-from . import selectors, services
+from . import reuse, selectors, services
 from .forms import ApproveForm, BackfillWindowForm, ObjectionOutcomeForm, RejectForm, ReturnForm
 from .models import Assignment
 
@@ -242,6 +242,9 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             actions.pop("assign_to_me", None)
         return actions
 
+    def get_action_choices(self, request, default_choices=(("", "请选择操作"),)):
+        return super().get_action_choices(request, default_choices=list(default_choices))
+
     # ------------------------------------------------------------ pages
 
     def changelist_view(self, request, extra_context=None):
@@ -250,6 +253,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(selectors.review_page(obj))
+            context["reused_evidence"] = reuse.annotate_stages(request.user, obj, context["stages"])
             context["title"] = f"审核：{obj.name}"
             context["may_decide"] = may_decide(request.user, obj)
             if context["may_decide"]:
@@ -343,6 +347,8 @@ class ProjectReviewAdmin(admin.ModelAdmin):
 
     def reject_view(self, request, object_id):
         def act(actor, project, form):
+            if not form.cleaned_data.get("confirmed"):
+                raise ValidationError("不予受理是最终决定：请勾选确认后再提交。")
             services.reject(
                 actor=actor,
                 project=project,

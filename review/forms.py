@@ -72,10 +72,16 @@ class ReturnForm(DecisionForm):
         return [(self[f"target_{i}"], self[f"text_{i}"]) for i in range(1, COMMENT_ROWS + 1)]
 
     def comments(self) -> list[dict]:
+        """The rows, then any number of comments the page attached by choosing a field (comment_target /
+        comment_text pairs, "stage:field"); a target that names no field is refused by review.services."""
         comments = []
         for i in range(1, COMMENT_ROWS + 1):
             stage, _, field = (self.cleaned_data.get(f"target_{i}") or WHOLE_PROJECT).partition(":")
             comments.append({"stage": stage, "field": field, "text": self.cleaned_data.get(f"text_{i}", "")})
+        targets, texts = self.data.getlist("comment_target"), self.data.getlist("comment_text")
+        for target, text in zip(targets, texts, strict=False):
+            stage, _, field = (target or WHOLE_PROJECT)[:100].partition(":")
+            comments.append({"stage": stage, "field": field, "text": text[:2000]})
         return comments
 
 
@@ -89,6 +95,8 @@ class RejectForm(DecisionForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # A final decision: the reviewer confirms it (review/admin.py refuses a reject without this box ticked).
+    confirmed = forms.BooleanField(label="我已核实，确认作出不予受理的最终决定", required=False)
 
 
 class ObjectionOutcomeForm(forms.Form):

@@ -56,3 +56,23 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.project_id} → {self.reviewer}"
+
+
+class EvidenceFingerprint(models.Model):
+    """An evidence image's perceptual hash (review.reuse): a re-saved or re-encoded scan of the same picture has
+    another SHA-256 but the same perceptual hash. A row of its own, not a column of Evidence: a locked record's
+    evidence rows cannot be updated (projects migration 0005), and existing images needed theirs too
+    (docs/files.md, "Reused evidence")."""
+
+    evidence = models.OneToOneField(
+        "projects.Evidence", on_delete=models.PROTECT, primary_key=True, related_name="fingerprint"
+    )
+    perceptual_hash = models.CharField("图像感知哈希", max_length=16, db_index=True)
+    computed_at = models.DateTimeField("计算时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "证明材料图像指纹"
+        verbose_name_plural = "证明材料图像指纹"
+
+    def __str__(self):
+        return f"{self.evidence_id} {self.perceptual_hash}"

@@ -1,6 +1,13 @@
-"""URLs of review's own pages. The review console itself lives in the admin (review/admin.py), so there are none
-yet; the namespace is reserved for the pages to come (the reviewer's work queue)."""
+"""URLs of review's own pages. The review console itself lives in the admin (review/admin.py)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "review"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("review/queue/", views.work_queue, name="queue"),
+    path("review/queue/<int:pk>/take/", views.take, name="take"),
+    path("city/reused-evidence/", views.reuse_list, name="reuse_list"),
+]

@@ -415,8 +415,9 @@ def test_the_history_page_shows_who_when_where_and_the_field_diff_to_the_enterpr
     assert f"<td>{world['clerk'].membership.enterprise.name}</td>" in cells
     assert "<td>192.0.2.10</td>" in cells
     assert "<strong>建设规模</strong>：<del>地上18层，地下2层</del> → <ins>地上20层，地下2层</ins>" in cells
-    # the reviewer's decision is there too, with the status change in Chinese field terms
-    assert "<td>reviewer-audit</td>" in body and "<td>渝中区</td>" in body and "review.approve" in body
+    # the reviewer's decision is there too, in plain words (never its code), with the status change in Chinese
+    assert "<td>reviewer-audit</td>" in body and "<td>渝中区</td>" in body and "审核通过" in body
+    assert "review.approve" not in body
     assert "<strong>状态</strong>：<del>已提交待审核</del> → <ins>公示中</ins>" in body
 
 
@@ -428,7 +429,7 @@ def test_the_history_page_shows_the_same_to_a_reviewer_of_the_records_authority(
     response = client.get(reverse("project_history", args=[project.pk]))
 
     assert response.status_code == 200
-    assert [row["event"].pk for row in response.context["events"]] == [
+    assert [row.event.pk for row in response.context["events"]] == [
         e.pk for e in events if e.project_id == project.pk
     ]
     assert "<ins>地上20层，地下2层</ins>" in response.content.decode()

@@ -393,7 +393,12 @@ def test_it_rejects_with_a_ground_and_a_reason(client, reviewer, project):
     client.force_login(reviewer)
     client.post(
         decision_url(project, "reject"),
-        {"expected_status": "submitted", "ground": "out_of_scope", "reason": "项目为涉密工程"},
+        {
+            "expected_status": "submitted",
+            "ground": "out_of_scope",
+            "reason": "项目为涉密工程",
+            "confirmed": "on",
+        },
     )
     project.refresh_from_db()
     assert project.status == Status.REJECTED
@@ -405,7 +410,7 @@ def test_it_requires_a_reason_to_reject(client, reviewer, project):
     client.force_login(reviewer)
     response = client.post(
         decision_url(project, "reject"),
-        {"expected_status": "submitted", "ground": "out_of_scope", "reason": ""},
+        {"expected_status": "submitted", "ground": "out_of_scope", "reason": "", "confirmed": "on"},
         follow=True,
     )
     project.refresh_from_db()
@@ -413,12 +418,71 @@ def test_it_requires_a_reason_to_reject(client, reviewer, project):
     assert any("须写明理由" in m for m in messages_of(response))
 
 
+def test_it_requires_the_reviewer_to_confirm_a_reject(client, reviewer, project):
+    client.force_login(reviewer)
+    response = client.post(
+        decision_url(project, "reject"),
+        {"expected_status": "submitted", "ground": "out_of_scope", "reason": "项目为涉密工程"},
+        follow=True,
+    )
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+    assert any("请勾选确认" in m for m in messages_of(response))
+
+
+def test_it_returns_with_any_number_of_comments_attached_to_fields(client, reviewer, project):
+    client.force_login(reviewer)
+    client.post(
+        decision_url(project, "return"),
+        {
+            "expected_status": "submitted",
+            "comment_target": [
+                "tendering:award_amount",
+                "permit:permit_number",
+                "completion:evidence",
+                "contract:",
+            ],
+            "comment_text": [
+                "中标金额与通知书不符",
+                "许可证编号有误",
+                "缺竣工验收备案表",
+                "合同备案信息不全",
+            ],
+        },
+    )
+    project.refresh_from_db()
+    assert project.status == Status.RETURNED
+    assert sorted(ReviewComment.objects.filter(project=project).values_list("stage", "field")) == [
+        ("completion", "evidence"),
+        ("contract", ""),
+        ("permit", "permit_number"),
+        ("tendering", "award_amount"),
+    ]
+
+
+def test_a_comment_on_a_field_that_does_not_exist_is_refused_and_nothing_changes(client, reviewer, project):
+    client.force_login(reviewer)
+    response = client.post(
+        decision_url(project, "return"),
+        {
+            "expected_status": "submitted",
+            "comment_target": ["permit:no_such_field"],
+            "comment_text": ["意见"],
+        },
+        follow=True,
+    )
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+    assert any("没有字段" in m for m in messages_of(response))
+    assert not ReviewComment.objects.filter(project=project).exists()
+
+
 @pytest.mark.parametrize(
     ("name", "data"),
     [
         ("approve", {"comment": ""}),
         ("return", {"target_1": ":", "text_1": "请补充"}),
-        ("reject", {"ground": "false_information", "reason": "虚假"}),
+        ("reject", {"ground": "false_information", "reason": "虚假", "confirmed": "on"}),
     ],
 )
 def test_it_refuses_a_decision_by_a_reviewer_of_another_authority(
@@ -442,7 +506,7 @@ def test_it_refuses_a_decision_by_a_reviewer_of_another_authority(
     [
         ("approve", {"comment": ""}),
         ("return", {"target_1": ":", "text_1": "请补充"}),
-        ("reject", {"ground": "false_information", "reason": "虚假"}),
+        ("reject", {"ground": "false_information", "reason": "虚假", "confirmed": "on"}),
     ],
 )
 def test_it_refuses_a_decision_by_the_city(client, project, name, data):

@@ -10,13 +10,14 @@ from .builders import make_city_user, make_enterprise_user, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
-CORRECTION_LINKS = {"/corrections/", "/corrections/orders/"}
+CORRECTION_LINKS = {"/review/queue/", "/corrections/", "/corrections/orders/"}  # the work queue first
 CITY_LINKS = {
     "/city/spot-checks/",
     "/city/spot-checks/work/",
     "/city/integrity/blacklist/",
     "/city/integrity/enterprises/",
     "/city/figures/",
+    "/city/reused-evidence/",
 }
 
 

@@ -274,7 +274,7 @@ def test_no_admin_page_changes_or_deletes_a_part_of_a_locked_record(entered, who
     [
         ("approve", {"comment": "同意"}),
         ("return", {"text_1": "请修改"}),
-        ("reject", {"ground": "false_information", "reason": "材料虚假"}),
+        ("reject", {"ground": "false_information", "reason": "材料虚假", "confirmed": "on"}),
     ],
 )
 def test_it_refuses_the_reviewers_decisions(client, reviewer, entered, url_name, data):

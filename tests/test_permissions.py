@@ -181,7 +181,7 @@ STAGE = "/projects/{pk}/stages/registration/#evidence"
 # fmt: off
 MATRIX = [
     # url name           kwargs                       method  anonymous              owner (A)                 enterprise B              reviewer         reviewer elsewhere  city
-    row("home",              no_kwargs,                  "GET",  200,                    To("/projects/"),         To("/projects/"),         To("/admin/"),   To("/admin/"),      To("/admin/")),
+    row("home",              no_kwargs,                  "GET",  200,                    To("/projects/"),         To("/projects/"),         To("/review/queue/"), To("/review/queue/"), To("/review/queue/")),
     row("project_list",      no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
     row("project_create",    no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
     row("project_create",    no_kwargs,                  "POST", LOGIN,                  ToNew(),                  ToNew(),                  403,             403,                403),

@@ -84,7 +84,7 @@ def test_logged_in_users_still_go_where_they_went(client, authorities):
     client.force_login(make_enterprise_user(username="clerk-home"))
     assert client.get("/")["Location"] == reverse("project_list")
     client.force_login(make_reviewer(authorities["500103"], username="reviewer-home"))
-    assert client.get("/")["Location"] == reverse("admin:index")
+    assert client.get("/")["Location"] == reverse("review:queue")  # a reviewer's day starts at its work queue
 
 
 def test_the_guide_states_the_window_the_evidence_and_the_notice_length(client, open_windows, settings):

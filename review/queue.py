@@ -1,0 +1,146 @@
+"""The work queue (待我审核): what waits for a console user, oldest first, against the review time limit.
+
+A reviewer's queue: the submitted records of its authority assigned to it, then those not yet assigned, each by
+its submission time, oldest first, with the working days it has waited (publicity.timing's official calendar)
+against settings.REVIEW_TIME_LIMIT_WORKING_DAYS (docs/lifecycle.md, "The review time limit"). Beside it, counts
+and lists of the authority's records in notice, under objection and failed deliveries; later apps add their own
+counts (correction requests, spot-check items) through projects.extensions.register_work_count.
+
+Every list is one query for its page (select_related), every count one query: the queue reads the same number
+of queries at 10 and at 500 records.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from projects import extensions, permissions
+from projects.models import Project, Status
+from publicity.models import OutboxMessage, OutboxState
+from publicity.timing import BEIJING, is_working_day
+
+TODO = "todo"
+IN_NOTICE = "notice"
+OBJECTED = "objected"
+FAILED = "failed"
+TABS = {
+    TODO: "待我审核",
+    IN_NOTICE: "公示中",
+    OBJECTED: "异议待处理",
+    FAILED: "报送失败",
+}
+
+
+def working_days_between(start: datetime.date, end: datetime.date) -> int:
+    """Working days after `start` up to and including `end` (the day of submission is not a day waited)."""
+    days, day = 0, start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        days += is_working_day(day)
+    return days
+
+
+@dataclass
+class QueueRow:
+    project: Project
+    waited: int  # working days since submission
+    limit: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.waited > self.limit
+
+    @property
+    def days_left(self) -> int:
+        return self.limit - self.waited
+
+    @property
+    def overdue_by(self) -> int:
+        return self.waited - self.limit
+
+    @property
+    def reviewer_name(self) -> str:
+        assignment = getattr(self.project, "assignment", None)
+        return assignment.reviewer.get_username() if assignment is not None else ""
+
+
+def _authority_records(user):
+    return permissions.visible_projects(user) if permissions.is_reviewer(user) else Project.objects.none()
+
+
+def todo(user):
+    """The submitted records of the reviewer's authority, assigned to it first, then unassigned, oldest first."""
+    return (
+        _authority_records(user)
+        .filter(status=Status.SUBMITTED)
+        .filter(Q(assignment__isnull=True) | Q(assignment__reviewer=user))
+        .annotate(
+            mine=Case(
+                When(assignment__reviewer=user, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .select_related("enterprise", "assignment__reviewer")
+        .order_by("mine", "submitted_at", "id")
+    )
+
+
+def in_status(user, status):
+    return (
+        _authority_records(user)
+        .filter(status=status)
+        .select_related("enterprise", "assignment__reviewer")
+        .order_by("submitted_at", "id")
+    )
+
+
+def failed_deliveries(user):
+    """Records whose delivery to the national platform failed for good: the reviewer's authority's, or all for
+    the city (who may send them again: permissions.may_retry_delivery)."""
+    failed = OutboxMessage.objects.filter(state=OutboxState.FAILED).values("project_id")
+    if permissions.is_reviewer(user):
+        records = _authority_records(user)
+    elif permissions.is_city(user):
+        records = Project.objects.all()
+    else:
+        records = Project.objects.none()
+    return records.filter(pk__in=failed).select_related("enterprise", "assignment__reviewer").order_by("id")
+
+
+def listing(user, tab):
+    if tab == IN_NOTICE:
+        return in_status(user, Status.IN_NOTICE)
+    if tab == OBJECTED:
+        return in_status(user, Status.OBJECTED)
+    if tab == FAILED:
+        return failed_deliveries(user)
+    return todo(user)
+
+
+def counts(user) -> dict[str, int]:
+    if permissions.is_reviewer(user):
+        return {
+            TODO: todo(user).count(),
+            IN_NOTICE: in_status(user, Status.IN_NOTICE).count(),
+            OBJECTED: in_status(user, Status.OBJECTED).count(),
+            FAILED: failed_deliveries(user).count(),
+        }
+    return {FAILED: failed_deliveries(user).count()}
+
+
+def rows(projects, today=None) -> list[QueueRow]:
+    """The page's records with the working days each has waited since its (latest) submission."""
+    today = today or timezone.now().astimezone(BEIJING).date()
+    limit = settings.REVIEW_TIME_LIMIT_WORKING_DAYS
+    result = []
+    for project in projects:
+        submitted = project.submitted_at.astimezone(BEIJING).date() if project.submitted_at else today
+        result.append(QueueRow(project=project, waited=working_days_between(submitted, today), limit=limit))
+    return result
+
+
+def other_work(user):
+    """Counts later apps registered (projects.extensions.register_work_count) that are this user's work."""
+    return extensions.work_counts(user)
