@@ -51,6 +51,8 @@ ACTIONS = {
     "objection.dismiss": "异议不成立",
     "objection.uphold": "异议成立",
     "national.failed": "报送全国平台失败",
+    "national.refused": "全国平台退回（校验未通过）",
+    "national.discrepancy": "报送核对发现差异",
     "national.retry": "重新报送全国平台",
     "national.entered": "进入全国平台项目库",
     "correction.file": "申请更正",
