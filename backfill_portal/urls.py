@@ -19,7 +19,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("review.urls")),
-    path("", include("publicity.site_urls")),
     path("", include("corrections.urls")),
     path("", include("inspections.urls")),
     path("", include("integrity.urls")),

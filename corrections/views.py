@@ -231,7 +231,7 @@ def request_create(request, pk):
         messages.error(request, str(refusal))
         if isinstance(refusal, services.RequestAlreadyOpen) and request.method != "POST":
             return redirect("corrections:detail", reference=refusal.open_request.reference)
-        return redirect("project_detail", pk=project.pk)
+        return redirect("projects:project_detail", pk=project.pk)
     order = _order_answered(request, project)
     targets = values.correctable_targets(entry.snapshot.content)
     form = RequestForm(request.POST or None, request.FILES or None, initial={"statement": _answer_to(order)})
@@ -248,7 +248,7 @@ def request_create(request, pk):
             )
         except RecordLocked as refusal:
             messages.error(request, str(refusal))
-            return redirect("project_detail", pk=project.pk)
+            return redirect("projects:project_detail", pk=project.pk)
         except ValidationError as invalid:
             for message in invalid.messages:
                 form.add_error(None, message)

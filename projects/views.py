@@ -96,7 +96,7 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     if permissions.is_enterprise(request.user):
-        return redirect("project_list")
+        return redirect("projects:project_list")
     if permissions.is_console_user(request.user) and not request.user.is_superuser:
         return redirect(
             extensions.console_landing()
@@ -142,7 +142,7 @@ def project_create(request, enterprise):
             messages.success(
                 request, f"已创建补录项目，项目编号{project.project_number}。请依次填写六个环节。"
             )
-            return redirect("project_detail", pk=project.pk)
+            return redirect("projects:project_detail", pk=project.pk)
     return render(
         request,
         "projects/project_form.html",
@@ -163,10 +163,10 @@ def project_edit(request, enterprise, pk):
             add_findings(form, violation.findings)
         except services.RecordLocked as locked:
             messages.error(request, str(locked))
-            return redirect("project_detail", pk=project.pk)
+            return redirect("projects:project_detail", pk=project.pk)
         else:
             messages.success(request, "项目基本信息已保存。")
-            return redirect("project_detail", pk=project.pk)
+            return redirect("projects:project_detail", pk=project.pk)
     comments = selectors.comments_by_field(selectors.open_review_comments(project, ""))
     return render(
         request,
@@ -220,13 +220,13 @@ def stage_edit(request, enterprise, pk, stage_code):
                 Actor.from_request(request), "stage.save", project, project=project, message=locked
             )
             messages.error(request, locked)
-            return redirect("project_detail", pk=project.pk)
+            return redirect("projects:project_detail", pk=project.pk)
         if form.is_valid():
             saved = save_stage_and_evidence(request, project, stage_code, form)
             if saved:
-                return redirect("stage_edit", pk=project.pk, stage_code=stage_code)
+                return redirect("projects:stage_edit", pk=project.pk, stage_code=stage_code)
             if saved is None:
-                return redirect("project_detail", pk=project.pk)
+                return redirect("projects:project_detail", pk=project.pk)
         elif request.FILES.get("file"):
             form.add_error("file", "本环节信息有错误，文件未上传：请修改上面标出的错误后重新选择文件并保存。")
     evidence = project.evidence.filter(stage=stage_code, archived_at__isnull=True).select_related(
@@ -299,7 +299,7 @@ def evidence_upload(request, enterprise, pk, stage_code):
     known_stage_or_404(request, pk, stage_code, "evidence.add")
     project = own_project_or_404(request, enterprise, pk, "evidence.add")
     form = EvidenceUploadForm(request.POST, request.FILES)
-    back = reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": stage_code}) + "#evidence"
+    back = reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": stage_code}) + "#evidence"
     if not form.is_valid():
         # Refused before the service sees it (no file, an empty one, a name too long…): audited as the
         # service's own refusals are (services.add_evidence).
@@ -356,7 +356,7 @@ def evidence_archive(request, enterprise, pk, evidence_id):
     else:
         messages.success(request, f"已删除“{evidence.original_name}”（文件存档备查）。")
     return redirect(
-        reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": evidence.stage}) + "#evidence"
+        reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": evidence.stage}) + "#evidence"
     )
 
 
@@ -397,12 +397,12 @@ def project_submit(request, enterprise, pk):
         )
     except services.RuleViolation as violation:
         messages.error(request, f"提交失败：自查发现{len(violation.findings)}个错误，请修改后再提交。")
-        return redirect("self_check", pk=project.pk)
+        return redirect("projects:self_check", pk=project.pk)
     except (services.RecordLocked, PermissionDenied) as refusal:
         messages.error(request, str(refusal))
     else:
         messages.success(request, "已提交审核。审核期间不能修改；如被退回，可修改后重新提交。")
-    return redirect("project_detail", pk=project.pk)
+    return redirect("projects:project_detail", pk=project.pk)
 
 
 @require_POST
@@ -419,7 +419,7 @@ def project_withdraw(request, enterprise, pk):
         messages.error(request, str(refusal))
     else:
         messages.success(request, "已撤回提交，可以继续修改。")
-    return redirect("project_detail", pk=project.pk)
+    return redirect("projects:project_detail", pk=project.pk)
 
 
 @login_required
@@ -444,7 +444,7 @@ def inbox(request):
 @login_required
 def inbox_mark_read(request):
     selectors.inbox(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
-    return redirect("inbox")
+    return redirect("projects:inbox")
 
 
 SELECTED_LIMIT = 100  # a page of the list is 20; the check reads each record whole
@@ -494,7 +494,7 @@ def receipt_pdf(request, enterprise, pk, receipt_id):
         request, "receipt.view", Receipt(pk=receipt_id), "该受理回执不存在或不属于本单位。"
     ):
         receipt = get_object_or_404(project.receipts.all(), pk=receipt_id)
-    url = request.build_absolute_uri(reverse("receipt_verify", kwargs={"token": receipt.token}))
+    url = request.build_absolute_uri(reverse("projects:receipt_verify", kwargs={"token": receipt.token}))
     response = HttpResponse(receipts.pdf_bytes(receipt, url), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
     return response

@@ -63,7 +63,7 @@ def lines(request, notices, authority_names) -> list[NoticeLine]:
             period=period_text(n),
             objection_channel=(
                 "公示期内在本平台该项目公示页面在线提出："
-                + request.build_absolute_uri(reverse("notice_detail", args=[n.pk]))
+                + request.build_absolute_uri(reverse("publicity:notice_detail", args=[n.pk]))
             ),
         )
         for n in notices

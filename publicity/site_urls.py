@@ -1,4 +1,4 @@
-"""The public site's front door, paper and 业绩 pages (included before publicity/urls.py in the root URLconf)."""
+"""The public site's front door, paper and 业绩 pages (publicity/urls.py lists them first, in the publicity namespace)."""
 
 from django.urls import path
 

@@ -5,9 +5,14 @@ from django.urls import path
 
 import backfill_portal.converters  # noqa: F401  (registers <identifier:…>)
 
-from . import views
+from . import site_urls, views
 
+app_name = "publicity"
+
+# The public site's front door, paper and 业绩 pages first: "library/performance/" must win over
+# "library/<identifier:national_id>/".
 urlpatterns = [
+    *site_urls.urlpatterns,
     path("notices/", views.notice_list, name="notice_list"),
     path("notices/<int:notice_id>/", views.notice_detail, name="notice_detail"),
     path("objections/lookup/", views.objection_lookup, name="objection_lookup"),

@@ -86,7 +86,7 @@ def _day(moment) -> str:
 
 def _notice_rows(notices, authority_names):
     now = timezone.now()
-    base = reverse("notice_list")
+    base = reverse("publicity:notice_list")
     return [
         Row(
             url=f"{base}{n.pk}/",
@@ -107,7 +107,7 @@ def _notice_rows(notices, authority_names):
 def _library_rows(entries, authority_names):
     return [
         Row(
-            url=reverse("library_detail", args=[e.national_id]),
+            url=reverse("publicity:library_detail", args=[e.national_id]),
             project_number=e.project_number,
             project_name=e.project_name,
             enterprise_name=e.enterprise_name,
@@ -222,7 +222,7 @@ def objection_lookup(request):
     if form.is_valid():
         reference = selectors.normalise_reference(form.cleaned_data["reference"])
         if Objection.objects.filter(reference=reference).exists():
-            return redirect("objection_status", reference=reference)
+            return redirect("publicity:objection_status", reference=reference)
         form.add_error("reference", f"未找到受理编号为“{reference}”的异议，请核对后重新输入。")
         status = 404
     return render(request, "publicity/objection_lookup.html", {"form": form}, status=status)

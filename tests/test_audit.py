@@ -404,7 +404,7 @@ def test_the_history_page_shows_who_when_where_and_the_field_diff_to_the_enterpr
     client.force_login(world["clerk"])
     project = events[0].project
 
-    body = client.get(reverse("project_history", args=[project.pk])).content.decode()
+    body = client.get(reverse("projects:project_history", args=[project.pk])).content.decode()
 
     stage_change = next(e for e in events if e.action == "stage.update")
     when = timezone.localtime(stage_change.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
@@ -426,7 +426,7 @@ def test_the_history_page_shows_the_same_to_a_reviewer_of_the_records_authority(
     project = events[0].project
     assert project.status == Status.IN_NOTICE
 
-    response = client.get(reverse("project_history", args=[project.pk]))
+    response = client.get(reverse("projects:project_history", args=[project.pk]))
 
     assert response.status_code == 200
     assert [row.event.pk for row in response.context["events"]] == [
@@ -443,7 +443,7 @@ def test_the_history_page_is_refused_to_another_enterprise_and_another_authority
 
     for outsider in outsiders:
         client.force_login(outsider)
-        response = client.get(reverse("project_history", args=[project.pk]))
+        response = client.get(reverse("projects:project_history", args=[project.pk]))
         assert response.status_code == 404
         assert "clerk-audit" not in response.content.decode() and "地上20层" not in response.content.decode()
 

@@ -197,7 +197,7 @@ def notice(authorities, settings):
 
 def test_each_client_behind_the_proxy_has_its_own_objection_limit_and_forgers_are_ignored(stack, notice):
     nginx_port, gunicorn_port = stack
-    path = reverse("notice_detail", args=[notice.pk])
+    path = reverse("publicity:notice_detail", args=[notice.pk])
     first, second = Client("127.0.0.2", nginx_port), Client("127.0.0.3", nginx_port)
     empty = {"name": ""}  # an invalid objection (400) still counts against the limit (2 an hour here)
 

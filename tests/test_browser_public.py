@@ -41,14 +41,14 @@ def site(authorities, open_windows):
     return {
         "public": {
             "home": "/",
-            "guide": reverse("guide"),
-            "notices": reverse("notice_list"),
-            "notice": reverse("notice_detail", args=[notices[0].pk]),
-            "library": reverse("library_list"),
-            "library-entry": reverse("library_detail", args=[entry.national_id]),
-            "performance": reverse("performance_lookup") + "?q=渝州",
-            "enterprise": reverse("performance_enterprise", args=[enterprise.credit_code]),
-            "objection-lookup": reverse("objection_lookup"),
+            "guide": reverse("publicity:guide"),
+            "notices": reverse("publicity:notice_list"),
+            "notice": reverse("publicity:notice_detail", args=[notices[0].pk]),
+            "library": reverse("publicity:library_list"),
+            "library-entry": reverse("publicity:library_detail", args=[entry.national_id]),
+            "performance": reverse("publicity:performance_lookup") + "?q=渝州",
+            "enterprise": reverse("publicity:performance_enterprise", args=[enterprise.credit_code]),
+            "objection-lookup": reverse("publicity:objection_lookup"),
             "blacklist": reverse("integrity:blacklist_public"),
             "login": reverse("login"),
             "password-reset": reverse("password_reset"),
@@ -56,8 +56,8 @@ def site(authorities, open_windows):
             "not-found": "/no-such-page/",
         },
         "enterprise": {
-            "project-list": reverse("project_list"),
-            "stage-form": reverse("stage_edit", args=[draft.pk, "tendering"]),
+            "project-list": reverse("projects:project_list"),
+            "stage-form": reverse("projects:stage_edit", args=[draft.pk, "tendering"]),
         },
         "notice": notices[0],
     }
@@ -111,11 +111,11 @@ def test_every_public_page_and_the_enterprises_pages_fit_a_phone_and_pass_axe(pa
 
 def test_the_notice_pages_print_without_navigation_or_forms(page, live_server, site):
     page.emulate_media(media="print")
-    page.goto(reverse("notice_detail", args=[site["notice"].pk]))
+    page.goto(reverse("publicity:notice_detail", args=[site["notice"].pk]))
     assert page.locator("header.top nav").is_hidden()
     assert page.locator("#objection").is_hidden()
     assert page.locator("#notice-facts").is_visible()
-    page.goto(reverse("notice_list"))
+    page.goto(reverse("publicity:notice_list"))
     assert page.locator(".search").is_hidden() and page.locator("#downloads").is_hidden()
     assert page.locator("#notices thead").is_visible()  # a table on paper, never cards
     shots = screenshot_dir()

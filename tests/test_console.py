@@ -280,7 +280,7 @@ def test_it_shows_the_six_stages_evidence_and_rule_findings(client, reviewer, pr
     assert project.permit.safety_licence_number in content
     assert "系统校验结果：0个错误" in content
     evidence = project.evidence.filter(stage="permit").first()
-    evidence_url = reverse("evidence_view", args=[project.pk, evidence.pk])
+    evidence_url = reverse("projects:evidence_view", args=[project.pk, evidence.pk])
     assert evidence_url in content
     assert client.get(evidence_url).status_code == 200
     for form in ("approve-form", "return-form", "reject-form"):

@@ -862,9 +862,9 @@ def test_the_sweep_sends_the_corrected_version_as_an_update_of_the_same_national
         2,
     )
     assert entry.project_name == "渝中区解放碑商务大楼" and entry.updated_at is not None
-    current = client.get(reverse("library_detail", args=[entry.national_id])).content.decode()
+    current = client.get(reverse("publicity:library_detail", args=[entry.national_id])).content.decode()
     assert "重庆市勘察设计研究院" in current and "第2版" in current
-    first = client.get(reverse("library_version", args=[entry.national_id, 1])).content.decode()
+    first = client.get(reverse("publicity:library_version", args=[entry.national_id, 1])).content.decode()
     assert "重庆市勘察院" in first and "重庆市勘察设计研究院" not in first and "历史版本" in first
 
 
@@ -1241,7 +1241,7 @@ def test_a_refused_opinion_page_changes_nothing_and_says_why(client, record, cle
 
 def test_the_enterprise_files_a_request_through_the_form(client, record, clerk):
     client.force_login(clerk)
-    page = client.get(reverse("project_detail", args=[record.pk])).content.decode()
+    page = client.get(reverse("projects:project_detail", args=[record.pk])).content.decode()
     assert reverse("corrections:create", args=[record.pk]) in page
 
     form = client.get(reverse("corrections:create", args=[record.pk])).content.decode()
@@ -1281,7 +1281,7 @@ def test_the_form_refuses_a_forged_field_and_bad_evidence_and_keeps_nothing(clie
 def test_the_form_is_refused_on_a_record_not_in_the_library(client, clerk, yuzhong):
     project = make_project(clerk.membership.enterprise, clerk, yuzhong, status=Status.SUBMITTED)
     client.force_login(clerk)
-    page = client.get(reverse("project_detail", args=[project.pk])).content.decode()
+    page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     assert reverse("corrections:create", args=[project.pk]) not in page
 
     response = client.get(reverse("corrections:create", args=[project.pk]), follow=True)

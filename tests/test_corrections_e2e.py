@@ -146,9 +146,9 @@ def test_it_corrects_an_entered_record_into_version_2_of_the_same_national_recor
     assert PermitStage.objects.filter(project=project).values().get() == permit_row
 
     # The public library: version 2 is current, version 1 still readable.
-    current = client.get(reverse("library_detail", args=[national_id])).content.decode()
+    current = client.get(reverse("publicity:library_detail", args=[national_id])).content.decode()
     assert "重庆市勘察设计研究院" in current and "第2版" in current
-    first = client.get(reverse("library_version", args=[national_id, 1]))
+    first = client.get(reverse("publicity:library_version", args=[national_id, 1]))
     assert first.status_code == 200
     page = first.content.decode()
     assert "重庆市勘察院" in page and "重庆市勘察设计研究院" not in page and "历史版本" in page

@@ -178,21 +178,22 @@ def assert_every_edit_path_refused(project, clerk, client):
     assert ProjectForm(data, instance=Project(pk=None)).is_valid(), (
         "the POST must be one an editable record takes"
     )
-    response = client.post(reverse("project_edit", args=[project.pk]), data, follow=True)
+    response = client.post(reverse("projects:project_edit", args=[project.pk]), data, follow=True)
     assert "不能修改" in response.content.decode()
 
     permit.refresh_from_db()
     stage_class = stage_form_class("permit")
     data = {**form_data(stage_class(instance=permit)), "survey_enterprise_name": "另一家勘察院"}
     assert stage_class(data, instance=permit).is_valid()
-    response = client.post(reverse("stage_edit", args=[project.pk, "permit"]), data, follow=True)
+    response = client.post(reverse("projects:stage_edit", args=[project.pk, "permit"]), data, follow=True)
     assert "不能修改" in response.content.decode()
 
     upload = SimpleUploadedFile("补充.pdf", PDF_BYTES, content_type="application/pdf")
     client.post(
-        reverse("evidence_upload", args=[project.pk, "permit"]), {"file": upload, "description": "补充"}
+        reverse("projects:evidence_upload", args=[project.pk, "permit"]),
+        {"file": upload, "description": "补充"},
     )
-    client.post(reverse("evidence_archive", args=[project.pk, evidence.pk]), {"reason": "删除"})
+    client.post(reverse("projects:evidence_archive", args=[project.pk, evidence.pk]), {"reason": "删除"})
 
     project.refresh_from_db()
     permit.refresh_from_db()

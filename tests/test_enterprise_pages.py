@@ -102,7 +102,7 @@ def test_it_refuses_a_credit_code_with_a_wrong_check_character_and_saves_no_fiel
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
         stage_post(world.draft, "tendering", winner_credit_code=wrong, project_manager_name="王五"),
     )
 
@@ -118,7 +118,7 @@ def test_it_refuses_dates_out_of_order_beside_the_field_and_saves_nothing(clerk_
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
         stage_post(world.draft, "tendering", awarded_on=awarded_on, tender_agency_name="另一家代理机构"),
     )
 
@@ -134,7 +134,7 @@ def test_it_refuses_a_date_beyond_any_plausible_year_and_saves_nothing(clerk_cli
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "tendering"}),
         stage_post(world.draft, "tendering", awarded_on=typed, tender_agency_name="另一家代理机构"),
     )
 
@@ -147,7 +147,7 @@ def test_it_refuses_a_permit_number_another_project_uses_and_saves_nothing(clerk
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "permit"}),
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "permit"}),
         stage_post(world.draft, "permit", permit_number=taken, chief_supervisor_name="赵总监"),
     )
 
@@ -167,7 +167,7 @@ def test_it_refuses_a_permit_number_taken_by_a_project_of_the_same_enterprise_to
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "permit"}),
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "permit"}),
         stage_post(world.draft, "permit", permit_number=sibling.permit.permit_number),
     )
 
@@ -186,7 +186,7 @@ def test_it_refuses_markup_in_a_text_field_of_a_stage(clerk_client, world, value
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "registration"}),
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "registration"}),
         stage_post(world.draft, "registration", scale=value, function="住宅"),
     )
 
@@ -202,7 +202,7 @@ def test_it_refuses_markup_in_the_project_name_when_editing(clerk_client, world)
     data = model_to_dict(world.draft, fields=PROJECT_EDITABLE_FIELDS)
     data["name"] = "<script>alert('x')</script>综合楼"
 
-    response = clerk_client.post(reverse("project_edit", kwargs={"pk": world.draft.pk}), data)
+    response = clerk_client.post(reverse("projects:project_edit", kwargs={"pk": world.draft.pk}), data)
 
     assert field_errors(response, "name") == ["不能包含HTML标签或脚本代码，请输入纯文本。"]
     assert "<script>alert" not in response.content.decode()
@@ -230,7 +230,8 @@ def test_it_creates_no_record_when_the_new_project_form_holds_markup(clerk_clien
     before = stored_state()
 
     response = clerk_client.post(
-        reverse("project_create"), new_project_data(world, address='民族路<a href="http://x">1号</a>')
+        reverse("projects:project_create"),
+        new_project_data(world, address='民族路<a href="http://x">1号</a>'),
     )
 
     assert field_errors(response, "address") == ["不能包含HTML标签或脚本代码，请输入纯文本。"]
@@ -239,7 +240,7 @@ def test_it_creates_no_record_when_the_new_project_form_holds_markup(clerk_clien
 
 def test_it_creates_a_record_from_the_same_form_without_the_markup(clerk_client, world):
     """The control of the test above: the same form, clean, does create the record and its event."""
-    response = clerk_client.post(reverse("project_create"), new_project_data(world))
+    response = clerk_client.post(reverse("projects:project_create"), new_project_data(world))
 
     project = Project.objects.get(name="解放碑新建办公楼工程")
     assert response.status_code == 302 and response["Location"] == f"/projects/{project.pk}/"
@@ -251,7 +252,7 @@ def test_it_creates_a_record_from_the_same_form_without_the_markup(clerk_client,
 
 
 def upload(client, project, uploaded, stage="permit"):
-    url = reverse("evidence_upload", kwargs={"pk": project.pk, "stage_code": stage})
+    url = reverse("projects:evidence_upload", kwargs={"pk": project.pk, "stage_code": stage})
     return client.post(url, {"file": uploaded, "description": "施工许可证扫描件"}, follow=True)
 
 
@@ -347,12 +348,21 @@ def test_another_enterprises_record_answers_exactly_like_one_that_does_not_exist
     free_evidence = Evidence.objects.order_by("-pk").first().pk + 1000
 
     pairs = [
-        (reverse("project_detail", args=[world.draft.pk]), reverse("project_detail", args=[free_id])),
-        (reverse("self_check", args=[world.draft.pk]), reverse("self_check", args=[free_id])),
-        (reverse("project_history", args=[world.draft.pk]), reverse("project_history", args=[free_id])),
         (
-            reverse("evidence_view", args=[world.draft.pk, evidence.pk]),
-            reverse("evidence_view", args=[world.draft.pk, free_evidence]),
+            reverse("projects:project_detail", args=[world.draft.pk]),
+            reverse("projects:project_detail", args=[free_id]),
+        ),
+        (
+            reverse("projects:self_check", args=[world.draft.pk]),
+            reverse("projects:self_check", args=[free_id]),
+        ),
+        (
+            reverse("projects:project_history", args=[world.draft.pk]),
+            reverse("projects:project_history", args=[free_id]),
+        ),
+        (
+            reverse("projects:evidence_view", args=[world.draft.pk, evidence.pk]),
+            reverse("projects:evidence_view", args=[world.draft.pk, free_evidence]),
         ),
     ]
     for existing, missing in pairs:
@@ -368,10 +378,10 @@ def without_csrf_token(response):
 
 
 def test_it_never_lists_or_finds_another_enterprises_record(clerk_client, world):
-    response = clerk_client.get(reverse("project_list"), {"q": world.b_project.permit.permit_number})
+    response = clerk_client.get(reverse("projects:project_list"), {"q": world.b_project.permit.permit_number})
 
     assert listed_names(response) == []
-    response = clerk_client.get(reverse("project_list"), {"q": "B企业"})
+    response = clerk_client.get(reverse("projects:project_list"), {"q": "B企业"})
     assert listed_names(response) == []
 
 
@@ -400,7 +410,7 @@ def test_it_locks_a_login_after_repeated_failures_even_for_the_right_password(cl
     right = login(client, "clerk-a", TEST_PASSWORD)
     assert right.status_code == 429 and "账号已暂时锁定" in right.content.decode()
     assert "_auth_user_id" not in client.session
-    assert client.get(reverse("project_list")).status_code == 302  # still not logged in
+    assert client.get(reverse("projects:project_list")).status_code == 302  # still not logged in
 
 
 def test_a_lockout_is_per_username_and_address(client, world):
@@ -426,7 +436,7 @@ def test_a_lockout_ends_after_the_cool_off(client, world, settings):
 
     response = login(client, "clerk-a", TEST_PASSWORD)
     assert response.status_code == 302
-    assert client.get(reverse("project_list")).status_code == 200
+    assert client.get(reverse("projects:project_list")).status_code == 200
 
 
 def test_a_successful_login_resets_the_failure_count(client, world):
@@ -468,8 +478,8 @@ def many(world):
 
 
 def test_it_lists_twenty_records_a_page_newest_first(clerk_client, world, many):
-    first = clerk_client.get(reverse("project_list"))
-    second = clerk_client.get(reverse("project_list"), {"page": 2})
+    first = clerk_client.get(reverse("projects:project_list"))
+    second = clerk_client.get(reverse("projects:project_list"), {"page": 2})
 
     assert listed_names(first) == [f"分页测试工程{n:02d}" for n in range(22, 2, -1)]
     assert listed_names(second) == ["分页测试工程02", "分页测试工程01", "分页测试工程00", world.draft.name]
@@ -478,8 +488,12 @@ def test_it_lists_twenty_records_a_page_newest_first(clerk_client, world, many):
 
 
 def test_it_answers_a_page_out_of_range_or_not_a_number_with_a_real_page(clerk_client, many):
-    assert listed_names(clerk_client.get(reverse("project_list"), {"page": 99}))[0] == "分页测试工程02"
-    assert listed_names(clerk_client.get(reverse("project_list"), {"page": "x"}))[0] == "分页测试工程22"
+    assert (
+        listed_names(clerk_client.get(reverse("projects:project_list"), {"page": 99}))[0] == "分页测试工程02"
+    )
+    assert (
+        listed_names(clerk_client.get(reverse("projects:project_list"), {"page": "x"}))[0] == "分页测试工程22"
+    )
 
 
 def test_it_searches_by_name_and_keeps_the_search_in_the_page_links(clerk_client, world, many):
@@ -487,12 +501,12 @@ def test_it_searches_by_name_and_keeps_the_search_in_the_page_links(clerk_client
         world.other.membership.enterprise, world.other, world.yuzhong, stages=False, name="分页测试工程B"
     )
 
-    response = clerk_client.get(reverse("project_list"), {"q": "分页测试"})
+    response = clerk_client.get(reverse("projects:project_list"), {"q": "分页测试"})
 
     assert len(listed_names(response)) == 20 and "分页测试工程B" not in listed_names(response)
     assert "共 23 条" in response.content.decode()
     assert 'href="?q=%E5%88%86%E9%A1%B5%E6%B5%8B%E8%AF%95&page=2"' in response.content.decode()
-    page_two = clerk_client.get(reverse("project_list"), {"q": "分页测试", "page": 2})
+    page_two = clerk_client.get(reverse("projects:project_list"), {"q": "分页测试", "page": 2})
     assert listed_names(page_two) == ["分页测试工程02", "分页测试工程01", "分页测试工程00"]
 
 
@@ -509,13 +523,15 @@ def test_it_searches_by_name_and_keeps_the_search_in_the_page_links(clerk_client
     ids=["project number", "part of the name", "permit", "contract filing", "completion", "padded"],
 )
 def test_it_finds_a_record_by_its_number_or_any_stage_document_number(clerk_client, world, many, term):
-    response = clerk_client.get(reverse("project_list"), {"q": term(world.draft)})
+    response = clerk_client.get(reverse("projects:project_list"), {"q": term(world.draft)})
 
     assert listed_names(response) == [world.draft.name]
 
 
 def test_it_does_not_match_part_of_a_document_number(clerk_client, world):
-    response = clerk_client.get(reverse("project_list"), {"q": world.draft.permit.permit_number[:-2]})
+    response = clerk_client.get(
+        reverse("projects:project_list"), {"q": world.draft.permit.permit_number[:-2]}
+    )
 
     assert listed_names(response) == []
     assert "没有符合条件的补录项目。" in response.content.decode()
@@ -524,8 +540,8 @@ def test_it_does_not_match_part_of_a_document_number(clerk_client, world):
 def test_it_filters_by_status_and_keeps_the_filter_in_the_page_links(clerk_client, world, many):
     Project.objects.filter(pk__in=[p.pk for p in many[:21]]).update(status=Status.SUBMITTED)
 
-    submitted = clerk_client.get(reverse("project_list"), {"status": "submitted"})
-    drafts = clerk_client.get(reverse("project_list"), {"status": "draft"})
+    submitted = clerk_client.get(reverse("projects:project_list"), {"status": "submitted"})
+    drafts = clerk_client.get(reverse("projects:project_list"), {"status": "draft"})
 
     assert len(listed_names(submitted)) == 20 and "共 21 条" in submitted.content.decode()
     assert 'href="?status=submitted&page=2"' in submitted.content.decode()
@@ -533,7 +549,7 @@ def test_it_filters_by_status_and_keeps_the_filter_in_the_page_links(clerk_clien
 
 
 def test_it_ignores_an_unknown_status_filter_rather_than_failing(clerk_client, world, many):
-    response = clerk_client.get(reverse("project_list"), {"status": "bogus"})
+    response = clerk_client.get(reverse("projects:project_list"), {"status": "bogus"})
 
     assert len(listed_names(response)) == 20
 
@@ -546,7 +562,7 @@ def test_submitting_moves_the_draft_to_submitted_and_locks_every_edit(clerk_clie
     evidence = project.evidence.get(stage="permit")
 
     response = clerk_client.post(
-        reverse("project_submit", args=[project.pk]), {"expected_status": "draft"}, follow=True
+        reverse("projects:project_submit", args=[project.pk]), {"expected_status": "draft"}, follow=True
     )
 
     assert response.redirect_chain == [(f"/projects/{project.pk}/", 302)]
@@ -560,22 +576,26 @@ def test_submitting_moves_the_draft_to_submitted_and_locks_every_edit(clerk_clie
     locked = "该项目当前状态为“已提交待审核”，不能修改。"
     attempts = [
         (
-            reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": "registration"}),
+            reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": "registration"}),
             stage_post(project, "registration", scale="提交后偷改"),
             locked,
         ),
         (
-            reverse("project_edit", args=[project.pk]),
+            reverse("projects:project_edit", args=[project.pk]),
             {**model_to_dict(project, fields=PROJECT_EDITABLE_FIELDS), "name": "提交后改名"},
             locked,
         ),
         (
-            reverse("evidence_upload", kwargs={"pk": project.pk, "stage_code": "permit"}),
+            reverse("projects:evidence_upload", kwargs={"pk": project.pk, "stage_code": "permit"}),
             {"file": SimpleUploadedFile("补充.pdf", PDF_BYTES, "application/pdf")},
             locked,
         ),
-        (reverse("evidence_archive", args=[project.pk, evidence.pk]), {"reason": "不要了"}, locked),
-        (reverse("project_submit", args=[project.pk]), {}, "该项目当前状态为“已提交待审核”，不能提交。"),
+        (reverse("projects:evidence_archive", args=[project.pk, evidence.pk]), {"reason": "不要了"}, locked),
+        (
+            reverse("projects:project_submit", args=[project.pk]),
+            {},
+            "该项目当前状态为“已提交待审核”，不能提交。",
+        ),
     ]
     for url, data, says in attempts:
         response = clerk_client.post(url, data, follow=True)
@@ -610,7 +630,7 @@ def test_the_stage_page_of_a_submitted_record_shows_the_form_disabled_without_up
     Project.objects.filter(pk=world.draft.pk).update(status=Status.SUBMITTED)
 
     body = clerk_client.get(
-        reverse("stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "permit"})
+        reverse("projects:stage_edit", kwargs={"pk": world.draft.pk, "stage_code": "permit"})
     ).content.decode()
 
     assert "<fieldset disabled>" in body
@@ -621,14 +641,14 @@ def test_the_stage_page_of_a_submitted_record_shows_the_form_disabled_without_up
 
 def test_withdrawing_unlocks_the_record_for_edits(clerk_client, world):
     project = world.draft
-    clerk_client.post(reverse("project_submit", args=[project.pk]), {"expected_status": "draft"})
+    clerk_client.post(reverse("projects:project_submit", args=[project.pk]), {"expected_status": "draft"})
 
     response = clerk_client.post(
-        reverse("project_withdraw", args=[project.pk]), {"expected_status": "submitted"}, follow=True
+        reverse("projects:project_withdraw", args=[project.pk]), {"expected_status": "submitted"}, follow=True
     )
     assert page_messages(response)[-1] == "已撤回提交，可以继续修改。"
     response = clerk_client.post(
-        reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": "registration"}),
+        reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": "registration"}),
         stage_post(project, "registration", scale="地上20层，地下2层"),
     )
 
@@ -642,7 +662,7 @@ def test_a_record_with_errors_is_not_submitted_and_the_clerk_is_sent_to_the_self
     )
 
     response = clerk_client.post(
-        reverse("project_submit", args=[incomplete.pk]), {"expected_status": "draft"}, follow=True
+        reverse("projects:project_submit", args=[incomplete.pk]), {"expected_status": "draft"}, follow=True
     )
 
     assert response.redirect_chain == [(f"/projects/{incomplete.pk}/check/", 302)]
@@ -656,7 +676,7 @@ def test_a_submit_from_a_page_opened_before_a_return_is_refused(clerk_client, wo
     Project.objects.filter(pk=world.draft.pk).update(status=Status.RETURNED)
 
     response = clerk_client.post(
-        reverse("project_submit", args=[world.draft.pk]), {"expected_status": "draft"}, follow=True
+        reverse("projects:project_submit", args=[world.draft.pk]), {"expected_status": "draft"}, follow=True
     )
 
     [message] = page_messages(response)
@@ -668,7 +688,7 @@ def test_it_records_an_upload_the_form_refuses_before_the_service_sees_it(
     clerk_client, world, evidence_storage
 ):
     before, files_before = stored_state(), stored_files(evidence_storage)
-    url = reverse("evidence_upload", kwargs={"pk": world.draft.pk, "stage_code": "permit"})
+    url = reverse("projects:evidence_upload", kwargs={"pk": world.draft.pk, "stage_code": "permit"})
 
     response = clerk_client.post(url, {"description": "没有选择文件"}, follow=True)
 
@@ -683,7 +703,7 @@ def test_it_renders_the_project_page_with_and_without_the_later_apps_sections(cl
 
     enter_library(world.draft)
     client.force_login(world.clerk)
-    url = reverse("project_detail", args=[world.draft.pk])
+    url = reverse("projects:project_detail", args=[world.draft.pk])
     assert 'id="request-correction"' in client.get(url).content.decode()
 
     monkeypatch.setattr(extensions, "PROJECT_PAGE_SECTIONS", [])

@@ -122,13 +122,13 @@ def draft(owner, authorities):
 
 
 def add(client, project, uploaded):
-    url = reverse("evidence_upload", kwargs={"pk": project.pk, "stage_code": "permit"})
+    url = reverse("projects:evidence_upload", kwargs={"pk": project.pk, "stage_code": "permit"})
     return client.post(url, {"file": uploaded, "description": ""}, follow=True)
 
 
 def served(client, evidence):
     response = client.get(
-        reverse("evidence_view", kwargs={"pk": evidence.project_id, "evidence_id": evidence.pk})
+        reverse("projects:evidence_view", kwargs={"pk": evidence.project_id, "evidence_id": evidence.pk})
     )
     body = b"".join(response.streaming_content)
     return response, body

@@ -25,7 +25,7 @@ def clerk_world(authorities, open_windows):
 
 
 def stage_url(project, code="registration"):
-    return reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": code})
+    return reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": code})
 
 
 def registration_post(**extra):
@@ -93,10 +93,10 @@ def test_required_fields_are_marked_with_their_format(client, clerk_world):
 def test_yes_no_questions_are_required_choices_not_checkboxes(client, clerk_world):
     clerk, _draft, _full = clerk_world
     client.force_login(clerk)
-    page = client.get(reverse("project_create")).content.decode()
+    page = client.get(reverse("projects:project_create")).content.decode()
     assert 'type="checkbox"' not in page
     assert 'id="id_is_completed_0"' in page and "checked" not in page
-    response = client.post(reverse("project_create"), {"name": "x", "address": "y"})
+    response = client.post(reverse("projects:project_create"), {"name": "x", "address": "y"})
     assert 'href="#id_is_completed"' in response.content.decode()  # unanswered: listed in the error summary
 
 
@@ -121,12 +121,12 @@ def test_a_locked_records_basic_information_page_shows_the_lock(client, authorit
         clerk.membership.enterprise, clerk, authorities["500103"], status=Status.SUBMITTED
     )
     client.force_login(clerk)
-    page = client.get(reverse("project_edit", kwargs={"pk": submitted.pk})).content.decode()
+    page = client.get(reverse("projects:project_edit", kwargs={"pk": submitted.pk})).content.decode()
     assert 'id="locked-notice"' in page and "<fieldset disabled>" in page
 
 
 def test_no_self_check_link_points_at_an_empty_anchor(client, clerk_world):
     clerk, draft, _full = clerk_world
     client.force_login(clerk)
-    page = client.get(reverse("self_check", kwargs={"pk": draft.pk})).content.decode()
+    page = client.get(reverse("projects:self_check", kwargs={"pk": draft.pk})).content.decode()
     assert '#field-"' not in page

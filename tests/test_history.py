@@ -61,7 +61,7 @@ def lived(clerk, reviewer, yuzhong, open_windows):
 
 def page(client, user, project) -> str:
     client.force_login(user)
-    response = client.get(reverse("project_history", args=[project.pk]))
+    response = client.get(reverse("projects:project_history", args=[project.pk]))
     assert response.status_code == 200
     return response.content.decode()
 

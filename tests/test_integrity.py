@@ -526,10 +526,10 @@ def test_a_listing_is_added_and_lifted_through_the_pages(client, world):
 
     # The enterprise sees it on its pages.
     client.force_login(world.users.clerk)
-    content = client.get(reverse("project_list")).content.decode()
+    content = client.get(reverse("projects:project_list")).content.decode()
     assert 'id="restriction"' in content and blocked_message(world, listing) in content
     posted = {name: "" if value is None else value for name, value in project_data().items()}
-    response = client.post(reverse("project_create"), {**posted, "authority": world.yuzhong.pk})
+    response = client.post(reverse("projects:project_create"), {**posted, "authority": world.yuzhong.pk})
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [blocked_message(world, listing)]
 
@@ -539,7 +539,7 @@ def test_a_listing_is_added_and_lifted_through_the_pages(client, world):
     )
     assert [str(m) for m in response.context["messages"]] == ["已将重庆虚报建设有限公司提前移出黑名单。"]
     client.force_login(world.users.clerk)
-    assert 'id="restriction"' not in client.get(reverse("project_list")).content.decode()
+    assert 'id="restriction"' not in client.get(reverse("projects:project_list")).content.decode()
 
 
 def test_the_add_page_refuses_an_item_that_is_not_false_information(client, world):

@@ -55,7 +55,7 @@ def test_the_contract_form_refuses_a_wrong_member_code_and_keeps_members_structu
 
     values = model_to_dict(project.contract, exclude=["id", "project", "updated_at", "updated_by"])
     values = {k: v for k, v in values.items() if v not in (None, [])}
-    url = reverse("stage_edit", kwargs={"pk": project.pk, "stage_code": "contract"})
+    url = reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": "contract"})
     refused = client.post(url, {**values, "joint_venture_members": "某公司 9150010"})
     page = refused.content.decode()
     assert refused.status_code == 200 and "联合体成员“某公司”" in page, re.findall(

@@ -200,7 +200,8 @@ def test_the_system_transitions_take_no_actor_and_no_url_leads_to_them(name):
     }[name]
     assert "actor" not in inspect.signature(function).parameters
     # Every view a URL leads to (the resolver's reverse index is keyed by view callables and by names).
-    view_modules = {view.__module__ for view in get_resolver().reverse_dict.keys() if callable(view)}
+    resolvers = [get_resolver(), *(resolver for _prefix, resolver in get_resolver().namespace_dict.values())]
+    view_modules = {view.__module__ for r in resolvers for view in r.reverse_dict.keys() if callable(view)}
     assert "publicity.views" in view_modules and "projects.views" in view_modules
     for module in view_modules:
         source = inspect.getsource(__import__(module, fromlist=["x"]))

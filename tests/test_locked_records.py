@@ -135,7 +135,7 @@ def test_it_refuses_the_project_form(client, clerk, entered):
     assert ProjectForm(data, instance=Project(pk=None)).is_valid(), "a POST an editable record would take"
 
     with nothing_changes(entered):
-        response = client.post(reverse("project_edit", args=[entered.pk]), data, follow=True)
+        response = client.post(reverse("projects:project_edit", args=[entered.pk]), data, follow=True)
 
     assert "不能修改" in messages_of(response)
 
@@ -149,7 +149,9 @@ def test_it_refuses_every_stage_form(client, clerk, entered, stage_code):
     client.force_login(clerk)
 
     with nothing_changes(entered):
-        response = client.post(reverse("stage_edit", args=[entered.pk, stage_code]), data, follow=True)
+        response = client.post(
+            reverse("projects:stage_edit", args=[entered.pk, stage_code]), data, follow=True
+        )
 
     assert "不能修改" in messages_of(response)
 
@@ -160,7 +162,7 @@ def test_it_refuses_an_evidence_upload(client, clerk, entered):
 
     with nothing_changes(entered):
         response = client.post(
-            reverse("evidence_upload", args=[entered.pk, "permit"]),
+            reverse("projects:evidence_upload", args=[entered.pk, "permit"]),
             {"file": upload, "description": "补充材料"},
             follow=True,
         )
@@ -174,13 +176,15 @@ def test_it_refuses_to_archive_evidence(client, clerk, entered):
 
     with nothing_changes(entered):
         response = client.post(
-            reverse("evidence_archive", args=[entered.pk, evidence.pk]), {"reason": "上传错了"}, follow=True
+            reverse("projects:evidence_archive", args=[entered.pk, evidence.pk]),
+            {"reason": "上传错了"},
+            follow=True,
         )
 
     assert "不能修改" in messages_of(response)
 
 
-@pytest.mark.parametrize("url_name", ["project_submit", "project_withdraw"])
+@pytest.mark.parametrize("url_name", ["projects:project_submit", "projects:project_withdraw"])
 def test_it_refuses_submit_and_withdraw(client, clerk, entered, url_name):
     client.force_login(clerk)
 

@@ -181,54 +181,54 @@ STAGE = "/projects/{pk}/stages/registration/#evidence"
 # fmt: off
 MATRIX = [
     # url name           kwargs                       method  anonymous              owner (A)                 enterprise B              reviewer         reviewer elsewhere  city
-    row("home",              no_kwargs,                  "GET",  200,                    To("/projects/"),         To("/projects/"),         To("/review/queue/"), To("/review/queue/"), To("/review/queue/")),
-    row("project_list",      no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
-    row("project_create",    no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
-    row("project_create",    no_kwargs,                  "POST", LOGIN,                  ToNew(),                  ToNew(),                  403,             403,                403),
-    row("project_selected",  no_kwargs,                  "POST", LOGIN,                  200,                      200,                      403,             403,                403),
-    row("project_selected",  no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
-    row("project_detail",    a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("project_detail",    a_submitted,                "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("project_detail",    b_submitted,                "GET",  LOGIN,                  404,                      200,                      403,             403,                403),
-    row("project_edit",      a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("project_edit",      a_draft,                    "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
-    row("project_edit",      a_submitted,                "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
-    row("self_check",        a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("self_check",        a_submitted,                "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("self_check",        b_submitted,                "GET",  LOGIN,                  404,                      200,                      403,             403,                403),
-    row("stage_edit",        a_draft_stage,              "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("stage_edit",        a_draft_stage,              "POST", LOGIN,                  To("/projects/{pk}/stages/{stage_code}/"), 404,   403,             403,                403),
-    row("stage_edit",        a_draft_unknown_stage,      "GET",  LOGIN,                  404,                      404,                      403,             403,                403),
-    row("project_submit",    a_draft,                    "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
-    row("project_submit",    a_draft,                    "GET",  405,                    405,                      405,                      405,             405,                405),
-    row("project_withdraw",  a_submitted,                "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
-    row("project_withdraw",  a_submitted,                "GET",  405,                    405,                      405,                      405,             405,                405),
-    row("project_history",   a_draft,                    "GET",  LOGIN,                  200,                      404,                      404,             404,                404),
-    row("project_history",   a_submitted,                "GET",  LOGIN,                  200,                      404,                      200,             404,                200),
-    row("project_history",   b_submitted,                "GET",  LOGIN,                  404,                      200,                      200,             404,                200),
-    row("receipt_pdf",       a_receipt,                  "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
-    row("receipt_pdf",       b_receipt_under_a_project,  "GET",  LOGIN,                  404,                      404,                      403,             403,                403),
-    row("receipt_verify",    a_receipt_token,            "GET",  200,                    200,                      200,                      200,             200,                200),
-    row("inbox",             no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      200,             200,                200),
-    row("inbox_mark_read",   no_kwargs,                  "POST", LOGIN,                  To("/inbox/"),            To("/inbox/"),            To("/inbox/"),   To("/inbox/"),      To("/inbox/")),
-    row("inbox_mark_read",   no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
-    row("evidence_upload",   a_draft_stage,              "POST", LOGIN,                  To(STAGE),                404,                      403,             403,                403),
-    row("evidence_upload",   a_draft_stage,              "GET",  405,                    405,                      405,                      405,             405,                405),
-    row("evidence_view",     a_draft_evidence,           "GET",  LOGIN,                  200,                      404,                      404,             404,                404),
-    row("evidence_view",     a_submitted_evidence,       "GET",  LOGIN,                  200,                      404,                      200,             404,                200),
-    row("evidence_view",     b_evidence,                 "GET",  LOGIN,                  404,                      200,                      200,             404,                200),
-    row("evidence_view",     b_evidence_under_a_project, "GET",  LOGIN,                  404,                      404,                      404,             404,                404),
-    row("evidence_view",     a_evidence_under_b_project, "GET",  LOGIN,                  404,                      404,                      404,             404,                404),
-    row("evidence_archive",  a_draft_evidence,           "POST", LOGIN,                  To(STAGE),                404,                      403,             403,                403),
-    row("evidence_archive",  a_evidence_under_b_project, "POST", LOGIN,                  404,                      404,                      403,             403,                403),
-    row("evidence_archive",  a_draft_evidence,           "GET",  405,                    405,                      405,                      405,             405,                405),
+    row("projects:home",              no_kwargs,                  "GET",  200,                    To("/projects/"),         To("/projects/"),         To("/review/queue/"), To("/review/queue/"), To("/review/queue/")),
+    row("projects:project_list",      no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
+    row("projects:project_create",    no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      403,             403,                403),
+    row("projects:project_create",    no_kwargs,                  "POST", LOGIN,                  ToNew(),                  ToNew(),                  403,             403,                403),
+    row("projects:project_selected",  no_kwargs,                  "POST", LOGIN,                  200,                      200,                      403,             403,                403),
+    row("projects:project_selected",  no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
+    row("projects:project_detail",    a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:project_detail",    a_submitted,                "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:project_detail",    b_submitted,                "GET",  LOGIN,                  404,                      200,                      403,             403,                403),
+    row("projects:project_edit",      a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:project_edit",      a_draft,                    "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
+    row("projects:project_edit",      a_submitted,                "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
+    row("projects:self_check",        a_draft,                    "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:self_check",        a_submitted,                "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:self_check",        b_submitted,                "GET",  LOGIN,                  404,                      200,                      403,             403,                403),
+    row("projects:stage_edit",        a_draft_stage,              "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:stage_edit",        a_draft_stage,              "POST", LOGIN,                  To("/projects/{pk}/stages/{stage_code}/"), 404,   403,             403,                403),
+    row("projects:stage_edit",        a_draft_unknown_stage,      "GET",  LOGIN,                  404,                      404,                      403,             403,                403),
+    row("projects:project_submit",    a_draft,                    "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
+    row("projects:project_submit",    a_draft,                    "GET",  405,                    405,                      405,                      405,             405,                405),
+    row("projects:project_withdraw",  a_submitted,                "POST", LOGIN,                  To("/projects/{pk}/"),    404,                      403,             403,                403),
+    row("projects:project_withdraw",  a_submitted,                "GET",  405,                    405,                      405,                      405,             405,                405),
+    row("projects:project_history",   a_draft,                    "GET",  LOGIN,                  200,                      404,                      404,             404,                404),
+    row("projects:project_history",   a_submitted,                "GET",  LOGIN,                  200,                      404,                      200,             404,                200),
+    row("projects:project_history",   b_submitted,                "GET",  LOGIN,                  404,                      200,                      200,             404,                200),
+    row("projects:receipt_pdf",       a_receipt,                  "GET",  LOGIN,                  200,                      404,                      403,             403,                403),
+    row("projects:receipt_pdf",       b_receipt_under_a_project,  "GET",  LOGIN,                  404,                      404,                      403,             403,                403),
+    row("projects:receipt_verify",    a_receipt_token,            "GET",  200,                    200,                      200,                      200,             200,                200),
+    row("projects:inbox",             no_kwargs,                  "GET",  LOGIN,                  200,                      200,                      200,             200,                200),
+    row("projects:inbox_mark_read",   no_kwargs,                  "POST", LOGIN,                  To("/inbox/"),            To("/inbox/"),            To("/inbox/"),   To("/inbox/"),      To("/inbox/")),
+    row("projects:inbox_mark_read",   no_kwargs,                  "GET",  405,                    405,                      405,                      405,             405,                405),
+    row("projects:evidence_upload",   a_draft_stage,              "POST", LOGIN,                  To(STAGE),                404,                      403,             403,                403),
+    row("projects:evidence_upload",   a_draft_stage,              "GET",  405,                    405,                      405,                      405,             405,                405),
+    row("projects:evidence_view",     a_draft_evidence,           "GET",  LOGIN,                  200,                      404,                      404,             404,                404),
+    row("projects:evidence_view",     a_submitted_evidence,       "GET",  LOGIN,                  200,                      404,                      200,             404,                200),
+    row("projects:evidence_view",     b_evidence,                 "GET",  LOGIN,                  404,                      200,                      200,             404,                200),
+    row("projects:evidence_view",     b_evidence_under_a_project, "GET",  LOGIN,                  404,                      404,                      404,             404,                404),
+    row("projects:evidence_view",     a_evidence_under_b_project, "GET",  LOGIN,                  404,                      404,                      404,             404,                404),
+    row("projects:evidence_archive",  a_draft_evidence,           "POST", LOGIN,                  To(STAGE),                404,                      403,             403,                403),
+    row("projects:evidence_archive",  a_evidence_under_b_project, "POST", LOGIN,                  404,                      404,                      403,             403,                403),
+    row("projects:evidence_archive",  a_draft_evidence,           "GET",  405,                    405,                      405,                      405,             405,                405),
 ]
 # fmt: on
 
 
 def post_data(url_name, w, kwargs=None):
     """What a form of that page would post: a valid one, so the owner's cell shows the success redirect."""
-    if url_name == "project_create":
+    if url_name == "projects:project_create":
         return {
             "authority": w.draft.authority_id,
             "county_code": "500103",
@@ -240,20 +240,20 @@ def post_data(url_name, w, kwargs=None):
             "already_in_national_library": "False",
             "start_basis": "permit",
         }
-    if url_name == "project_edit":
+    if url_name == "projects:project_edit":
         project = Project.objects.get(pk=(kwargs or {}).get("pk", w.draft.pk))
         return {**model_to_dict(project, fields=PROJECT_EDITABLE_FIELDS), "address": "重庆市渝中区民族路3号"}
-    if url_name == "stage_edit":
+    if url_name == "projects:stage_edit":
         values = model_to_dict(w.draft.registration, exclude=["id", "project", "updated_by", "updated_at"])
         return {name: value for name, value in values.items() if value is not None}
-    if url_name == "evidence_upload":
+    if url_name == "projects:evidence_upload":
         return {
             "file": SimpleUploadedFile("立项批文.pdf", PDF_BYTES, "application/pdf"),
             "description": "补充",
         }
-    if url_name == "evidence_archive":
+    if url_name == "projects:evidence_archive":
         return {"reason": "重复上传"}
-    if url_name == "project_selected":
+    if url_name == "projects:project_selected":
         return {"action": "check", "selected": [w.draft.pk, w.submitted.pk]}
     return {}
 
@@ -299,12 +299,12 @@ def test_it_answers_each_role_as_the_matrix_says(client, world, url_name, kwargs
 
 
 def test_it_has_a_row_for_every_url_of_the_enterprise_pages():
-    names = {pattern.name for pattern in project_urls.urlpatterns}
+    names = {f"projects:{pattern.name}" for pattern in project_urls.urlpatterns}
     assert names == {url_name for url_name, *_ in MATRIX}
-    # and those are the names the site resolves (no other app shadows one)
-    resolver = get_resolver()
+    # and those are the names the site resolves, in the projects namespace
+    _prefix, resolver = get_resolver().namespace_dict["projects"]
     for name in names:
-        assert resolver.reverse_dict.getlist(name), name
+        assert resolver.reverse_dict.getlist(name.removeprefix("projects:")), name
 
 
 # ---------------------------------------------------------------- enterprise B changes nothing
@@ -334,13 +334,13 @@ def the_submitted_evidence(w):
 @pytest.mark.parametrize(
     "url_name, kwargs_of, action, asked",
     [
-        ("project_submit", a_draft, "project.submit", the_draft),
-        ("project_withdraw", a_submitted, "project.withdraw", the_submitted),
-        ("stage_edit", a_draft_stage, "stage.save", the_draft),
-        ("evidence_upload", a_draft_stage, "evidence.add", the_draft),
-        ("evidence_archive", a_draft_evidence, "evidence.archive", the_draft),
-        ("evidence_archive", a_evidence_under_b_project, "evidence.archive", the_submitted_evidence),
-        ("project_edit", a_draft, "project.update", the_draft),
+        ("projects:project_submit", a_draft, "project.submit", the_draft),
+        ("projects:project_withdraw", a_submitted, "project.withdraw", the_submitted),
+        ("projects:stage_edit", a_draft_stage, "stage.save", the_draft),
+        ("projects:evidence_upload", a_draft_stage, "evidence.add", the_draft),
+        ("projects:evidence_archive", a_draft_evidence, "evidence.archive", the_draft),
+        ("projects:evidence_archive", a_evidence_under_b_project, "evidence.archive", the_submitted_evidence),
+        ("projects:project_edit", a_draft, "project.update", the_draft),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -351,9 +351,9 @@ def test_it_changes_nothing_when_another_enterprise_posts_to_a_record(
     refusals_before = AuditEvent.objects.filter(action__endswith=".refused").count()
     client.force_login(world.users["other_enterprise"])
     data = post_data(url_name, world)
-    if url_name == "stage_edit":
+    if url_name == "projects:stage_edit":
         data["scale"] = "B改的"
-    if url_name == "project_edit":
+    if url_name == "projects:project_edit":
         data = {"name": "B改的名称"}
 
     response = client.post(reverse(url_name, kwargs=kwargs_of(world)), data)
@@ -388,7 +388,7 @@ def test_it_records_who_asked_for_an_evidence_file_it_may_not_see_and_still_answ
     client.force_login(world.users[role])
     kwargs = kwargs_of(world)
 
-    response = client.get(reverse("evidence_view", kwargs=kwargs))
+    response = client.get(reverse("projects:evidence_view", kwargs=kwargs))
 
     assert response.status_code == 404
     event = AuditEvent.objects.latest("id")
@@ -400,7 +400,7 @@ def test_it_records_who_asked_for_an_evidence_file_it_may_not_see_and_still_answ
 def test_it_records_who_asked_for_a_history_it_may_not_see_and_still_answers_404(client, world):
     client.force_login(world.users["reviewer_elsewhere"])
 
-    response = client.get(reverse("project_history", kwargs=a_submitted(world)))
+    response = client.get(reverse("projects:project_history", kwargs=a_submitted(world)))
 
     assert response.status_code == 404
     event = AuditEvent.objects.latest("id")
@@ -411,7 +411,7 @@ def test_it_records_who_asked_for_a_history_it_may_not_see_and_still_answers_404
 def test_it_records_an_unknown_stage_asked_for_and_still_answers_404(client, world):
     client.force_login(world.users["owner"])
 
-    response = client.get(reverse("stage_edit", kwargs=a_draft_unknown_stage(world)))
+    response = client.get(reverse("projects:stage_edit", kwargs=a_draft_unknown_stage(world)))
 
     assert response.status_code == 404
     event = AuditEvent.objects.latest("id")
@@ -431,11 +431,13 @@ def test_it_serves_evidence_with_the_sniffed_type_and_private_headers(client, wo
     owner = world.users["owner"]
     client.force_login(owner)
     upload = SimpleUploadedFile("scan.pdf", PNG_BYTES, content_type="application/pdf")
-    client.post(reverse("evidence_upload", kwargs=a_draft_stage(world)), {"file": upload})
+    client.post(reverse("projects:evidence_upload", kwargs=a_draft_stage(world)), {"file": upload})
     evidence = Evidence.objects.get(project=world.draft, original_name="scan.pdf")
     assert evidence.content_type == "image/png"
 
-    response = client.get(reverse("evidence_view", kwargs={"pk": world.draft.pk, "evidence_id": evidence.pk}))
+    response = client.get(
+        reverse("projects:evidence_view", kwargs={"pk": world.draft.pk, "evidence_id": evidence.pk})
+    )
     body = b"".join(response.streaming_content)  # read to the end: the client closes the file
 
     assert response.status_code == 200
@@ -450,7 +452,7 @@ def test_it_serves_evidence_with_the_sniffed_type_and_private_headers(client, wo
 
 def test_it_serves_a_pdf_to_the_reviewer_once_submitted_with_the_same_headers(client, world):
     client.force_login(world.users["reviewer"])
-    response = client.get(reverse("evidence_view", kwargs=a_submitted_evidence(world)))
+    response = client.get(reverse("projects:evidence_view", kwargs=a_submitted_evidence(world)))
     body = b"".join(response.streaming_content)  # read to the end: the client closes the file
 
     assert response.status_code == 200
@@ -471,10 +473,10 @@ def test_it_shows_and_marks_read_only_the_users_own_notifications(client, world)
     )
 
     client.force_login(other)
-    body = client.get(reverse("inbox")).content.decode()
+    body = client.get(reverse("projects:inbox")).content.decode()
     assert "B的通知" in body and "A的通知" not in body and world.draft.project_number not in body
 
-    assert client.post(reverse("inbox_mark_read")).status_code == 302
+    assert client.post(reverse("projects:inbox_mark_read")).status_code == 302
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert theirs.read_at is not None

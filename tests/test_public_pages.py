@@ -109,7 +109,7 @@ def objection_data(**overrides):
 
 
 def notice_url(notice):
-    return reverse("notice_detail", args=[notice.pk])
+    return reverse("publicity:notice_detail", args=[notice.pk])
 
 
 def page_text(response) -> str:
@@ -135,7 +135,7 @@ def test_it_lists_running_and_paused_notices_but_not_closed_ones(client, notice_
     closed.refresh_from_db()
     assert closed.state == NoticeState.CLOSED
 
-    response = client.get(reverse("notice_list"))
+    response = client.get(reverse("publicity:notice_list"))
 
     assert response.status_code == 200
     names = listed_names(response)
@@ -150,21 +150,21 @@ def test_it_shows_days_left_and_the_deadline_at_24_00_beijing_time(client, notic
     end = timezone.now() + datetime.timedelta(days=3, hours=12)
     Notice.objects.filter(pk=notice.pk).update(ends_at=end)
 
-    text = page_text(client.get(reverse("notice_list")))
+    text = page_text(client.get(reverse("publicity:notice_list")))
 
     assert "剩余4天" in text
     midnight = notice_of(name="渝中区另一工程")  # notice_end(): 00:00 of the day after the 10th, Beijing
     local_end = midnight.ends_at.astimezone(BEIJING)
     assert local_end.time() == datetime.time.min
     expected = f"{local_end.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
-    assert expected in page_text(client.get(reverse("notice_list")))
+    assert expected in page_text(client.get(reverse("publicity:notice_list")))
 
 
 def test_it_searches_by_project_name(client, notice_of):
     notice_of(name="渝中区解放碑商务楼")
     notice_of(name="渝中区朝天门广场")
 
-    names = listed_names(client.get(reverse("notice_list"), {"q": "解放碑"}))
+    names = listed_names(client.get(reverse("publicity:notice_list"), {"q": "解放碑"}))
 
     assert names == ["渝中区解放碑商务楼"]
 
@@ -174,7 +174,7 @@ def test_it_searches_by_enterprise_name(client, notice_of, yuzhong):
     other = make_enterprise_user(enterprise=EnterpriseFactory(name="重庆山城路桥有限公司"), username="other")
     notice_of(name="山城路桥的工程", user=other)
 
-    names = listed_names(client.get(reverse("notice_list"), {"q": "山城路桥有限"}))
+    names = listed_names(client.get(reverse("publicity:notice_list"), {"q": "山城路桥有限"}))
 
     assert names == ["山城路桥的工程"]
 
@@ -183,7 +183,7 @@ def test_it_searches_by_exact_project_number(client, notice_of):
     wanted = notice_of(name="要找的工程")
     notice_of(name="别的工程")
 
-    names = listed_names(client.get(reverse("notice_list"), {"q": f" {wanted.project_number} "}))
+    names = listed_names(client.get(reverse("publicity:notice_list"), {"q": f" {wanted.project_number} "}))
 
     assert names == ["要找的工程"]
 
@@ -194,9 +194,9 @@ def test_it_searches_by_a_whole_document_number_not_a_fragment(client, notice_of
     permit_number = wanted.snapshot.content["stages"]["permit"]["permit_number"]
     assert permit_number in wanted.document_numbers.split()
 
-    assert listed_names(client.get(reverse("notice_list"), {"q": permit_number})) == ["要找的工程"]
+    assert listed_names(client.get(reverse("publicity:notice_list"), {"q": permit_number})) == ["要找的工程"]
     # A fragment of a number is not a document number: "500103" would otherwise match every record.
-    assert listed_names(client.get(reverse("notice_list"), {"q": permit_number[:10]})) == []
+    assert listed_names(client.get(reverse("publicity:notice_list"), {"q": permit_number[:10]})) == []
 
 
 def test_it_filters_by_authority_project_type_and_start_dates(client, notice_of, jiangbei):
@@ -204,7 +204,7 @@ def test_it_filters_by_authority_project_type_and_start_dates(client, notice_of,
     notice_of(name="江北区市政工程", authority=jiangbei, project_type=ProjectType.MUNICIPAL_GENERAL)
     old = notice_of(name="渝中区较早的工程")
     Notice.objects.filter(pk=old.pk).update(starts_at=datetime.datetime(2026, 1, 10, 9, 0, tzinfo=BEIJING))
-    url = reverse("notice_list")
+    url = reverse("publicity:notice_list")
 
     assert listed_names(client.get(url, {"authority": "500105"})) == ["江北区市政工程"]
     assert listed_names(client.get(url, {"project_type": "municipal_general"})) == ["江北区市政工程"]
@@ -218,7 +218,9 @@ def test_it_filters_by_authority_project_type_and_start_dates(client, notice_of,
 def test_it_refuses_a_date_range_that_ends_before_it_starts(client, notice_of):
     notice_of()
 
-    response = client.get(reverse("notice_list"), {"date_from": "2026-02-01", "date_to": "2026-01-01"})
+    response = client.get(
+        reverse("publicity:notice_list"), {"date_from": "2026-02-01", "date_to": "2026-01-01"}
+    )
 
     assert "截止日期不能早于起始日期" in page_text(response)
     assert listed_names(response) == []
@@ -232,7 +234,7 @@ def test_it_refuses_a_date_range_that_ends_before_it_starts(client, notice_of):
         {"date_from": "0001-01-01", "date_to": "9999-12-31"},
     ],
 )
-@pytest.mark.parametrize("page", ["notice_list", "library_list"])
+@pytest.mark.parametrize("page", ["publicity:notice_list", "publicity:library_list"])
 def test_it_refuses_a_date_beyond_any_plausible_year_in_chinese(client, notice_of, page, query):
     close_and_enter(notice_of(name="已入库的工程"), "NP-dates")
     notice_of()
@@ -273,20 +275,22 @@ def test_it_pages_by_20_without_counting(client, clerk, yuzhong):
     for n in range(21):
         quick_notice(clerk, yuzhong, f"分页测试工程{n:02d}")
 
-    first = client.get(reverse("notice_list"))
-    second = client.get(reverse("notice_list"), {"page": 2})
+    first = client.get(reverse("publicity:notice_list"))
+    second = client.get(reverse("publicity:notice_list"), {"page": 2})
 
     assert len(listed_names(first)) == 20 and 'rel="next"' in page_text(first)
     assert listed_names(second) == ["分页测试工程00"] and 'rel="next"' not in page_text(second)
     assert 'rel="prev"' in page_text(second)
-    assert "COUNT(" not in " ".join(q["sql"].upper() for q in _queries(client, reverse("notice_list")))
+    assert "COUNT(" not in " ".join(
+        q["sql"].upper() for q in _queries(client, reverse("publicity:notice_list"))
+    )
 
 
 def test_the_pager_keeps_the_search(client, clerk, yuzhong):
     for n in range(21):
         quick_notice(clerk, yuzhong, f"分页测试工程{n:02d}")
 
-    text = page_text(client.get(reverse("notice_list"), {"q": "分页测试", "authority": "500103"}))
+    text = page_text(client.get(reverse("publicity:notice_list"), {"q": "分页测试", "authority": "500103"}))
 
     assert 'href="?q=%E5%88%86%E9%A1%B5%E6%B5%8B%E8%AF%95&amp;authority=500103&amp;page=2"' in text
 
@@ -334,7 +338,7 @@ def test_a_closed_or_cancelled_notice_is_not_found(client, notice_of, reviewers,
     assert client.get(notice_url(closed)).status_code == 404
     assert client.get(notice_url(cancelled)).status_code == 404
     assert client.post(notice_url(closed), objection_data()).status_code == 404
-    assert client.get(reverse("notice_detail", args=[999999])).status_code == 404
+    assert client.get(reverse("publicity:notice_detail", args=[999999])).status_code == 404
 
 
 # ---------------------------------------------------------------- objections
@@ -352,7 +356,7 @@ def test_an_objection_is_stored_pauses_the_notice_and_shows_its_reference(client
     assert objection.status == ObjectionStatus.PENDING
     text = page_text(response)
     assert "异议已受理" in text and objection.reference in text
-    assert reverse("objection_lookup") in text
+    assert reverse("publicity:objection_lookup") in text
     notice.refresh_from_db()
     assert notice.state == NoticeState.PAUSED
     assert Project.objects.get(pk=notice.project_id).status == Status.OBJECTED
@@ -448,8 +452,10 @@ def test_the_lookup_shows_status_and_outcome_but_not_the_contact(client, notice_
     client.post(notice_url(notice), objection_data())
     objection = Objection.objects.get()
 
-    found = client.get(reverse("objection_lookup"), {"reference": objection.reference.lower()})
-    assert found.status_code == 302 and found.url == reverse("objection_status", args=[objection.reference])
+    found = client.get(reverse("publicity:objection_lookup"), {"reference": objection.reference.lower()})
+    assert found.status_code == 302 and found.url == reverse(
+        "publicity:objection_status", args=[objection.reference]
+    )
     pending = page_text(client.get(found.url))
     assert "待处理" in pending and objection.reference in pending
     assert OBJECTOR_CONTACT not in pending and "王某某" not in pending
@@ -469,15 +475,15 @@ def test_the_lookup_shows_nothing_of_other_objections(client, notice_of):
     mine = services.file_objection(notice_id=notice.pk, name="甲", contact="a@example.com", reason="理由甲")
     services.file_objection(notice_id=notice.pk, name="乙", contact="b@example.com", reason="理由乙独有内容")
 
-    text = page_text(client.get(reverse("objection_status", args=[mine.reference])))
+    text = page_text(client.get(reverse("publicity:objection_status", args=[mine.reference])))
 
     assert mine.reference in text
     assert "理由乙独有内容" not in text and "b@example.com" not in text
 
 
 def test_an_unknown_reference_is_not_found(client):
-    assert client.get(reverse("objection_status", args=["YY0000000000"])).status_code == 404
-    response = client.get(reverse("objection_lookup"), {"reference": "YY0000000000"})
+    assert client.get(reverse("publicity:objection_status", args=["YY0000000000"])).status_code == 404
+    response = client.get(reverse("publicity:objection_lookup"), {"reference": "YY0000000000"})
     assert response.status_code == 404 and "未找到受理编号" in page_text(response)
 
 
@@ -502,7 +508,7 @@ def entered(notice_of, reviewers, yuzhong, clerk):
 
 def test_the_library_lists_entered_records_with_search_and_filters(client, entered, notice_of, jiangbei):
     in_notice = notice_of(name="渝中区仍在公示工程")
-    url = reverse("library_list")
+    url = reverse("publicity:library_list")
 
     assert listed_names(client.get(url)) == ["渝中区入库工程"]
     assert listed_names(client.get(url, {"q": "入库"})) == ["渝中区入库工程"]
@@ -513,17 +519,17 @@ def test_the_library_lists_entered_records_with_search_and_filters(client, enter
     assert listed_names(client.get(url, {"date_from": today, "date_to": today})) == ["渝中区入库工程"]
     assert in_notice.project_number not in page_text(client.get(url))
     # Entered: no longer a notice.
-    assert "渝中区入库工程" not in listed_names(client.get(reverse("notice_list")))
+    assert "渝中区入库工程" not in listed_names(client.get(reverse("publicity:notice_list")))
 
 
 def test_the_library_page_shows_the_current_snapshot_and_every_version(client, entered):
-    response = client.get(reverse("library_detail", args=[entered.national_id]))
+    response = client.get(reverse("publicity:library_detail", args=[entered.national_id]))
 
     assert response.status_code == 200
     text = page_text(response)
     assert entered.national_id in text and "第2版" in text and entered.snapshot.content_hash in text
     assert "异议成立，公示终止" in text  # what became of version 1
-    assert reverse("library_version", args=[entered.national_id, 1]) in text
+    assert reverse("publicity:library_version", args=[entered.national_id, 1]) in text
     assert mask(PROJECT_MANAGER_ID) in text and PROJECT_MANAGER_ID not in text
     assert CONTACT_PHONE not in text and "/evidence/" not in text
 
@@ -531,11 +537,11 @@ def test_the_library_page_shows_the_current_snapshot_and_every_version(client, e
 def test_an_earlier_version_is_readable_at_its_own_address(client, entered):
     v1 = entered.project.snapshots.get(version=1)
 
-    text = page_text(client.get(reverse("library_version", args=[entered.national_id, 1])))
+    text = page_text(client.get(reverse("publicity:library_version", args=[entered.national_id, 1])))
 
     assert "历史版本" in text and v1.content_hash in text
-    assert client.get(reverse("library_version", args=[entered.national_id, 3])).status_code == 404
-    assert client.get(reverse("library_detail", args=["NP-NOPE"])).status_code == 404
+    assert client.get(reverse("publicity:library_version", args=[entered.national_id, 3])).status_code == 404
+    assert client.get(reverse("publicity:library_detail", args=["NP-NOPE"])).status_code == 404
 
 
 # ---------------------------------------------------------------- anyone may read; nobody reads private data
@@ -547,14 +553,14 @@ def test_anonymous_visitors_reach_every_public_page_and_none_leaks_private_data(
         notice_id=notice.pk, name="王某某", contact=OBJECTOR_CONTACT, reason="理由", ip_address="203.0.113.5"
     )
     pages = [
-        reverse("notice_list"),
-        reverse("notice_list") + f"?q={notice.project_number}",
+        reverse("publicity:notice_list"),
+        reverse("publicity:notice_list") + f"?q={notice.project_number}",
         notice_url(notice),
-        reverse("objection_lookup"),
-        reverse("objection_status", args=[objection.reference]),
-        reverse("library_list"),
-        reverse("library_detail", args=[entered.national_id]),
-        reverse("library_version", args=[entered.national_id, 1]),
+        reverse("publicity:objection_lookup"),
+        reverse("publicity:objection_status", args=[objection.reference]),
+        reverse("publicity:library_list"),
+        reverse("publicity:library_detail", args=[entered.national_id]),
+        reverse("publicity:library_version", args=[entered.national_id, 1]),
     ]
     for url in pages:
         response = client.get(url)
@@ -608,12 +614,12 @@ def test_public_pages_run_a_fixed_number_of_queries_at_5_and_100_records(
         close_and_enter(notice, f"NP-Q-{n:04d}")
     target = notices[4]
     urls = {
-        "list": (reverse("notice_list"), {}),
-        "search": (reverse("notice_list"), {"q": "查询次数", "authority": "500103"}),
+        "list": (reverse("publicity:notice_list"), {}),
+        "search": (reverse("publicity:notice_list"), {"q": "查询次数", "authority": "500103"}),
         "detail": (notice_url(target), {}),
-        "library": (reverse("library_list"), {}),
-        "library search": (reverse("library_list"), {"q": "查询次数"}),
-        "library detail": (reverse("library_detail", args=["NP-Q-0000"]), {}),
+        "library": (reverse("publicity:library_list"), {}),
+        "library search": (reverse("publicity:library_list"), {"q": "查询次数"}),
+        "library detail": (reverse("publicity:library_detail", args=["NP-Q-0000"]), {}),
     }
     at_5 = _counts(client, urls)
 
@@ -642,7 +648,7 @@ def test_public_pages_run_a_fixed_number_of_queries_at_5_and_100_records(
 def test_an_anonymous_page_is_served_from_the_cache_until_a_notice_changes(client, clerk, yuzhong, settings):
     settings.CACHES = LOCAL_MEMORY_CACHE
     notice = quick_notice(clerk, yuzhong, "缓存工程")
-    url = reverse("notice_list")
+    url = reverse("publicity:notice_list")
     first = client.get(url)
     assert "缓存工程" in page_text(first) and "暂停计时" not in page_text(first)
 
@@ -657,10 +663,10 @@ def test_an_anonymous_page_is_served_from_the_cache_until_a_notice_changes(clien
 def test_a_logged_in_visitor_never_gets_a_cached_page(client, clerk, yuzhong, settings):
     settings.CACHES = LOCAL_MEMORY_CACHE
     quick_notice(clerk, yuzhong, "登录访问工程")
-    client.get(reverse("notice_list"))  # cached for anonymous visitors
+    client.get(reverse("publicity:notice_list"))  # cached for anonymous visitors
     client.force_login(clerk)
 
-    assert len(_queries(client, reverse("notice_list"))) > 0
+    assert len(_queries(client, reverse("publicity:notice_list"))) > 0
 
 
 def test_the_cached_form_still_carries_each_visitors_own_csrf_token(clerk, yuzhong, settings):

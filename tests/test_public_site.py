@@ -57,14 +57,14 @@ def test_the_home_page_says_what_the_portal_is_and_every_link_on_it_opens(client
     html = text_of(response)
     assert "渝建〔2018〕213号" in html and "常见问题" in html and "咨询与联系" in html
     for name in (
-        "notice_list",
-        "library_list",
-        "performance_lookup",
-        "objection_lookup",
+        "publicity:notice_list",
+        "publicity:library_list",
+        "publicity:performance_lookup",
+        "publicity:objection_lookup",
         "integrity:blacklist_public",
     ):
         assert reverse(name) in html, name
-    for name in ("guide", "login"):
+    for name in ("publicity:guide", "login"):
         assert reverse(name) in html, name
     # The header of a public page: 公示 / 项目库 / 黑名单 / 办事指南 / 登录.
     header = re.search(r'<header class="top">(.*?)</header>', html, re.S).group(1)
@@ -82,7 +82,7 @@ def test_the_home_page_says_what_the_portal_is_and_every_link_on_it_opens(client
 
 def test_logged_in_users_still_go_where_they_went(client, authorities):
     client.force_login(make_enterprise_user(username="clerk-home"))
-    assert client.get("/")["Location"] == reverse("project_list")
+    assert client.get("/")["Location"] == reverse("projects:project_list")
     client.force_login(make_reviewer(authorities["500103"], username="reviewer-home"))
     assert client.get("/")["Location"] == reverse("review:queue")  # a reviewer's day starts at its work queue
 
@@ -91,7 +91,7 @@ def test_the_guide_states_the_window_the_evidence_and_the_notice_length(client, 
     settings.NOTICE_DAYS = 10
     BackfillWindow.objects.filter(enterprise_kind="construction").update(basis="渝建〔2018〕213号")
 
-    html = text_of(client.get(reverse("guide")))
+    html = text_of(client.get(reverse("publicity:guide")))
 
     assert "2018年1月1日 至 2099年12月31日" in html and "渝建〔2018〕213号" in html
     for stage, material in [("施工图审查", "施工图审查合格书"), ("竣工验收备案", "竣工验收备案表")]:
@@ -104,7 +104,7 @@ def test_the_helpdesk_comes_from_settings(client, settings, authorities):
     settings.PORTAL_CONTACT_PHONE = "023-88886666"
     settings.PORTAL_CONTACT_EMAIL = "help@example.gov.cn"
 
-    for url in ("/", reverse("guide"), reverse("notice_list"), reverse("password_help")):
+    for url in ("/", reverse("publicity:guide"), reverse("publicity:notice_list"), reverse("password_help")):
         html = text_of(client.get(url))
         assert "某区建委补录咨询窗口" in html and "023-88886666" in html and "help@example.gov.cn" in html, (
             url
@@ -229,7 +229,7 @@ def three_notices(clerk, yuzhong, jiangbei, open_windows):
 
 
 def test_the_notice_list_pdf_holds_the_listed_notices_numbers(client, three_notices):
-    response = client.get(reverse("notice_list_pdf"))
+    response = client.get(reverse("publicity:notice_list_pdf"))
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
@@ -240,7 +240,7 @@ def test_the_notice_list_pdf_holds_the_listed_notices_numbers(client, three_noti
 
 
 def test_the_pdf_follows_the_lists_filters(client, three_notices):
-    yuzhong_only = pdf_text(client.get(reverse("notice_list_pdf"), {"authority": "500103"}).content)
+    yuzhong_only = pdf_text(client.get(reverse("publicity:notice_list_pdf"), {"authority": "500103"}).content)
 
     assert three_notices[0].project_number in yuzhong_only and three_notices[1].project_number in yuzhong_only
     assert three_notices[2].project_number not in yuzhong_only
@@ -248,18 +248,18 @@ def test_the_pdf_follows_the_lists_filters(client, three_notices):
 
 def test_one_notice_has_its_own_pdf(client, three_notices):
     notice = three_notices[1]
-    text = pdf_text(client.get(reverse("notice_pdf", args=[notice.pk])).content)
+    text = pdf_text(client.get(reverse("publicity:notice_pdf", args=[notice.pk])).content)
 
     assert notice.project_number in text
     assert three_notices[0].project_number not in text
     Notice.objects.filter(pk=notice.pk).update(state="closed")
-    assert client.get(reverse("notice_pdf", args=[notice.pk])).status_code == 404
+    assert client.get(reverse("publicity:notice_pdf", args=[notice.pk])).status_code == 404
 
 
 def test_the_excel_export_opens_and_holds_text_cells(client, three_notices):
     from openpyxl import load_workbook
 
-    response = client.get(reverse("notice_list_xlsx"), {"q": "公示表工程"})
+    response = client.get(reverse("publicity:notice_list_xlsx"), {"q": "公示表工程"})
 
     workbook = load_workbook(io.BytesIO(response.content))
     rows = list(workbook.active.iter_rows())
@@ -276,10 +276,10 @@ def test_the_exports_read_a_fixed_number_of_queries(client, clerk, yuzhong, open
         return len(queries)
 
     quick_notice(clerk, yuzhong, "查询次数工程0")
-    one = (count(reverse("notice_list_pdf")), count(reverse("notice_list_xlsx")))
+    one = (count(reverse("publicity:notice_list_pdf")), count(reverse("publicity:notice_list_xlsx")))
     for n in range(1, 6):
         quick_notice(clerk, yuzhong, f"查询次数工程{n}")
-    assert (count(reverse("notice_list_pdf")), count(reverse("notice_list_xlsx"))) == one
+    assert (count(reverse("publicity:notice_list_pdf")), count(reverse("publicity:notice_list_xlsx"))) == one
 
 
 # ---------------------------------------------------------------- 业绩 lookup
@@ -304,37 +304,42 @@ def lookup_names(response) -> list[str]:
 def test_the_lookup_finds_an_enterprises_records_by_credit_code(client, performer):
     enterprise, records, _other = performer
 
-    response = client.get(reverse("performance_lookup"), {"q": enterprise.credit_code.lower()})
+    response = client.get(reverse("publicity:performance_lookup"), {"q": enterprise.credit_code.lower()})
 
     assert lookup_names(response) == ["渝中区业绩工程二", "渝中区业绩工程一"]
     html = text_of(response)
     assert "中标金额（元）" in html and "实际面积（平方米）" in html
     permit = records[0].snapshot.content["stages"]["permit"]["permit_number"]
     assert permit in html
-    assert reverse("performance_enterprise", args=[enterprise.credit_code]) in html
+    assert reverse("publicity:performance_enterprise", args=[enterprise.credit_code]) in html
 
 
 def test_the_lookup_finds_records_by_part_of_the_enterprises_name(client, performer):
-    assert lookup_names(client.get(reverse("performance_lookup"), {"q": "另一家建工"})) == ["另一企业的工程"]
-    assert lookup_names(client.get(reverse("performance_lookup"), {"q": "渝州建工"})) == [
+    assert lookup_names(client.get(reverse("publicity:performance_lookup"), {"q": "另一家建工"})) == [
+        "另一企业的工程"
+    ]
+    assert lookup_names(client.get(reverse("publicity:performance_lookup"), {"q": "渝州建工"})) == [
         "渝中区业绩工程二",
         "渝中区业绩工程一",
     ]
-    assert "没有找到" in text_of(client.get(reverse("performance_lookup"), {"q": "不存在的企业"}))
+    assert "没有找到" in text_of(client.get(reverse("publicity:performance_lookup"), {"q": "不存在的企业"}))
 
 
 def test_the_enterprise_page_lists_its_records_each_with_its_versions(client, performer):
     enterprise, records, _other = performer
 
-    response = client.get(reverse("performance_enterprise", args=[enterprise.credit_code]))
+    response = client.get(reverse("publicity:performance_enterprise", args=[enterprise.credit_code]))
 
     assert response.status_code == 200
     assert lookup_names(response) == ["渝中区业绩工程二", "渝中区业绩工程一"]
     html = text_of(response)
     for entry in records:
-        assert reverse("library_version", args=[entry.national_id, 1]) in html
-    assert client.get(reverse("performance_enterprise", args=["91500103MA00000000"])).status_code == 404
-    assert client.get(reverse("performance_enterprise", args=["short"])).status_code == 404
+        assert reverse("publicity:library_version", args=[entry.national_id, 1]) in html
+    assert (
+        client.get(reverse("publicity:performance_enterprise", args=["91500103MA00000000"])).status_code
+        == 404
+    )
+    assert client.get(reverse("publicity:performance_enterprise", args=["short"])).status_code == 404
 
 
 def test_the_lookup_and_the_enterprise_page_read_a_fixed_number_of_queries(
@@ -351,9 +356,9 @@ def test_the_lookup_and_the_enterprise_page_read_a_fixed_number_of_queries(
 
     def measure():
         return (
-            count(reverse("performance_lookup"), {"q": enterprise.credit_code}),
-            count(reverse("performance_lookup"), {"q": "渝州"}),
-            count(reverse("performance_enterprise", args=[enterprise.credit_code])),
+            count(reverse("publicity:performance_lookup"), {"q": enterprise.credit_code}),
+            count(reverse("publicity:performance_lookup"), {"q": "渝州"}),
+            count(reverse("publicity:performance_enterprise", args=[enterprise.credit_code])),
         )
 
     enter_library(make_project(enterprise, clerk, yuzhong, name="业绩规模工程0", evidence=False))
@@ -372,22 +377,22 @@ def test_no_public_page_shows_an_id_number_or_a_phone(client, performer, setting
     notice = Notice.objects.filter(state="running").first() or None
     pages = [
         "/",
-        reverse("guide"),
-        reverse("performance_lookup") + f"?q={enterprise.credit_code}",
-        reverse("performance_lookup") + "?q=渝州",
-        reverse("performance_enterprise", args=[enterprise.credit_code]),
+        reverse("publicity:guide"),
+        reverse("publicity:performance_lookup") + f"?q={enterprise.credit_code}",
+        reverse("publicity:performance_lookup") + "?q=渝州",
+        reverse("publicity:performance_enterprise", args=[enterprise.credit_code]),
     ]
     if notice:
-        pages.append(reverse("notice_detail", args=[notice.pk]))
+        pages.append(reverse("publicity:notice_detail", args=[notice.pk]))
     for url in pages:
         html = text_of(client.get(url))
         for secret in (PROJECT_MANAGER_ID, CHIEF_SUPERVISOR_ID, CONTACT_PHONE, "/evidence/"):
             assert secret not in html, (url, secret)
-    for export in (reverse("notice_list_pdf"), reverse("notice_list_xlsx")):
+    for export in (reverse("publicity:notice_list_pdf"), reverse("publicity:notice_list_xlsx")):
         body = client.get(export).content
         assert PROJECT_MANAGER_ID.encode() not in body and CONTACT_PHONE.encode() not in body
     assert mask(PROJECT_MANAGER_ID) not in text_of(
-        client.get(reverse("performance_enterprise", args=[enterprise.credit_code]))
+        client.get(reverse("publicity:performance_enterprise", args=[enterprise.credit_code]))
     )  # the lookup shows figures and numbers, not people at all
 
 
@@ -410,15 +415,15 @@ def users(authorities):
 # Every URL this page of the site added: open to anyone (the public site), the same answer for every role;
 # what they write (a reset request) is throttled, never refused by role. POST where only GET exists: 405.
 PUBLIC_MATRIX = [
-    ("guide", {}, "GET", 200),
-    ("guide", {}, "POST", 405),
-    ("notice_list_pdf", {}, "GET", 200),
-    ("notice_list_xlsx", {}, "GET", 200),
-    ("notice_list_xlsx", {}, "POST", 405),
-    ("notice_pdf", {"notice_id": 999999}, "GET", 404),
-    ("performance_lookup", {}, "GET", 200),
-    ("performance_lookup", {}, "POST", 405),
-    ("performance_enterprise", {"credit_code": "91500103MA00000000"}, "GET", 404),
+    ("publicity:guide", {}, "GET", 200),
+    ("publicity:guide", {}, "POST", 405),
+    ("publicity:notice_list_pdf", {}, "GET", 200),
+    ("publicity:notice_list_xlsx", {}, "GET", 200),
+    ("publicity:notice_list_xlsx", {}, "POST", 405),
+    ("publicity:notice_pdf", {"notice_id": 999999}, "GET", 404),
+    ("publicity:performance_lookup", {}, "GET", 200),
+    ("publicity:performance_lookup", {}, "POST", 405),
+    ("publicity:performance_enterprise", {"credit_code": "91500103MA00000000"}, "GET", 404),
     ("password_reset", {}, "GET", 200),
     ("password_reset", {}, "POST", 200),  # an empty form: shown again with its error
     ("password_help", {}, "GET", 200),
@@ -446,13 +451,16 @@ def test_a_notice_pdf_and_an_enterprise_page_are_public_for_every_role(client, u
         client.logout()
         if users[role] is not None:
             client.force_login(users[role])
-        assert client.get(reverse("notice_pdf", args=[notice.pk])).status_code == 200, role
-        assert client.get(reverse("performance_enterprise", args=[enterprise.credit_code])).status_code == 200
+        assert client.get(reverse("publicity:notice_pdf", args=[notice.pk])).status_code == 200, role
+        assert (
+            client.get(reverse("publicity:performance_enterprise", args=[enterprise.credit_code])).status_code
+            == 200
+        )
 
 
 def test_the_matrix_covers_every_url_the_public_site_added():
     from publicity import site_urls
 
-    names = {p.name for p in site_urls.urlpatterns} | {"password_reset", "password_help"}
+    names = {f"publicity:{p.name}" for p in site_urls.urlpatterns} | {"password_reset", "password_help"}
     assert names == {name for name, *_ in PUBLIC_MATRIX}
     assert TEST_PASSWORD  # the logins above use force_login; the browser tests log in with it

@@ -63,7 +63,7 @@ def test_the_record_list_runs_the_same_queries_with_5_and_200_records(client, cl
     enterprise = clerk.membership.enterprise
     client.force_login(clerk)
     add_bare_records(enterprise, clerk, yuzhong, 4)
-    url = reverse("project_list")
+    url = reverse("projects:project_list")
 
     at_5, response = count_queries(client, url)
     assert response.context["page"].paginator.count == 5
@@ -90,7 +90,10 @@ def test_the_self_check_and_detail_pages_run_the_same_queries_with_5_and_200_rec
     enterprise = clerk.membership.enterprise
     client.force_login(clerk)
     add_bare_records(enterprise, clerk, yuzhong, 4)
-    check, detail = reverse("self_check", args=[record.pk]), reverse("project_detail", args=[record.pk])
+    check, detail = (
+        reverse("projects:self_check", args=[record.pk]),
+        reverse("projects:project_detail", args=[record.pk]),
+    )
 
     check_5, response = count_queries(client, check)
     assert response.context["summary"]["errors"] == 0
@@ -129,7 +132,7 @@ def record_events(record, actors, count):
 def test_the_history_page_runs_the_same_queries_with_5_and_200_events(client, clerk, yuzhong, record):
     actors = [Actor(clerk, "192.0.2.1"), Actor(make_reviewer(yuzhong, username="reviewer-q"), "192.0.2.2")]
     client.force_login(clerk)
-    url = reverse("project_history", args=[record.pk])
+    url = reverse("projects:project_history", args=[record.pk])
     record_events(record, actors, 5)
 
     at_5, response = count_queries(client, url)
@@ -153,11 +156,11 @@ def test_the_inbox_runs_the_same_queries_with_5_and_200_notifications(client, cl
 
     client.force_login(clerk)
     notify(5)
-    at_5, response = count_queries(client, reverse("inbox"))
+    at_5, response = count_queries(client, reverse("projects:inbox"))
     assert len(response.context["page"]) == 5
 
     notify(195)
-    at_200, response = count_queries(client, reverse("inbox"))
+    at_200, response = count_queries(client, reverse("projects:inbox"))
     assert len(response.context["page"]) == 20
     assert record.project_number in response.content.decode()  # the rows link their records
 
@@ -169,7 +172,7 @@ def test_the_inbox_runs_the_same_queries_with_5_and_200_notifications(client, cl
 
 def test_the_stage_page_runs_the_same_queries_with_1_and_11_evidence_files(client, clerk, yuzhong, record):
     client.force_login(clerk)
-    url = reverse("stage_edit", kwargs={"pk": record.pk, "stage_code": "permit"})
+    url = reverse("projects:stage_edit", kwargs={"pk": record.pk, "stage_code": "permit"})
     at_1, response = count_queries(client, url)
 
     for _ in range(10):

@@ -30,7 +30,9 @@ def test_submission_issues_a_receipt_whose_pdf_holds_the_numbers(client, submitt
     clerk, project, receipt = submitted
     assert receipts.is_intact(receipt)
     client.force_login(clerk)
-    response = client.get(reverse("receipt_pdf", kwargs={"pk": project.pk, "receipt_id": receipt.pk}))
+    response = client.get(
+        reverse("projects:receipt_pdf", kwargs={"pk": project.pk, "receipt_id": receipt.pk})
+    )
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     flat = re.sub(r"\s+", "", text)
@@ -44,8 +46,10 @@ def test_submission_issues_a_receipt_whose_pdf_holds_the_numbers(client, submitt
 def test_its_qr_code_encodes_the_public_verification_url(client, submitted):
     clerk, project, receipt = submitted
     client.force_login(clerk)
-    response = client.get(reverse("receipt_pdf", kwargs={"pk": project.pk, "receipt_id": receipt.pk}))
-    url = "http://testserver" + reverse("receipt_verify", kwargs={"token": receipt.token})
+    response = client.get(
+        reverse("projects:receipt_pdf", kwargs={"pk": project.pk, "receipt_id": receipt.pk})
+    )
+    url = "http://testserver" + reverse("projects:receipt_verify", kwargs={"token": receipt.token})
     [image] = [
         i.image.convert("L") for page in PdfReader(io.BytesIO(response.content)).pages for i in page.images
     ]
@@ -61,7 +65,7 @@ def test_its_qr_code_encodes_the_public_verification_url(client, submitted):
 
 def test_the_verification_page_answers_without_login_and_shows_nothing_private(client, submitted):
     _clerk, project, receipt = submitted
-    response = client.get(reverse("receipt_verify", kwargs={"token": receipt.token}))
+    response = client.get(reverse("projects:receipt_verify", kwargs={"token": receipt.token}))
     page = response.content.decode()
     assert response.status_code == 200
     assert (
@@ -73,12 +77,12 @@ def test_the_verification_page_answers_without_login_and_shows_nothing_private(c
     assert project.enterprise.name not in page and project.enterprise.credit_code not in page
     assert receipt.content["submitted_by"] not in page
     assert all(e["name"] not in page for e in receipt.content["evidence"])
-    assert client.get(reverse("receipt_verify", kwargs={"token": "0" * 32})).status_code == 404
+    assert client.get(reverse("projects:receipt_verify", kwargs={"token": "0" * 32})).status_code == 404
 
 
 def test_the_record_page_shows_the_progress_timeline(client, submitted):
     clerk, project, receipt = submitted
     client.force_login(clerk)
-    page = client.get(reverse("project_detail", kwargs={"pk": project.pk})).content.decode()
+    page = client.get(reverse("projects:project_detail", kwargs={"pk": project.pk})).content.decode()
     assert 'id="timeline"' in page and "已提交待审核" in page and "时限10日" in page
     assert receipt.number in page

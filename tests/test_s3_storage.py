@@ -118,7 +118,7 @@ def world(authorities, open_windows):
 
 
 def upload(client, project, uploaded):
-    url = reverse("evidence_upload", kwargs={"pk": project.pk, "stage_code": "permit"})
+    url = reverse("projects:evidence_upload", kwargs={"pk": project.pk, "stage_code": "permit"})
     return client.post(url, {"file": uploaded, "description": "施工许可证扫描件"}, follow=True)
 
 
@@ -138,7 +138,7 @@ def test_evidence_is_stored_in_the_bucket_privately_and_served_only_after_the_pe
     grants = s3.get_object_acl(Bucket=BUCKET, Key=evidence.file.name)["Grants"]
     assert all(grant["Grantee"].get("Type") == "CanonicalUser" for grant in grants)  # no public grant
 
-    url = reverse("evidence_view", kwargs={"pk": project.pk, "evidence_id": evidence.pk})
+    url = reverse("projects:evidence_view", kwargs={"pk": project.pk, "evidence_id": evidence.pk})
     served = client.get(url)
     assert served.status_code == 200 and served["Content-Type"] == "application/pdf"
     assert served["Content-Disposition"] == "inline; filename*=UTF-8''" + quote("施工许可证.pdf", safe="")

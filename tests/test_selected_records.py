@@ -26,7 +26,7 @@ def test_it_self_checks_the_selected_records(client, records):
     owner, _other, clean, broken, _theirs = records
     client.force_login(owner)
     response = client.post(
-        reverse("project_selected"), {"action": "check", "selected": [clean.pk, broken.pk]}
+        reverse("projects:project_selected"), {"action": "check", "selected": [clean.pk, broken.pk]}
     )
     page = response.content.decode()
     assert "可以提交" in page and "尚未上传证明材料" in page
@@ -37,7 +37,8 @@ def test_it_submits_those_that_pass_each_with_its_own_result(client, records):
     owner, _other, clean, broken, theirs = records
     client.force_login(owner)
     response = client.post(
-        reverse("project_selected"), {"action": "submit", "selected": [clean.pk, broken.pk, theirs.pk]}
+        reverse("projects:project_selected"),
+        {"action": "submit", "selected": [clean.pk, broken.pk, theirs.pk]},
     )
     page = response.content.decode()
     assert "已提交审核" in page and "未提交：自查发现" in page

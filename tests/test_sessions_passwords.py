@@ -58,11 +58,11 @@ def test_a_session_lasts_30_idle_minutes(client, clerk):
 
 def test_a_request_pushes_the_end_back_at_most_once_a_minute(client, clerk, django_assert_num_queries):
     sign_in(client)
-    client.get(reverse("project_list"))
+    client.get(reverse("projects:project_list"))
     first_end = the_session().expire_date
 
     # Within the minute: nothing written.
-    client.get(reverse("project_list"))
+    client.get(reverse("projects:project_list"))
     assert the_session().expire_date == first_end
 
     # Ten minutes on (the session's clock set back): the end moves to 30 minutes from now.
@@ -70,7 +70,7 @@ def test_a_request_pushes_the_end_back_at_most_once_a_minute(client, clerk, djan
     session[REFRESHED_AT] -= 600
     session.save()
     Session.objects.update(expire_date=timezone.now() + datetime.timedelta(minutes=20))
-    client.get(reverse("project_list"))
+    client.get(reverse("projects:project_list"))
     left = the_session().expire_date - timezone.now()
     assert datetime.timedelta(minutes=29) < left <= datetime.timedelta(minutes=30)
 
@@ -79,7 +79,7 @@ def test_after_30_idle_minutes_the_user_is_signed_out(client, clerk):
     sign_in(client)
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
 
-    response = client.get(reverse("project_list"))
+    response = client.get(reverse("projects:project_list"))
 
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
@@ -87,7 +87,7 @@ def test_after_30_idle_minutes_the_user_is_signed_out(client, clerk):
 def test_signed_in_pages_carry_the_warning_script_and_public_ones_do_not(client, clerk, administrator):
     assert "session_timeout.js" not in client.get(reverse("login")).content.decode()
 
-    for user, url in ((clerk, reverse("project_list")), (administrator, reverse("admin:index"))):
+    for user, url in ((clerk, reverse("projects:project_list")), (administrator, reverse("admin:index"))):
         client.force_login(user)
         page = client.get(url).content.decode()
         tag = re.search(r'<script src="[^"]*session_timeout\.js"[^>]*>', page)
@@ -140,7 +140,7 @@ def test_a_password_an_administrator_set_must_be_changed_at_the_first_login(clie
     client.logout()
 
     sign_in(client, password="Temp-pass-2026")
-    response = client.get(reverse("project_list"))
+    response = client.get(reverse("projects:project_list"))
     assert response.status_code == 302 and response.url == reverse("password_change")
     page = client.get(reverse("password_change")).content.decode()
     assert "请先修改为只有您知道的密码" in page
@@ -154,7 +154,7 @@ def test_a_password_an_administrator_set_must_be_changed_at_the_first_login(clie
         },
     )
     assert response.status_code == 302
-    assert client.get(reverse("project_list")).status_code == 200
+    assert client.get(reverse("projects:project_list")).status_code == 200
     assert not AdministratorSetPassword.objects.exists()
 
 
@@ -183,7 +183,7 @@ def test_the_administrators_own_password_is_not_flagged(client, administrator):
 
 def test_a_user_who_chose_their_own_password_is_never_sent_to_change_it(client, clerk):
     sign_in(client)
-    assert client.get(reverse("project_list")).status_code == 200
+    assert client.get(reverse("projects:project_list")).status_code == 200
 
 
 # ---------------------------------------------------------------- the login lockout
