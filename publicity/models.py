@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from projects.models import PLAIN, Authority, Project, ProjectType, StoredFile, private_storage
 
@@ -63,13 +64,16 @@ class NoticeState(models.TextChoices):
     CANCELLED = "cancelled", "异议成立，公示终止"
 
 
-class Notice(models.Model):
+class Notice(FSMModelMixin, models.Model):
     """A 10-day public notice of one snapshot. A row with ends_at, swept every minute: no timer lives only in
     a broker. Search columns are copied from the snapshot so the public list needs no join."""
 
     snapshot = models.OneToOneField(Snapshot, on_delete=models.PROTECT, related_name="notice")
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="notices")
-    state = models.CharField("状态", max_length=20, choices=NoticeState.choices, default=NoticeState.RUNNING)
+    # Changed only by the transitions below, each called from its service in publicity/services.py.
+    state = FSMField(
+        "状态", max_length=20, choices=NoticeState.choices, default=NoticeState.RUNNING, protected=True
+    )
     starts_at = models.DateTimeField("公示开始")
     ends_at = models.DateTimeField("公示截止")
     paused_at = models.DateTimeField("暂停时间", null=True, blank=True)
@@ -103,6 +107,22 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.project_number} {self.project_name}"
+
+    @transition(field=state, source=NoticeState.RUNNING, target=NoticeState.PAUSED)
+    def pause(self):
+        """An objection came in: the clock stops (docs/lifecycle.md, "Timers")."""
+
+    @transition(field=state, source=NoticeState.PAUSED, target=NoticeState.RUNNING)
+    def resume(self):
+        """The last pending objection was dismissed: the clock runs again."""
+
+    @transition(field=state, source=[NoticeState.RUNNING, NoticeState.PAUSED], target=NoticeState.CANCELLED)
+    def cancel(self):
+        """An objection was upheld: the notice ends without entry."""
+
+    @transition(field=state, source=NoticeState.RUNNING, target=NoticeState.CLOSED)
+    def close(self):
+        """The notice ran its time without an objection standing."""
 
     @property
     def is_public(self) -> bool:
@@ -139,7 +159,7 @@ def objection_upload_to(instance, filename):
     return f"objections/{instance.reference}/{secrets.token_hex(8)}"
 
 
-class Objection(models.Model):
+class Objection(FSMModelMixin, models.Model):
     """An objection from the public, kept read-only as written. The contact is never shown publicly."""
 
     notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
@@ -155,8 +175,12 @@ class Objection(models.Model):
     evidence_content_type = models.CharField(max_length=50, blank=True)
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
     ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
-    status = models.CharField(
-        "处理结果", max_length=20, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
+    status = FSMField(
+        "处理结果",
+        max_length=20,
+        choices=ObjectionStatus.choices,
+        default=ObjectionStatus.PENDING,
+        protected=True,
     )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -173,6 +197,14 @@ class Objection(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @transition(field=status, source=ObjectionStatus.PENDING, target=ObjectionStatus.DISMISSED)
+    def dismiss(self):
+        """The district found the objection unfounded (publicity.services.dismiss_objection)."""
+
+    @transition(field=status, source=ObjectionStatus.PENDING, target=ObjectionStatus.UPHELD)
+    def uphold(self):
+        """The district found the objection well founded (publicity.services.uphold_objection)."""
 
 
 class ObjectionEvidence(StoredFile):
@@ -207,7 +239,7 @@ class OutboxKind(models.TextChoices):
     UPDATE = "update", "更正更新"
 
 
-class OutboxMessage(models.Model):
+class OutboxMessage(FSMModelMixin, models.Model):
     """A snapshot to deliver to the national platform, written in the same transaction as the state change.
     Delivered at least once by a task, exactly once in effect by its idempotency key."""
 
@@ -218,7 +250,9 @@ class OutboxMessage(models.Model):
     # Not the snapshot's: an upheld objection makes snapshots the platform never saw.
     national_version = models.PositiveIntegerField("全国平台版本", default=1)
     idempotency_key = models.CharField("幂等键", max_length=80, unique=True)
-    state = models.CharField("状态", max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING)
+    state = FSMField(
+        "状态", max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING, protected=True
+    )
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     next_attempt_at = models.DateTimeField("下次尝试", default=timezone.now)
     leased_until = models.DateTimeField("处理租约", null=True, blank=True)
@@ -226,6 +260,9 @@ class OutboxMessage(models.Model):
     last_status_code = models.PositiveIntegerField("最近响应码", null=True, blank=True)
     national_id = models.CharField("全国平台编号", max_length=80, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
+    # Transient failures are retried for OUTBOX_RETRY_FOR_SECONDS from here: the message's creation, or the
+    # console's 重新报送, which opens a new window (docs/lifecycle.md, "Delivery").
+    retrying_since = models.DateTimeField("重试起始", default=timezone.now)
     delivered_at = models.DateTimeField("入库时间", null=True, blank=True)
     # What is sent: the snapshot in the national standard's tables (publicity/national_standard.py), fixed when
     # the message is written so every retry sends the same bytes. Empty on messages older than the standard:
@@ -243,6 +280,22 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return self.idempotency_key
+
+    @transition(field=state, source=OutboxState.PENDING, target=OutboxState.DELIVERED)
+    def deliver(self):
+        """The platform stored the record."""
+
+    @transition(field=state, source=OutboxState.PENDING, target=OutboxState.FAILED)
+    def fail(self):
+        """Given up: a definite refusal, or transient failures past the retry window."""
+
+    @transition(field=state, source=OutboxState.PENDING, target=OutboxState.REFUSED)
+    def refuse(self):
+        """The platform's checks refused the record (a 422 naming table and field)."""
+
+    @transition(field=state, source=OutboxState.FAILED, target=OutboxState.PENDING)
+    def retry(self):
+        """The console's 重新报送 after a person fixed the cause."""
 
     @property
     def sent_payload(self) -> dict:

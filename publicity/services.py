@@ -120,7 +120,7 @@ def file_objection(
             reason=reason.strip(),
             ip_address=ip_address,
         )
-        objection.full_clean(exclude=["evidence", "notice"])
+        objection.full_clean(exclude=["evidence", "notice", "status"])  # status: a protected state machine
         stored = _objection_evidence(objection, evidence, checked) if evidence else None
         objection.save()
         if stored is not None:
@@ -130,7 +130,7 @@ def file_objection(
         public = Actor(user=AnonymousUser(), ip_address=ip_address)
         if notice.state == NoticeState.RUNNING and can_proceed(project.receive_objection):
             now = timezone.now()
-            notice.state = NoticeState.PAUSED
+            notice.pause()
             notice.paused_at = now
             notice.remaining_seconds = max(0, int((notice.ends_at - now).total_seconds()))
             notice.save(update_fields=["state", "paused_at", "remaining_seconds"])
@@ -192,11 +192,11 @@ def _close_objection(actor, objection, status, outcome):
     outcome = (outcome or "").strip()
     if not outcome:
         raise ValidationError("请填写处理意见（异议人凭受理编号可查看）。")
-    objection.status = status
+    {ObjectionStatus.DISMISSED: objection.dismiss, ObjectionStatus.UPHELD: objection.uphold}[status]()
     objection.outcome = outcome
     objection.handled_by = actor.user
     objection.handled_at = timezone.now()
-    objection.full_clean(exclude=["evidence", "notice"])
+    objection.full_clean(exclude=["evidence", "notice", "status"])  # status: a protected state machine
     objection.save(update_fields=["status", "outcome", "handled_by", "handled_at"])
 
 
@@ -219,7 +219,7 @@ def dismiss_objection(*, actor: Actor, objection_id: int, outcome: str) -> Objec
     still_pending = notice.objections.filter(status=ObjectionStatus.PENDING).exists()
     if not still_pending and notice.state == NoticeState.PAUSED:
         now = timezone.now()
-        notice.state = NoticeState.RUNNING
+        notice.resume()
         notice.ends_at = resumed_end(now, notice.remaining_seconds or 0)
         notice.paused_at = None
         notice.save(update_fields=["state", "ends_at", "paused_at"])
@@ -254,7 +254,7 @@ def uphold_objection(*, actor: Actor, objection_id: int, outcome: str) -> Object
     project, objection = _pending_objection(actor, objection_id)
     _close_objection(actor, objection, ObjectionStatus.UPHELD, outcome)
     notice = Notice.objects.select_for_update().get(pk=objection.notice_id)
-    notice.state = NoticeState.CANCELLED
+    notice.cancel()
     notice.closed_at = timezone.now()
     notice.save(update_fields=["state", "closed_at"])
     # The other pending objections on this notice are answered by the same outcome.
@@ -306,7 +306,7 @@ def close_expired_notices(*, now=None, batch: int = 200) -> int:
         )
         for notice in due:
             project = lock_project(notice.project)
-            notice.state = NoticeState.CLOSED
+            notice.close()
             notice.closed_at = now
             notice.save(update_fields=["state", "closed_at"])
             if not can_proceed(project.close_notice):
@@ -435,13 +435,13 @@ def deliver(message_id: int, *, now=None) -> str:
         message.last_status_code = answer.status_code
         message.leased_until = None
         retry_at = timezone.now() + datetime.timedelta(seconds=backoff_seconds(message.attempts))
-        if answer.retryable and retry_at <= message.created_at + datetime.timedelta(
+        if answer.retryable and retry_at <= message.retrying_since + datetime.timedelta(
             seconds=settings.OUTBOX_RETRY_FOR_SECONDS
         ):
             message.next_attempt_at = retry_at
             message.save(update_fields=["last_error", "last_status_code", "leased_until", "next_attempt_at"])
             return "retry"
-        message.state = OutboxState.FAILED
+        message.fail()
         message.save(update_fields=["last_error", "last_status_code", "leased_until", "state"])
         audit.record(
             SYSTEM,
@@ -490,7 +490,7 @@ def mark_delivered(message_id: int, national_id: str):
     if message.state == OutboxState.DELIVERED:
         return
     project = lock_project(message.project)
-    message.state = OutboxState.DELIVERED
+    message.deliver()
     message.national_id = national_id
     message.delivered_at = timezone.now()
     message.leased_until = None
@@ -561,7 +561,7 @@ def mark_refused(message_id: int, problems) -> str:
         return "skipped"
     project = lock_project(message.project)
     refusal = refusal_problems(problems)
-    message.state = OutboxState.REFUSED
+    message.refuse()
     message.refusal = refusal
     message.last_status_code = 422
     message.last_error = "；".join(f"{p['table']}.{p['field']}：{p['message']}" for p in refusal)[:2000]
@@ -607,10 +607,10 @@ def retry_failed_delivery(*, actor: Actor, message_id: int) -> OutboxMessage:
     permissions.ensure_may_retry_delivery(actor.user, message.project)
     if message.state != OutboxState.FAILED:
         raise RecordLocked("只有报送失败的记录可以重新报送。")
-    message.state = OutboxState.PENDING
+    message.retry()
     message.attempts = 0
-    message.next_attempt_at = timezone.now()
-    message.save(update_fields=["state", "attempts", "next_attempt_at"])
+    message.next_attempt_at = message.retrying_since = timezone.now()
+    message.save(update_fields=["state", "attempts", "next_attempt_at", "retrying_since"])
     audit.record(actor, "national.retry", message, project=message.project, message="人工重新报送")
     transaction.on_commit(lambda: enqueue_deliveries([message.pk]))
     return message

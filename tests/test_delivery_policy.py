@@ -106,7 +106,7 @@ def test_an_outage_longer_than_the_old_eight_attempts_is_still_retried(
     # Queued 3 hours ago, 30 attempts spent: within the 72 hours, the message keeps being retried.
     message = queued(clerk, reviewer, yuzhong)
     OutboxMessage.objects.filter(pk=message.pk).update(
-        created_at=timezone.now() - datetime.timedelta(hours=3), attempts=30
+        retrying_since=timezone.now() - datetime.timedelta(hours=3), attempts=30
     )
 
     assert services.deliver(message.pk) == "retry"
@@ -125,7 +125,8 @@ def test_after_the_retry_window_the_message_is_given_up_with_an_alarm(
 ):
     message = queued(clerk, reviewer, yuzhong)
     OutboxMessage.objects.filter(pk=message.pk).update(
-        created_at=timezone.now() - datetime.timedelta(seconds=django_settings.OUTBOX_RETRY_FOR_SECONDS + 60)
+        retrying_since=timezone.now()
+        - datetime.timedelta(seconds=django_settings.OUTBOX_RETRY_FOR_SECONDS + 60)
     )
 
     with (
@@ -209,3 +210,43 @@ def test_the_sweep_skips_a_notice_another_transaction_holds(clerk, reviewer, yuz
     assert Notice.objects.get(project=free).state == NoticeState.CLOSED
     assert Notice.objects.get(project=held).state == NoticeState.RUNNING
     assert services.close_expired_notices() == 1  # caught up once the other transaction let go
+
+
+def test_the_consoles_retry_opens_a_new_retry_window(clerk, reviewer, yuzhong, unreachable_platform):
+    # Given up after the window, then retried by a person: the transient failures that follow are retried again.
+    message = queued(clerk, reviewer, yuzhong)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        retrying_since=timezone.now()
+        - datetime.timedelta(seconds=django_settings.OUTBOX_RETRY_FOR_SECONDS + 60)
+    )
+    assert services.deliver(message.pk) == "failed"
+
+    services.retry_failed_delivery(actor=Actor(user=reviewer), message_id=message.pk)
+    assert services.deliver(message.pk) == "retry"
+    assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.PENDING
+
+
+# ---------------------------------------------------------------- the publicity statuses are state machines
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [(Notice, "state", NoticeState.CLOSED), (OutboxMessage, "state", OutboxState.DELIVERED)],
+)
+def test_a_publicity_status_cannot_be_set_by_hand(clerk, reviewer, yuzhong, model, field, value):
+    message = queued(clerk, reviewer, yuzhong)
+    row = message if model is OutboxMessage else Notice.objects.get(project=message.project)
+    with pytest.raises(AttributeError):
+        setattr(row, field, value)
+
+
+def test_illegal_publicity_transitions_are_refused(clerk, reviewer, yuzhong):
+    from django_fsm import TransitionNotAllowed
+
+    message = queued(clerk, reviewer, yuzhong)  # the notice is closed, the message pending
+    notice = Notice.objects.get(project=message.project)
+    for transition in (notice.pause, notice.resume, notice.close):
+        with pytest.raises(TransitionNotAllowed):
+            transition()
+    with pytest.raises(TransitionNotAllowed):
+        message.retry()  # only a failed message is retried
