@@ -5,7 +5,7 @@ Its sample is drawn once, reproducibly: the population is every record that ente
 (LibraryEntry.entered_at, Beijing dates) and lies in one of the chosen authorities, in primary-key order; the seed is
 given or drawn (secrets.randbits(63)) and recorded with the population size, so `draw(population, seed, size)` can
 be run again by anyone and gives the same records. Each sampled record × chosen stage it has becomes one item,
-routed to the city department that checks that stage (STAGE_DEPARTMENTS, DOMAIN.md's stage table). The item ends
+routed to the city department that checks that stage (STAGE_DEPARTMENTS, docs/domain.md's stage table). The item ends
 with a finding — correct, error or false information — with notes (required unless correct) and an optional
 evidence file (typed by content, like stage evidence; served only after a permission check).
 
@@ -43,7 +43,7 @@ from projects.permissions import department_members, ensure_city, ensure_may_rec
 
 from .models import FINAL_FINDINGS, Finding, FindingEvidence, SpotCheckCampaign, SpotCheckItem
 
-# Which department checks which stage (DOMAIN.md): the one place routing is decided.
+# Which department checks which stage (docs/domain.md): the one place routing is decided.
 STAGE_DEPARTMENTS: dict[str, str] = {
     StageCode.REGISTRATION: CityDepartment.TENDERING_OFFICE,
     StageCode.TENDERING: CityDepartment.TENDERING_OFFICE,
