@@ -187,8 +187,9 @@ def assign(*, actor: Actor, projects, reviewer) -> int:
 
 
 def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) -> list[str]:
-    """A window can be extended, never shortened (docs/domain.md, "Lessons taken from planning back-offices"): its end only moves later and
-    its start only earlier, so nobody who could backfill yesterday is shut out by an edit today."""
+    """A window can be extended, never shortened (docs/domain.md, "Lessons taken from planning back-offices"): its
+    end only moves later and its start only earlier, so nobody who could backfill yesterday is shut out by an edit
+    today."""
     problems = []
     if opens_on > closes_on:
         problems.append(f"开始日期（{opens_on}）不能晚于截止日期（{closes_on}）。")
