@@ -1,7 +1,7 @@
 """Telling people what happened, one way for every app: the in-portal inbox now, e-mail once committed."""
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
 from . import permissions
@@ -11,22 +11,25 @@ SUBJECT_PREFIX = "[建设工程项目信息补录] "
 
 
 def notify(users, *, project=None, title: str, body: str) -> list[Notification]:
-    """An inbox row for each active user (one INSERT, whatever their number), and one e-mail to those with an
-    address, sent after the transaction commits: a rolled-back decision must not have told anyone anything.
+    """An inbox row for each active user (one INSERT, whatever their number), and an e-mail to each of those with
+    an address, sent after the transaction commits: a rolled-back decision must not have told anyone anything.
+    One message per recipient over one connection, so that no recipient sees the others' addresses.
     `users`: User objects (loaded with their e-mail); a user named twice is told once. `project`: the record the
     message is about, or None (a spot-check campaign)."""
     recipients = list({user.pk: user for user in users if user.is_active}.values())
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, project=project, title=title, body=body) for user in recipients]
     )
-    addresses = [user.email for user in recipients if user.email]
+    addresses = sorted({user.email for user in recipients if user.email})
     if addresses:
-        transaction.on_commit(
-            lambda: send_mail(
-                SUBJECT_PREFIX + title, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=True
-            )
-        )
+        transaction.on_commit(lambda: _send_each(addresses, SUBJECT_PREFIX + title, body))
     return rows
+
+
+def _send_each(addresses, subject: str, body: str) -> None:
+    connection = get_connection(fail_silently=True)
+    messages = [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
+    connection.send_messages(messages)
 
 
 def enterprise_users(enterprise_id):
