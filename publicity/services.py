@@ -257,13 +257,10 @@ def uphold_objection(*, actor: Actor, objection_id: int, outcome: str) -> Object
     notice.cancel()
     notice.closed_at = timezone.now()
     notice.save(update_fields=["state", "closed_at"])
-    # The other pending objections on this notice are answered by the same outcome.
-    notice.objections.filter(status=ObjectionStatus.PENDING).update(
-        status=ObjectionStatus.UPHELD,
-        outcome=objection.outcome,
-        handled_by=actor.user,
-        handled_at=timezone.now(),
-    )
+    # The other pending objections on this notice are answered by the same outcome, each through its own
+    # transition (a protected state machine: no bulk update may move a status).
+    for other in notice.objections.select_for_update().filter(status=ObjectionStatus.PENDING):
+        _close_objection(actor, other, ObjectionStatus.UPHELD, objection.outcome)
     if not can_proceed(project.uphold_objection):
         raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能处理异议。")
     before = project.status

@@ -204,6 +204,7 @@ def test_it_returns_the_record_with_the_objection_as_a_comment_when_upheld(notic
     other.refresh_from_db()
     assert other.status == ObjectionStatus.UPHELD
     assert other.outcome == upheld.outcome
+    assert other.handled_by == reviewer and other.handled_at is not None
     comment = ReviewComment.objects.get(project=noticed)
     assert objection.reference in comment.text
     assert objection.reason in comment.text
