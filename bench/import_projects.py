@@ -4,7 +4,7 @@ error), uploaded as a clerk would, imported by a real `celery worker` on Redis a
     REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python bench/import_projects.py [--projects 1000] [--fresh]
 
 Prints the time to merely read the workbook (openpyxl, read-only), the import's wall time and projects per
-second, and the worker's peak RSS (VmHWM of the worker and its pool child). Database `bench_import` on
+second, and the worker's peak RSS (VmHWM of the worker and its pool child). Database `bench_import` (or --database) on
 127.0.0.1 (created and migrated if absent; --fresh drops it first). Goal (docs/import.md): 1,000 projects in
 ≤ 60 s, peak RSS ≤ 300 MB, the import ≤ 4× the read time.
 """
@@ -19,7 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATABASE = "bench_import"
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -43,7 +42,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument(
+        "--database", default="bench_import", help="PostgreSQL database on 127.0.0.1 (dropped by --fresh)"
+    )
     args = parser.parse_args()
+    DATABASE = args.database
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL is needed (the worker's broker), e.g. redis://127.0.0.1:6379/9")
     admin = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -61,6 +64,10 @@ def main():
     # Files (the upload, the annotated copy) in a folder of this run, for the worker too: never the demo's var/.
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="bench-import-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backfill_portal.settings")
+    # DEBUG off, as in production (DEBUG would keep every query in memory), with a key of the bench's own: the
+    # settings refuse the demo key when DEBUG is off.
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-on-loopback-0123456789abcdef")
     os.environ["IMPORT_MAX_ROWS"] = str(max(args.projects, 2000))
     import django
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from imports import layout, reading, services
 from imports.models import ImportJob, JobStatus
-from projects import rules
+from projects import audit, rules
 from projects.audit import Actor
 from projects.models import AuditEvent, Evidence, Notification, Project, Status
 from tests.builders import EXE_BYTES, PDF_BYTES, make_enterprise_user, make_project
@@ -84,6 +84,15 @@ def test_it_imports_good_rows_as_drafts_and_refuses_a_bad_row_with_its_cell(impo
     # Written through the services: audited.
     assert AuditEvent.objects.filter(action="project.create").count() == 2
     assert AuditEvent.objects.filter(action="stage.create").count() == 12
+    # Each project's seven events appended under one lock of the chain (audit.record_many): the chain verifies,
+    # each event records who, from where and every field, in order.
+    assert audit.verify_chain().intact
+    for project in Project.objects.filter(enterprise=enterprise):
+        events = list(AuditEvent.objects.filter(project=project).order_by("id"))
+        assert [e.action for e in events] == ["project.create"] + ["stage.create"] * 6
+        assert all(e.actor == importer and e.organisation == enterprise.name for e in events)
+        assert events[0].changes["name"] == [None, project.name]
+        assert events[1].message == "项目报建" and events[1].changes["registration_number"][1]
     # Annotated copy: the bad cell commented.
     annotated = load_workbook(io.BytesIO(services.annotated_bytes(job)))[layout.SHEET]
     cell = annotated[f"{column}{row}"]
