@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from openpyxl.utils import column_index_from_string
 
 from projects import audit, identifiers, notifications, permissions, rules, services
 from projects.audit import Actor
@@ -166,11 +167,13 @@ def run_job(job_id: int) -> ImportJob:
                 actor=actor, archive=stored, projects_by_key=importer.projects_by_key
             )
     ImportJob.objects.filter(pk=job.pk).update(results=results, evidence_results=evidence_results)
+    job = finish(job, status=JobStatus.DONE, message=summary_text(counts, evidence_results))
     if all_problems:
-        annotated = workbooks.annotate(data, all_problems, outcomes)
-        job.annotated.save("annotated.xlsx", ContentFile(annotated), save=False)
-        ImportJob.objects.filter(pk=job.pk).update(annotated=job.annotated.name)
-    return finish(job, status=JobStatus.DONE, message=summary_text(counts, evidence_results))
+        # After the job is done: loading and saving the whole workbook with openpyxl (the only way to keep its
+        # layout, drop-downs and formats) takes about as long as importing it. The clerk has the row-by-row
+        # results meanwhile, and a download before it is stored makes it there and then (annotated_bytes).
+        store_annotated(job, workbooks.annotate(data, all_problems, outcomes))
+    return job
 
 
 # The progress (and the heartbeat) is written at most this often, and after the last row: once a row would cost
@@ -616,9 +619,30 @@ def export_bytes(enterprise) -> bytes:
     return workbooks.build(rows)
 
 
+def store_annotated(job: ImportJob, annotated: bytes):
+    job.annotated.save("annotated.xlsx", ContentFile(annotated), save=False)
+    ImportJob.objects.filter(pk=job.pk).update(annotated=job.annotated.name)
+
+
 def annotated_bytes(job: ImportJob) -> bytes:
-    with job.annotated.open("rb") as stored:
-        return stored.read()
+    """The annotated copy: stored by the job, or made now from its results (a worker stopped after the job was
+    done and before the copy was stored)."""
+    if job.annotated:
+        with job.annotated.open("rb") as stored:
+            return stored.read()
+    problems, outcomes = [], {}
+    for result in job.results:
+        label = result["outcome_label"] + (
+            f"：{result['project_number']}" if result["project_number"] else ""
+        )
+        outcomes[result["row"]] = label
+        for p in result["problems"]:
+            column = column_index_from_string(p["column"]) if p["column"] else None
+            problems.append(reading.Problem(p["row"], column, p["message"], p["severity"]))
+    with job.workbook.open("rb") as stored:
+        annotated = workbooks.annotate(stored.read(), problems, outcomes)
+    store_annotated(job, annotated)
+    return annotated
 
 
 __all__ = ["start_import", "run_job", "template_bytes", "export_bytes"]

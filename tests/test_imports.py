@@ -97,6 +97,13 @@ def test_it_imports_good_rows_as_drafts_and_refuses_a_bad_row_with_its_cell(impo
     annotated = load_workbook(io.BytesIO(services.annotated_bytes(job)))[layout.SHEET]
     cell = annotated[f"{column}{row}"]
     assert cell.comment is not None and "统一社会信用代码" in cell.comment.text
+    # A worker stopped after the job was done and before the copy was stored: the download makes it from the results.
+    ImportJob.objects.filter(pk=job.pk).update(annotated="")
+    job.refresh_from_db()
+    remade = load_workbook(io.BytesIO(services.annotated_bytes(job)))[layout.SHEET]
+    assert "统一社会信用代码" in remade[f"{column}{row}"].comment.text
+    assert remade.cell(row, remade.max_column).value == "未导入"
+    assert job.annotated
     assert Notification.objects.filter(recipient=importer, title__startswith="批量导入已完成").count() == 1
 
 
