@@ -296,17 +296,21 @@ LOGGING = {
 
 # The public notice (公示): its length, and whether calendar or official working days count (publicity/timing.py).
 NOTICE_DAYS = int(os.environ.get("NOTICE_DAYS", "10"))
-# The reviewing authority's time limit for a submitted record, printed on the 受理回执 and measured on the progress
-# timeline (calendar days; docs/receipts.md).
-REVIEW_TIME_LIMIT_DAYS = int(os.environ.get("REVIEW_TIME_LIMIT_DAYS", "10"))
 NOTICE_DAY_MODE = os.environ.get("NOTICE_DAY_MODE", "calendar")  # "calendar" or "working"
 if NOTICE_DAY_MODE not in {"calendar", "working"}:
     raise ValueError("NOTICE_DAY_MODE must be 'calendar' or 'working'")
 # 民法典 第二百零三条 moves a period's last day that falls on a statutory rest day to the day after the rest ends.
 # Whether a 公示 follows it is a policy choice: off by default (docs/lifecycle.md, "Timers").
 NOTICE_HOLIDAY_EXTENDS_END = os.environ.get("NOTICE_HOLIDAY_EXTENDS_END", "0") == "1"
-# The review time limit: working days of the official calendar a submitted record may wait for a decision before
-# the work queue marks it overdue (docs/lifecycle.md, "The review time limit").
+# The review time limit: working days of the official calendar a submitted record may wait for a decision. The
+# work queue marks a record overdue past it, the 受理回执 prints it with its last day, the progress timeline
+# measures the review against it (docs/lifecycle.md, "The review time limit"). The one setting of it: the calendar
+# days of REVIEW_TIME_LIMIT_DAYS that the receipt and timeline once used are refused rather than silently ignored.
+if "REVIEW_TIME_LIMIT_DAYS" in os.environ:
+    raise ImproperlyConfigured(
+        "REVIEW_TIME_LIMIT_DAYS is gone: the review time limit is REVIEW_TIME_LIMIT_WORKING_DAYS, in working days "
+        "of the official calendar (docs/lifecycle.md)."
+    )
 REVIEW_TIME_LIMIT_WORKING_DAYS = int(os.environ.get("REVIEW_TIME_LIMIT_WORKING_DAYS", "20"))
 # How often beat sweeps expired notices and due deliveries (seconds).
 PUBLICITY_SWEEP_SECONDS = float(os.environ.get("PUBLICITY_SWEEP_SECONDS", "60"))

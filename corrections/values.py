@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from projects import rules
+from projects import identifiers, rules
+from projects.forms import ProjectForm, stage_form_class
 from projects.models import STAGE_MODELS, STAGE_ORDER, Project
 from publicity import snapshots
 from review.selectors import display_value
@@ -109,10 +110,21 @@ def _normalise(model_field, value):
     return snapshots.plain(value)
 
 
+def form_field(model_field):
+    """The field the record's own form uses for `model_field` (the stage form's, or the project form's): its date
+    bounds, its joint-venture members as name + credit-code pairs, its choices."""
+    if model_field.model is Project:
+        form_class = ProjectForm
+    else:
+        form_class = stage_form_class(model_field.model.code)
+    return form_class.base_fields.get(model_field.name) or model_field.formfield()
+
+
 def parse_value(model_field, text: str):
-    """The proposed text as the field's stored value, checked as the stage form checks it: format (dates,
-    amounts, whole numbers), choices (the code or its label), length, and the field's validators (credit codes,
-    ID numbers, no markup). Returns the snapshot's plain value; raises ValidationError."""
+    """The proposed text as the field's stored value, checked as the stage form checks it (the form's own field:
+    format of dates, amounts and whole numbers, the date bounds, choices by code or label, length, joint-venture
+    members as "单位名称 统一社会信用代码" lines) and by the model field's validators (credit codes, ID numbers, no
+    markup). Returns the snapshot's plain value; raises ValidationError."""
     text = (text or "").strip()
     if not text:
         raise ValidationError("请填写更正后的内容。")
@@ -125,19 +137,24 @@ def parse_value(model_field, text: str):
         if model_field.choices:
             by_label = {str(label): code for code, label in model_field.flatchoices}
             text = by_label.get(text, text)
-        value = model_field.formfield().clean(text)
-        if value in (None, ""):
+        field = copy.deepcopy(form_field(model_field))
+        field.required = False  # an empty value has its own message above; a cleared one below
+        value = field.clean(text)
+        if value in (None, "", []):
             raise ValidationError("请填写更正后的内容。")
     value = model_field.clean(value, None)
     return _normalise(model_field, value)
 
 
 def value_text(model_field, plain_value) -> str:
-    """A plain value as CorrectionItem keeps it (and parse_value reads it back): 是/否, ISO dates, codes."""
+    """A plain value as CorrectionItem keeps it (and parse_value reads it back): 是/否, ISO dates, codes,
+    joint-venture members one "单位名称 统一社会信用代码" a line."""
     if plain_value is None:
         return ""
     if isinstance(model_field, models.BooleanField):
         return "是" if plain_value else "否"
+    if isinstance(plain_value, list):
+        return identifiers.format_joint_venture_members(plain_value)
     return str(plain_value)
 
 

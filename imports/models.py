@@ -65,5 +65,10 @@ class ImportJob(models.Model):
         return int(self.processed * 100 / self.total) if self.total else 0
 
     @property
+    def has_problems(self) -> bool:
+        """A row with an error or a 提示: the annotated copy marks them."""
+        return any(result["problems"] for result in self.results)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)

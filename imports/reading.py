@@ -17,6 +17,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
+from python_calamine import CalamineWorkbook
 
 from projects import identifiers
 from projects.forms import EARLIEST_DATE, LATEST_DATE
@@ -143,7 +144,11 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def read_workbook(data: bytes, name: str) -> ReadSheet:
-    """The import sheet's columns and rows (blank, notes and example rows left out); raises WorkbookRefused."""
+    """The import sheet's columns and rows (blank, notes and example rows left out); raises WorkbookRefused.
+
+    openpyxl (read-only, lazy) reads the sheet names and the sheet's declared dimensions, refusing absurd ones
+    before any cell is loaded; python-calamine then reads the cells, about ten times faster (docs/dependencies.md,
+    bench/README.md). Both read a formula's cached value."""
     check_container(data, name)
     try:
         workbook = load_workbook(_bytes_io(data), read_only=True, data_only=True)
@@ -166,14 +171,30 @@ def read_workbook(data: bytes, name: str) -> ReadSheet:
                 f"工作表“{layout.SHEET}”声明了{declared_rows}行×{declared_columns}列，超出可导入范围"
                 f"（最多{max_rows}个项目）：请删除多余的行列或分成几个工作簿。"
             )
-        return _read_sheet(sheet, expected, max_rows, max_columns)
     finally:
         workbook.close()
+    return _read_sheet(_cell_rows(data, max_columns), expected, max_rows, max_columns)
 
 
-def _read_sheet(sheet, expected, max_rows, max_columns) -> ReadSheet:  # noqa: C901 (to split: header, rows)
+def _cell_rows(data: bytes, max_columns: int):
+    """The import sheet's rows from row 1 as Excel numbers them, each a tuple of at most `max_columns` values
+    (None for an empty cell, as openpyxl gives it)."""
+    try:
+        sheet = CalamineWorkbook.from_filelike(_bytes_io(data)).get_sheet_by_name(layout.SHEET)
+    except Exception:  # calamine's errors for a damaged part: the clerk needs one message
+        raise WorkbookRefused(
+            "工作簿无法读取（文件可能已损坏）：请在Excel中打开后重新保存为.xlsx。"
+        ) from None
+    first_row, first_column = sheet.start or (0, 0)  # the first cell that holds anything (0-based)
+    for _ in range(first_row):
+        yield ()
+    pad = (None,) * first_column
+    for values in sheet.iter_rows():
+        yield (pad + tuple(None if value == "" else value for value in values))[:max_columns]
+
+
+def _read_sheet(rows, expected, max_rows, max_columns) -> ReadSheet:  # noqa: C901 (to split: header, rows)
     by_header = {layout.plain_header(c.header): c for c in expected}
-    rows = sheet.iter_rows(max_col=max_columns, values_only=True)
     header_row = None
     for number, values in enumerate(rows, start=1):
         if number > 10:

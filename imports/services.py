@@ -11,17 +11,27 @@ or by a stage's document number and leaves it as it is or updates it: nothing is
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
+from openpyxl.utils import column_index_from_string
 
 from projects import audit, identifiers, notifications, permissions, rules, services
 from projects.audit import Actor
-from projects.models import STAGE_MODELS, STAGE_ORDER, Authority, BackfillWindow, Project, RecordLocked
+from projects.models import (
+    STAGE_MODELS,
+    STAGE_ORDER,
+    Authority,
+    BackfillWindow,
+    Evidence,
+    Project,
+    RecordLocked,
+)
 
 from . import layout, reading, workbooks
 from .models import ImportJob, JobStatus
@@ -116,10 +126,12 @@ def run_job(job_id: int) -> ImportJob:
 
     ImportJob.objects.filter(pk=job.pk).update(total=len(sheet.rows))
     importer = RowImporter(actor=actor, enterprise=job.enterprise, sheet=sheet)
+    parsed = importer.prepare(sheet.rows)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
     results, all_problems, outcomes = [], [], {}
-    for done, row in enumerate(sheet.rows, start=1):
-        outcome, problems, project = importer.import_row(row)
+    reported = 0.0
+    for done, (row, values, parse_problems) in enumerate(parsed, start=1):
+        outcome, problems, project = importer.import_row(row, values, parse_problems)
         counts[outcome] += 1
         all_problems.extend(problems)
         outcomes[row.number] = OUTCOME_LABELS[outcome] + (f"：{project.project_number}" if project else "")
@@ -134,6 +146,9 @@ def run_job(job_id: int) -> ImportJob:
                 "problems": [p.as_dict(sheet.headers) for p in problems],
             }
         )
+        if done < len(parsed) and time.monotonic() - reported < PROGRESS_SECONDS:
+            continue
+        reported = time.monotonic()
         ImportJob.objects.filter(pk=job.pk).update(
             heartbeat_at=timezone.now(),
             processed=done,
@@ -152,12 +167,18 @@ def run_job(job_id: int) -> ImportJob:
                 actor=actor, archive=stored, projects_by_key=importer.projects_by_key
             )
     ImportJob.objects.filter(pk=job.pk).update(results=results, evidence_results=evidence_results)
+    job = finish(job, status=JobStatus.DONE, message=summary_text(counts, evidence_results))
     if all_problems:
-        annotated = workbooks.annotate(data, all_problems, outcomes)
-        job.annotated.save("annotated.xlsx", ContentFile(annotated), save=False)
-        ImportJob.objects.filter(pk=job.pk).update(annotated=job.annotated.name)
-    return finish(job, status=JobStatus.DONE, message=summary_text(counts, evidence_results))
+        # After the job is done: loading and saving the whole workbook with openpyxl (the only way to keep its
+        # layout, drop-downs and formats) takes about as long as importing it. The clerk has the row-by-row
+        # results meanwhile, and a download before it is stored makes it there and then (annotated_bytes).
+        store_annotated(job, workbooks.annotate(data, all_problems, outcomes))
+    return job
 
+
+# The progress (and the heartbeat) is written at most this often, and after the last row: once a row would cost
+# more than the row's own writes.
+PROGRESS_SECONDS = 0.5
 
 OUTCOME_LABELS = {
     "created": "已新建草稿",
@@ -206,8 +227,16 @@ class RowImporter:
         self.sheet = sheet
         self.window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
         self.authorities = {a.code: a for a in Authority.objects.all()}
+        self.authority_ids = {a.pk for a in self.authorities.values()}
         self.rows_by_project = {}  # project id -> the row that wrote it in this run
         self.projects_by_key = {}  # 序号 and project number -> project (for the evidence zip)
+        # Read for the whole workbook at once (prepare), and kept up to date with what this run writes:
+        self.by_number = {}  # project number -> (project id, enterprise id)
+        self.by_document = {
+            code: {} for code in STAGE_ORDER
+        }  # document number -> (id, number, enterprise id)
+        self.loaded = {}  # project id -> the enterprise's matched project, with its stages (rules.load_project)
+        self.evidence_counts = {}  # project id -> {stage code: active evidence files}
 
     def column(self, stage, name):
         return self.sheet.index_of(stage, name)
@@ -215,9 +244,43 @@ class RowImporter:
     def problem(self, row, stage, name, message, severity="error"):
         return reading.Problem(row.number, self.column(stage, name) if name else None, message, severity)
 
-    def import_row(self, row):
-        """(outcome, problems, project or None) for one sheet row; writes nothing unless the row is clean."""
-        values, problems = self.parse(row)
+    def prepare(self, rows) -> list:
+        """Read every row's cells, then look up in one query per table what the workbook's project and document
+        numbers already name (instead of up to twelve queries a row): [(row, values, problems)]."""
+        parsed = [(row, *self.parse(row)) for row in rows]
+        numbers = {values[PROJECT].get("project_number") for _row, values, _problems in parsed} - {"", None}
+        for number, pk, enterprise_id in Project.objects.filter(project_number__in=numbers).values_list(
+            "project_number", "pk", "enterprise_id"
+        ):
+            self.by_number[number] = (pk, enterprise_id)
+        for code in STAGE_ORDER:
+            model = STAGE_MODELS[code]
+            field = model.document_field
+            documents = {values[code].get(field) for _row, values, _problems in parsed} - {"", None}
+            for document, *found in (
+                model.objects.filter(**{f"{field}__in": documents})
+                .exclude(**{field: ""})
+                .values_list(field, "project_id", "project__project_number", "project__enterprise_id")
+            ):
+                self.by_document[code][document] = tuple(found)
+        own = {pk for pk, enterprise_id in self.by_number.values() if enterprise_id == self.enterprise.pk}
+        for found in self.by_document.values():
+            own |= {
+                pk for pk, _number, enterprise_id in found.values() if enterprise_id == self.enterprise.pk
+            }
+        related = ("enterprise", "authority", *rules.STAGE_RELATED_NAMES.values())
+        self.loaded = {p.pk: p for p in Project.objects.select_related(*related).filter(pk__in=own)}
+        for row in (
+            Evidence.objects.filter(project_id__in=own, archived_at__isnull=True)
+            .values("project_id", "stage")
+            .annotate(n=Count("id"))
+        ):
+            self.evidence_counts.setdefault(row["project_id"], {})[row["stage"]] = row["n"]
+        return parsed
+
+    def import_row(self, row, values, problems):
+        """(outcome, problems, project or None) for one sheet row read by prepare(); writes nothing unless the
+        row is clean."""
         if problems:
             return "refused", problems, None
         existing, problems = self.match(row, values)
@@ -237,29 +300,36 @@ class RowImporter:
                     "已提交或已入库的项目不能通过导入修改，本行未导入。"
                 )
                 return "refused", [reading.Problem(row.number, None, message)], None
+        changed = existing is None or self.differs(existing, values)
         project, stages = self.candidate(existing, values)
         problems = self.check(row, project, stages)
         if any(p.severity == "error" for p in problems):
             return "refused", problems, None
-        if existing is not None and not self.differs(existing, values):
+        if not changed:
             self.remember(row, existing)
             return "unchanged", problems, existing
         try:
-            written = self.write(existing, values)
+            written = self.write(existing, values, project, stages)
         except services.RuleViolation as violation:
             problems += [self.finding_problem(row, f) for f in violation.findings]
             return "refused", problems, None
         except (PermissionDenied, RecordLocked, ValidationError) as refusal:
             problems.append(reading.Problem(row.number, None, audit.refusal_message(refusal)))
             return "refused", problems, None
-        self.remember(row, written)
+        self.remember(row, written, stages)
         return ("updated" if existing is not None else "created"), problems, written
 
-    def remember(self, row, project):
+    def remember(self, row, project, stages=None):
         self.rows_by_project[project.pk] = row.number
         for key in (row.key, project.project_number):
             if key:
                 self.projects_by_key[key] = project
+        if project.project_number:
+            self.by_number[project.project_number] = (project.pk, project.enterprise_id)
+        for code, stage in (stages or {}).items():
+            if stage is not None and stage.document_number:
+                found = (project.pk, project.project_number, project.enterprise_id)
+                self.by_document[code][stage.document_number] = found
 
     # -- reading the cells
 
@@ -286,32 +356,48 @@ class RowImporter:
         """The enterprise's project this row describes (by project number, else by a document number), or None."""
         number = values[PROJECT].get("project_number") or ""
         if number:
-            found = Project.objects.filter(project_number=number).first()
+            found = self.by_number.get(number)
             if found is None:
                 return None, []
-            if found.enterprise_id != self.enterprise.pk:
+            pk, enterprise_id = found
+            if enterprise_id != self.enterprise.pk:
                 message = f"项目编号“{number}”已被其他企业的补录项目使用（如确属本企业，请联系项目所在地审核部门核实）。"
                 return None, [self.problem(row, PROJECT, "project_number", message)]
-            return found, []
-        found = set()
-        for code in STAGE_ORDER:
-            model = STAGE_MODELS[code]
-            document = values[code].get(model.document_field)
-            if document:
-                found.update(
-                    model.objects.filter(
-                        **{model.document_field: document}, project__enterprise=self.enterprise
-                    ).values_list("project_id", flat=True)
-                )
+            return self.project(pk), []
+        documents = {code: values[code].get(STAGE_MODELS[code].document_field) for code in STAGE_ORDER}
+        found = {
+            self.by_document[code][document][0]
+            for code, document in documents.items()
+            if document
+            and document in self.by_document[code]
+            and self.by_document[code][document][2] == self.enterprise.pk
+        }
         if not found:
-            if not any(values[code].get(STAGE_MODELS[code].document_field) for code in STAGE_ORDER):
+            if not any(documents.values()):
                 message = "请填写项目编号或至少一个环节的文件编号（如报建编号），重复导入时据此识别同一项目。"
                 return None, [reading.Problem(row.number, None, message)]
             return None, []
         if len(found) > 1:
             message = "本行各环节的文件编号分别属于本企业的不同补录项目，请核对或填写项目编号。"
             return None, [reading.Problem(row.number, None, message)]
-        return Project.objects.get(pk=found.pop()), []
+        return self.project(found.pop()), []
+
+    def project(self, pk) -> Project:
+        """A matched project as rules.load_project reads it: prepared, or one this run wrote."""
+        if pk not in self.loaded:
+            self.loaded[pk] = rules.load_project(pk)
+        return self.loaded[pk]
+
+    def duplicate_documents(self, project, stages) -> dict:
+        """rules.find_duplicate_documents from the prepared numbers: another project using a stage's number."""
+        duplicates = {}
+        for code, stage in stages.items():
+            if stage is None or not stage.document_number:
+                continue
+            found = self.by_document[code].get(stage.document_number)
+            if found and found[0] != project.pk:
+                duplicates[code] = found[1:]
+        return duplicates
 
     # -- the record as it would be saved
 
@@ -335,7 +421,7 @@ class RowImporter:
 
     def candidate(self, existing, values):
         if existing is not None:
-            project = rules.load_project(existing.pk)
+            project = existing  # read by prepare() for this row alone; differs() has compared it already
             stages = rules.stages_of(project)
         else:
             project = Project(enterprise=self.enterprise, created_by=self.actor.user)
@@ -357,9 +443,18 @@ class RowImporter:
 
     def check(self, row, project, stages) -> list:
         problems = []
+        # An authority read from the sheet is one of self.authorities (reading.parse_choice refuses other names):
+        # its foreign key needs no query to validate.
+        known = project.authority_id in self.authority_ids
         try:
             project.full_clean(
-                exclude=["enterprise", "created_by", "project_number", "status"],
+                exclude=[
+                    "enterprise",
+                    "created_by",
+                    "project_number",
+                    "status",
+                    *(["authority"] if known else []),
+                ],
                 validate_unique=False,
                 validate_constraints=False,
             )
@@ -382,10 +477,8 @@ class RowImporter:
         context = rules.RecordContext(
             project=project,
             stages=stages,
-            evidence_counts=rules.build_context(project).evidence_counts
-            if project.pk
-            else dict.fromkeys(STAGE_ORDER, 0),
-            duplicate_documents=rules.find_duplicate_documents(project, stages),
+            evidence_counts=dict.fromkeys(STAGE_ORDER, 0) | self.evidence_counts.get(project.pk, {}),
+            duplicate_documents=self.duplicate_documents(project, stages),
             window=self.window,
         )
         for finding in rules.evaluate(project, context=context):
@@ -422,8 +515,7 @@ class RowImporter:
             severity or ("error" if finding.is_error else "warning"),
         )
 
-    def differs(self, existing, values) -> bool:
-        project = rules.load_project(existing.pk)
+    def differs(self, project, values) -> bool:
         for name, value in self.project_data(values).items():
             stored = getattr(project, name)
             if name == "authority":
@@ -444,14 +536,17 @@ class RowImporter:
 
     # -- writing through the services
 
-    def write(self, existing, values) -> Project:
+    def write(self, existing, values, project, stages) -> Project:
+        """A new project: the checked record as it is (services.create_checked_project). A draft: updated through
+        the services a form uses, which lock it and check it again (it may have been submitted meanwhile)."""
+        if existing is None:  # the service's transaction is the row's
+            return services.create_checked_project(
+                actor=self.actor, project=project, stages=stages, window=self.window
+            )
         with transaction.atomic():
-            data = self.project_data(values)
-            if existing is None:
-                number = values[PROJECT].get("project_number") or ""
-                project = services.create_project(actor=self.actor, data={**data, "project_number": number})
-            else:
-                project = services.update_project(actor=self.actor, project=existing, data=data)
+            project = services.update_project(
+                actor=self.actor, project=existing, data=self.project_data(values)
+            )
             for code in STAGE_ORDER:
                 stage = self.stage_data(values, code)
                 if stage is not None:
@@ -524,9 +619,30 @@ def export_bytes(enterprise) -> bytes:
     return workbooks.build(rows)
 
 
+def store_annotated(job: ImportJob, annotated: bytes):
+    job.annotated.save("annotated.xlsx", ContentFile(annotated), save=False)
+    ImportJob.objects.filter(pk=job.pk).update(annotated=job.annotated.name)
+
+
 def annotated_bytes(job: ImportJob) -> bytes:
-    with job.annotated.open("rb") as stored:
-        return stored.read()
+    """The annotated copy: stored by the job, or made now from its results (a worker stopped after the job was
+    done and before the copy was stored)."""
+    if job.annotated:
+        with job.annotated.open("rb") as stored:
+            return stored.read()
+    problems, outcomes = [], {}
+    for result in job.results:
+        label = result["outcome_label"] + (
+            f"：{result['project_number']}" if result["project_number"] else ""
+        )
+        outcomes[result["row"]] = label
+        for p in result["problems"]:
+            column = column_index_from_string(p["column"]) if p["column"] else None
+            problems.append(reading.Problem(p["row"], column, p["message"], p["severity"]))
+    with job.workbook.open("rb") as stored:
+        annotated = workbooks.annotate(stored.read(), problems, outcomes)
+    store_annotated(job, annotated)
+    return annotated
 
 
 __all__ = ["start_import", "run_job", "template_bytes", "export_bytes"]

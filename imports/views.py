@@ -143,7 +143,7 @@ def job_status(request, enterprise, pk):
 @enterprise_only("import.view")
 def job_annotated(request, enterprise, pk):
     job = own_job_or_404(request, enterprise, pk, "import.view")
-    if not job.annotated:
+    if not job.is_finished or not job.has_problems:
         raise Http404("该导入没有需要标注的问题。")
     response = HttpResponse(services.annotated_bytes(job), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="annotated-{job.pk}.xlsx"'

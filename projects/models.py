@@ -989,7 +989,7 @@ class AuditEvent(models.Model):
 
     Append-only and hash-chained: each event's hash covers its content and the previous event's hash,
     so an event altered or removed behind the application's back breaks the chain (verify_audit).
-    Written only through projects.audit.record().
+    Written only through projects.audit.record() and record_many().
     """
 
     occurred_at = models.DateTimeField("时间", default=timezone.now)

@@ -13,9 +13,9 @@ import json
 import secrets
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.utils import timezone
 
+from . import working_days
 from .models import STAGE_MODELS, STAGE_ORDER, Receipt, StageCode
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
@@ -45,7 +45,7 @@ def issue(*, project, version, actor_user) -> Receipt:
         "enterprise": project.enterprise.name,
         "enterprise_credit_code": project.enterprise.credit_code,
         "authority": project.authority.name,
-        "time_limit_days": settings.REVIEW_TIME_LIMIT_DAYS,
+        "time_limit_working_days": working_days.review_time_limit(),
         "submitted_at": submitted_at.isoformat(timespec="seconds"),
         "submitted_by": actor_user.get_full_name() or actor_user.username,
         "version": version.number,
@@ -71,8 +71,19 @@ def is_intact(receipt: Receipt) -> bool:
 
 
 def due_on(receipt: Receipt) -> datetime.date:
+    """The last day of the review time limit: working days after the day of submission. A receipt issued before
+    the limit was counted in working days keeps the calendar days it printed (its content is hashed)."""
     submitted = datetime.datetime.fromisoformat(receipt.content["submitted_at"]).date()
+    if "time_limit_working_days" in receipt.content:
+        return working_days.add_working_days(submitted, receipt.content["time_limit_working_days"])
     return submitted + datetime.timedelta(days=receipt.content["time_limit_days"])
+
+
+def time_limit_text(receipt: Receipt) -> str:
+    content = receipt.content
+    if "time_limit_working_days" in content:
+        return f"{content['time_limit_working_days']}个工作日"
+    return f"{content['time_limit_days']}日"
 
 
 def qr_png(url: str) -> bytes:
@@ -114,7 +125,7 @@ def pdf_bytes(receipt: Receipt, verification_url: str) -> bytes:
             [para("审核部门"), para(c["authority"])],
             [
                 para("审核时限"),
-                para(f"{c['time_limit_days']}日，应于{due_on(receipt):%Y年%m月%d日}前审核完毕"),
+                para(f"{time_limit_text(receipt)}，应于{due_on(receipt):%Y年%m月%d日}前审核完毕"),
             ],
             [para("回执SHA-256"), para(receipt.sha256)],
         ],

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from . import permissions
+from . import permissions, working_days
 from .models import AuditEvent, Evidence, Notification, Project, ReviewComment
 
 
@@ -71,12 +71,13 @@ def project_history(project):
 
 def progress_timeline(project) -> list[dict]:
     """进度查询: every change of the record's state, with its date, who acted (the organisation) and the days it
-    took; a decision on a submission is measured against the review time limit (settings.REVIEW_TIME_LIMIT_DAYS)."""
-    from django.conf import settings
+    took; a decision on a submission is measured against the review time limit, in working days of the official
+    calendar (working_days.review_time_limit, docs/lifecycle.md)."""
     from django.utils import timezone
 
     from .models import Status
 
+    limit = working_days.review_time_limit()
     events = AuditEvent.objects.filter(project=project, changes__has_key="status").order_by("id")
     steps, previous = [], None
     for event in events:
@@ -89,26 +90,30 @@ def progress_timeline(project) -> list[dict]:
             "message": event.message,
             "days": None,
             "limit": None,
+            "working_days": None,
             "late": False,
         }
         if previous is not None:
             step["days"] = (day.date() - previous.date()).days
             if before == Status.SUBMITTED:
-                step["limit"] = settings.REVIEW_TIME_LIMIT_DAYS
-                step["late"] = step["days"] > step["limit"]
+                step.update(_against_limit(previous.date(), day.date(), limit))
         steps.append(step)
         previous = day
     if project.status == Status.SUBMITTED and previous is not None:
-        waited = (timezone.localdate() - previous.date()).days
+        today = timezone.localdate()
         steps.append(
             {
                 "when": None,
                 "label": "审核中",
                 "organisation": project.authority.name,
                 "message": "",
-                "days": waited,
-                "limit": settings.REVIEW_TIME_LIMIT_DAYS,
-                "late": waited > settings.REVIEW_TIME_LIMIT_DAYS,
+                "days": (today - previous.date()).days,
+                **_against_limit(previous.date(), today, limit),
             }
         )
     return steps
+
+
+def _against_limit(submitted, decided, limit) -> dict:
+    waited = working_days.working_days_between(submitted, decided)
+    return {"limit": limit, "working_days": waited, "late": waited > limit}

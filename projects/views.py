@@ -124,6 +124,7 @@ def project_list(request, enterprise):
             "page": page,
             "enterprise": enterprise,
             "restriction": services.enterprise_restriction(enterprise),
+            "selected_limit": SELECTED_LIMIT,
         },
     )
 
@@ -458,8 +459,7 @@ def project_selected(request, enterprise):
     action = request.POST.get("action")
     if action not in ("check", "submit"):
         raise Http404("没有这个操作。")
-    ids = [value for value in request.POST.getlist("selected")[:SELECTED_LIMIT] if value.isdigit()]
-    projects = list(selectors.own_projects(enterprise).filter(pk__in=ids).order_by("project_number"))
+    projects, missing, left_over = _selected_projects(request, enterprise)
     actor = Actor.from_request(request)
     results = []
     for project in projects:
@@ -482,8 +482,27 @@ def project_selected(request, enterprise):
     return render(
         request,
         "projects/selected_results.html",
-        {"results": results, "action": action, "missing": len(ids) - len(projects)},
+        {"results": results, "action": action, "missing": missing, "left_over": left_over},
     )
+
+
+def _selected_projects(request, enterprise):
+    """(projects, ticked ids not found among the enterprise's, matching records beyond SELECTED_LIMIT).
+
+    The ticked records; or, with scope=all ("全选符合条件的项目"), every record of the list as filtered by the
+    search it was shown with (q, status), on every page — at most SELECTED_LIMIT, the others left for a second
+    run (a submitted record no longer matches a draft filter)."""
+    own = selectors.own_projects(enterprise)
+    if request.POST.get("scope") == "all":
+        form = ProjectSearchForm(request.POST)
+        q, status = (form.cleaned_data["q"], form.cleaned_data["status"]) if form.is_valid() else ("", "")
+        matching = selectors.search_projects(own, q, status).order_by("project_number")
+        projects = list(matching[: SELECTED_LIMIT + 1])
+        left_over = matching.count() - SELECTED_LIMIT if len(projects) > SELECTED_LIMIT else 0
+        return projects[:SELECTED_LIMIT], 0, left_over
+    ids = [value for value in request.POST.getlist("selected")[:SELECTED_LIMIT] if value.isdigit()]
+    projects = list(own.filter(pk__in=ids).order_by("project_number"))
+    return projects, len(set(ids)) - len(projects), 0
 
 
 @enterprise_required

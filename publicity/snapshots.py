@@ -28,6 +28,10 @@ DATA_LEVEL_DISTRICT = "C"  # reviewed by a district/county-level authority
 def plain(value):
     if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, list):
+        # Joint-venture members, [{"name", "credit_code"}]: kept as pairs (national_standard's UnionCorpName and
+        # UnionCorpCode read them), never as their Python repr.
+        return [{key: plain(item) for key, item in member.items()} for member in value]
     return str(value)  # dates as ISO text, Decimals exactly
 
 

@@ -13,22 +13,13 @@ import datetime
 import logging
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from chinese_calendar import constants as calendar_data
 from django.conf import settings
 
+from projects.working_days import is_working_day
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
-
-
-def is_working_day(day: datetime.date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        log.warning(
-            "chinese-calendar has no data for %s; counting Monday to Friday as working days", day.year
-        )
-        return day.weekday() < 5
 
 
 # The official calendar's data ends with the last year it lists; after that is_working_day() falls back.

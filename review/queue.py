@@ -1,7 +1,7 @@
 """The work queue (待我审核): what waits for a console user, oldest first, against the review time limit.
 
 A reviewer's queue: the submitted records of its authority assigned to it, then those not yet assigned, each by
-its submission time, oldest first, with the working days it has waited (publicity.timing's official calendar)
+its submission time, oldest first, with the working days it has waited (projects.working_days, the official calendar)
 against settings.REVIEW_TIME_LIMIT_WORKING_DAYS (docs/lifecycle.md, "The review time limit"). Beside it, counts
 and lists of the authority's records in notice, under objection and failed deliveries; later apps add their own
 counts (correction requests, spot-check items) through projects.extensions.register_work_count.
@@ -10,17 +10,16 @@ Every list is one query for its page (select_related), every count one query: th
 of queries at 10 and at 500 records.
 """
 
-import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from projects import extensions, permissions
 from projects.models import Project, Status
+from projects.working_days import review_time_limit, working_days_between  # noqa: F401 (callers and tests import it from here)
 from publicity.models import OutboxMessage, OutboxState
-from publicity.timing import BEIJING, is_working_day
+from publicity.timing import BEIJING
 
 TODO = "todo"
 IN_NOTICE = "notice"
@@ -32,15 +31,6 @@ TABS = {
     OBJECTED: "异议待处理",
     FAILED: "报送失败",
 }
-
-
-def working_days_between(start: datetime.date, end: datetime.date) -> int:
-    """Working days after `start` up to and including `end` (the day of submission is not a day waited)."""
-    days, day = 0, start
-    while day < end:
-        day += datetime.timedelta(days=1)
-        days += is_working_day(day)
-    return days
 
 
 @dataclass
@@ -133,7 +123,7 @@ def counts(user) -> dict[str, int]:
 def rows(projects, today=None) -> list[QueueRow]:
     """The page's records with the working days each has waited since its (latest) submission."""
     today = today or timezone.now().astimezone(BEIJING).date()
-    limit = settings.REVIEW_TIME_LIMIT_WORKING_DAYS
+    limit = review_time_limit()
     result = []
     for project in projects:
         submitted = project.submitted_at.astimezone(BEIJING).date() if project.submitted_at else today

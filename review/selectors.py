@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import models
 from django.db.models import Q, Value
 
-from projects import rules
+from projects import identifiers, rules
 from projects.models import (
     STAGE_MODELS,
     STAGE_ORDER,
@@ -55,6 +55,8 @@ def display_value(model_field: models.Field, value) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, list):  # joint-venture members: name + credit code pairs
+        return "；".join(identifiers.format_joint_venture_members(value).splitlines())
     if isinstance(model_field, models.DecimalField):
         try:
             return f"{Decimal(str(value)):,.2f}"

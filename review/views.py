@@ -1,6 +1,5 @@
 """Review's own pages beside the console (the console itself is the admin: review/admin.py)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from projects import audit, permissions
+from projects import audit, permissions, working_days
 from projects.audit import Actor
 from projects.models import Project
 
@@ -56,7 +55,7 @@ def work_queue(request):
             "rows": queue.rows(page.object_list),
             "other_work": queue.other_work(user),
             "may_take": is_reviewer and tab == queue.TODO,
-            "limit": settings.REVIEW_TIME_LIMIT_WORKING_DAYS,
+            "limit": working_days.review_time_limit(),
         },
     )
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import hypothesis
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import strategies
+from stdnum.cn import uscc
 
 from corrections import selectors as correction_selectors
 from corrections import services as correction_services
@@ -33,9 +36,12 @@ from corrections.models import (
 )
 from projects import permissions as policy
 from projects.audit import Actor
+from projects.forms import EARLIEST_DATE, LATEST_DATE, stage_form_class
 from projects.models import (
     AuditEvent,
     CityDepartment,
+    ContractStage,
+    ContractType,
     Notification,
     PermitStage,
     Project,
@@ -67,6 +73,10 @@ from tests.builders import (
 
 pytestmark = pytest.mark.django_db
 
+CREDIT_A = "91500103MA5U0000" + "0" * 1
+CREDIT_A += uscc.calc_check_digit(CREDIT_A)
+CREDIT_B = "91500105MA5U1111" + "1"
+CREDIT_B += uscc.calc_check_digit(CREDIT_B)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -251,6 +261,14 @@ def test_it_files_a_request_with_its_items_and_evidence_and_tells_the_district(
 
 
 def test_it_parses_each_value_as_the_stage_form_does(record, clerk):
+    # Each proposal is derived from the record's current value, so it always differs from it. A fixed "2016/07/02"
+    # once failed: the builders' permit date is 2016-07-01 plus one day per 99 records built earlier in the run,
+    # so from the 100th record of a session on it equalled the proposal ("更正后的内容与现有内容相同").
+    issued_on = record.permit.issued_on - datetime.timedelta(days=1)
+    actual_cost = (record.completion.actual_cost or 0) + 1
+    contract_type = "600" if record.contract.contract_type != "600" else "301"
+    passed = "否" if record.drawing_review.passed_first_review else "是"
+    members = f"重庆甲建设有限公司 {CREDIT_A}\n重庆乙建设有限公司，{CREDIT_B.lower()}"
     request = file(
         record,
         clerk,
@@ -258,32 +276,100 @@ def test_it_parses_each_value_as_the_stage_form_does(record, clerk):
             {
                 "stage": "completion",
                 "field": "actual_cost",
-                "proposed_value": "12500000",
+                "proposed_value": f"{actual_cost}",
                 "reason": "以结算书为准",
             },
             {
                 "stage": "contract",
                 "field": "contract_type",
-                "proposed_value": "工程总承包",
+                "proposed_value": dict(ContractType.choices)[contract_type],
                 "reason": "合同类别错选",
             },
             {
                 "stage": "drawing_review",
                 "field": "passed_first_review",
-                "proposed_value": "否",
+                "proposed_value": passed,
                 "reason": "误选",
             },
-            {"stage": "permit", "field": "issued_on", "proposed_value": "2016/07/02", "reason": "以证书为准"},
+            {
+                "stage": "permit",
+                "field": "issued_on",
+                "proposed_value": f"{issued_on:%Y/%m/%d}",
+                "reason": "以证书为准",
+            },
+            {
+                "stage": "contract",
+                "field": "joint_venture_members",
+                "proposed_value": members,
+                "reason": "漏填联合体",
+            },
         ],
     )
 
     stored = {i.field_name: i.proposed_value for i in request.items.all()}
     assert stored == {
-        "actual_cost": "12500000.00",
-        "contract_type": "600",
-        "passed_first_review": "否",
-        "issued_on": "2016-07-02",
+        "actual_cost": f"{actual_cost:.2f}",
+        "contract_type": contract_type,
+        "passed_first_review": passed,
+        "issued_on": issued_on.isoformat(),
+        # As the contract stage's form reads them: name + credit-code pairs, one a line, the code upper-cased.
+        "joint_venture_members": f"重庆甲建设有限公司 {CREDIT_A}\n重庆乙建设有限公司 {CREDIT_B}",
     }
+    field = ContractStage._meta.get_field("joint_venture_members")
+    assert correction_values.parse_value(field, stored["joint_venture_members"]) == [
+        {"name": "重庆甲建设有限公司", "credit_code": CREDIT_A},
+        {"name": "重庆乙建设有限公司", "credit_code": CREDIT_B},
+    ]
+
+
+def test_a_joint_venture_member_with_a_wrong_code_is_refused_as_the_contract_stage_refuses_it(record, clerk):
+    wrong = CREDIT_A[:-1] + ("0" if CREDIT_A[-1] != "0" else "1")
+    item = {"stage": "contract", "field": "joint_venture_members", "reason": "漏填联合体"}
+    for proposed, words in (
+        (f"重庆甲建设有限公司 {wrong}", "联合体成员“重庆甲建设有限公司”的统一社会信用代码"),
+        ("重庆甲建设有限公司", "缺少统一社会信用代码"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            file(record, clerk, items=[{**item, "proposed_value": proposed}])
+        assert words in " ".join(refused.value.messages)
+    assert not CorrectionRequest.objects.filter(project=record).exists()
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    day=strategies.dates(EARLIEST_DATE, LATEST_DATE),
+    style=strategies.sampled_from(["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%Y年%m月%d日", "%Y.%m.%d"]),
+)
+def test_a_date_is_parsed_as_the_stage_form_parses_it(day, style):
+    """Whatever the form takes, a correction takes as the same day; whatever it refuses, a correction refuses."""
+    text = day.strftime(style)
+    field = PermitStage._meta.get_field("issued_on")
+    try:
+        form_value = stage_form_class("permit").base_fields["issued_on"].clean(text).isoformat()
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            correction_values.parse_value(field, text)
+        return
+    assert correction_values.parse_value(field, text) == form_value == day.isoformat()
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    members=strategies.lists(
+        strategies.tuples(
+            strategies.text(alphabet="重庆甲乙丙丁建设工程有限公司集团（）", min_size=2, max_size=20),
+            strategies.from_regex(r"[0-9]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{9}", fullmatch=True),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_joint_venture_members_round_trip_as_the_contract_form_reads_them(members):
+    pairs = [{"name": name, "credit_code": body + uscc.calc_check_digit(body)} for name, body in members]
+    text = correction_values.value_text(ContractStage._meta.get_field("joint_venture_members"), pairs)
+    field = ContractStage._meta.get_field("joint_venture_members")
+    form_value = stage_form_class("contract").base_fields["joint_venture_members"].clean(text)
+    assert correction_values.parse_value(field, text) == form_value == pairs
 
 
 BAD_ITEMS = {

@@ -5,6 +5,7 @@ The same import through a real worker on PostgreSQL and Redis, the worker killed
 
 import datetime
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from openpyxl import load_workbook
 
 from imports import layout, reading, services
 from imports.models import ImportJob, JobStatus
-from projects import rules
+from projects import audit, rules
 from projects.audit import Actor
 from projects.models import AuditEvent, Evidence, Notification, Project, Status
 from tests.builders import EXE_BYTES, PDF_BYTES, make_enterprise_user, make_project
@@ -84,10 +85,26 @@ def test_it_imports_good_rows_as_drafts_and_refuses_a_bad_row_with_its_cell(impo
     # Written through the services: audited.
     assert AuditEvent.objects.filter(action="project.create").count() == 2
     assert AuditEvent.objects.filter(action="stage.create").count() == 12
+    # Each project's seven events appended under one lock of the chain (audit.record_many): the chain verifies,
+    # each event records who, from where and every field, in order.
+    assert audit.verify_chain().intact
+    for project in Project.objects.filter(enterprise=enterprise):
+        events = list(AuditEvent.objects.filter(project=project).order_by("id"))
+        assert [e.action for e in events] == ["project.create"] + ["stage.create"] * 6
+        assert all(e.actor == importer and e.organisation == enterprise.name for e in events)
+        assert events[0].changes["name"] == [None, project.name]
+        assert events[1].message == "项目报建" and events[1].changes["registration_number"][1]
     # Annotated copy: the bad cell commented.
     annotated = load_workbook(io.BytesIO(services.annotated_bytes(job)))[layout.SHEET]
     cell = annotated[f"{column}{row}"]
     assert cell.comment is not None and "统一社会信用代码" in cell.comment.text
+    # A worker stopped after the job was done and before the copy was stored: the download makes it from the results.
+    ImportJob.objects.filter(pk=job.pk).update(annotated="")
+    job.refresh_from_db()
+    remade = load_workbook(io.BytesIO(services.annotated_bytes(job)))[layout.SHEET]
+    assert "统一社会信用代码" in remade[f"{column}{row}"].comment.text
+    assert remade.cell(row, remade.max_column).value == "未导入"
+    assert job.annotated
     assert Notification.objects.filter(recipient=importer, title__startswith="批量导入已完成").count() == 1
 
 
@@ -103,7 +120,6 @@ def test_it_reads_real_workbooks_tolerantly(importer):
     first[("permit", "contract_amount")] = 12345678
     first[("registration", "owner_name")] = "\u3000重庆市渝中区城市建设投资有限公司 "
     data = fill([first, {}, project_row(enterprise)])  # a blank row between
-    # A formula: its cached value is read (openpyxl writes none, so the cached value is set by hand below).
     job = run(importer, data)
     assert job.status == JobStatus.DONE, job.message
     assert problems_of(job) == []
@@ -117,6 +133,72 @@ def test_it_reads_real_workbooks_tolerantly(importer):
     assert project.contract.amount == Decimal("12345678")
     assert project.registration.owner_name == "重庆市渝中区城市建设投资有限公司"
     assert project.total_area == Decimal("8888.00")
+
+
+def with_cached_values(data: bytes, cached: dict) -> bytes:
+    """The workbook with the cached value Excel would have stored beside each formula ({cell: (value, type)}).
+
+    openpyxl writes a formula cell as `<c r="AB6"><f>…</f><v /></c>`, with no cached value, and never computes
+    one; Excel writes the last computed value into `<v>` (and `t="str"` for text). This rewrites those cells of
+    the import sheet's XML in the zip, so the workbook is what Excel would save."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet2.xml":  # 说明 is sheet1, 补录项目 sheet2
+                text = content.decode()
+                for ref, (value, kind) in cached.items():
+                    pattern = re.compile(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>')
+                    assert pattern.search(text), ref
+                    type_attribute = ' t="str"' if kind == "str" else ""
+                    text = pattern.sub(rf'<c r="{ref}"\1{type_attribute}><f>\2</f><v>{value}</v>', text)
+                content = text.encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_a_formula_is_read_as_its_cached_value(importer):
+    enterprise = importer.membership.enterprise
+    row = project_row(enterprise)
+    row[("tendering", "award_amount")] = "=1000*12345.6789"  # an amount computed in the sheet
+    row[("contract", "signed_on")] = "=DATE(2016,5,10)"  # a date computed in a date-formatted column
+    row[("registration", "owner_name")] = '=CONCATENATE("重庆市渝中区","城市建设投资有限公司")'
+    data = fill([row])
+    first = layout.FIRST_DATA_ROW
+    amount = f"{column_letter('tendering', 'award_amount')}{first}"
+    signed = f"{column_letter('contract', 'signed_on')}{first}"
+    owner = f"{column_letter('registration', 'owner_name')}{first}"
+    data = with_cached_values(
+        data,
+        {
+            amount: ("12345678.9", "n"),
+            signed: ("42500", "n"),
+            owner: ("重庆市渝中区城市建设投资有限公司", "str"),
+        },
+    )
+    # The fixture is what Excel saves: openpyxl reads the formula back, and with data_only its cached value.
+    assert load_workbook(io.BytesIO(data))[layout.SHEET][amount].value == "=1000*12345.6789"
+    assert load_workbook(io.BytesIO(data), data_only=True)[layout.SHEET][amount].value == 12345678.9
+
+    job = run(importer, data)
+    assert job.status == JobStatus.DONE, job.message
+    assert problems_of(job) == []
+    project = Project.objects.get(pk=job.results[0]["project_id"])
+    assert project.tendering.award_amount == Decimal("12345678.90")
+    assert project.contract.signed_on == datetime.date(2016, 5, 10)  # serial 42500
+    assert project.registration.owner_name == "重庆市渝中区城市建设投资有限公司"
+
+
+def test_a_formula_without_a_cached_value_is_a_blank_cell(importer):
+    """A workbook saved by a program that computes nothing (openpyxl itself): the formula is never evaluated by
+    the import; its cell reads as blank, so a required field is reported missing, not filled with the formula."""
+    row = project_row(importer.membership.enterprise)
+    row[(rules.PROJECT, "name")] = '=CONCATENATE("某","项目")'
+    job = run(importer, fill([row]))
+    [(_row, column, message)] = problems_of(job)
+    assert column == column_letter(rules.PROJECT, "name")
+    assert "项目名称" in message
 
 
 def test_reimport_updates_the_draft_and_never_duplicates(importer):

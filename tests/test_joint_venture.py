@@ -79,3 +79,12 @@ def test_the_contract_form_refuses_a_wrong_member_code_and_keeps_members_structu
     )
     job = import_services.run_job(job.pk)
     assert job.unchanged_count == 1, job.results
+
+
+def test_a_snapshot_keeps_the_members_as_pairs_for_the_national_platform():
+    from publicity import national_standard, snapshots
+
+    members = [{"name": "甲公司", "credit_code": GOOD}, {"name": "乙公司", "credit_code": OTHER}]
+    stored = snapshots.plain(members)
+    assert stored == members
+    assert national_standard.joint_venture(stored) == ("甲公司;乙公司", f"{GOOD};{OTHER}")

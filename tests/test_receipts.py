@@ -2,6 +2,7 @@
 (no pure-Python QR decoder is on PyPI worth pinning: the code's image in the PDF is compared module by module with
 segno's matrix of the expected URL), the verification page public and without private data; the progress timeline."""
 
+import datetime
 import io
 import re
 
@@ -10,7 +11,7 @@ import segno
 from django.urls import reverse
 from pypdf import PdfReader
 
-from projects import receipts, services
+from projects import receipts, services, working_days
 from projects.audit import Actor
 from projects.models import Receipt
 from tests.builders import make_enterprise_user, make_project
@@ -41,6 +42,23 @@ def test_submission_issues_a_receipt_whose_pdf_holds_the_numbers(client, submitt
     for item in receipt.content["evidence"]:
         assert item["sha256"] in flat
     assert receipt.sha256 in flat and "渝中区" in flat
+    # The review time limit in working days of the official calendar (the one setting), with its last day.
+    assert receipt.content["time_limit_working_days"] == 20
+    assert f"20个工作日，应于{receipts.due_on(receipt):%Y年%m月%d日}前审核完毕" in flat
+
+
+def test_the_time_limit_ends_after_that_many_working_days_of_the_official_calendar():
+    # 2025: National Day and Mid-Autumn from 1 to 8 October, Saturday 11 October a working day.
+    assert working_days.add_working_days(datetime.date(2025, 9, 30), 2) == datetime.date(2025, 10, 10)
+    assert working_days.add_working_days(datetime.date(2025, 10, 10), 1) == datetime.date(2025, 10, 11)
+    assert working_days.add_working_days(datetime.date(2025, 10, 10), 0) == datetime.date(2025, 10, 10)
+    submitted = Receipt(content={"submitted_at": "2025-09-30T10:00:00+08:00", "time_limit_working_days": 2})
+    assert receipts.due_on(submitted) == datetime.date(2025, 10, 10)
+    assert receipts.time_limit_text(submitted) == "2个工作日"
+    # A receipt issued when the limit was printed in calendar days keeps what it printed (its content is hashed).
+    older = Receipt(content={"submitted_at": "2025-09-30T10:00:00+08:00", "time_limit_days": 10})
+    assert receipts.due_on(older) == datetime.date(2025, 10, 10)
+    assert receipts.time_limit_text(older) == "10日"
 
 
 def test_its_qr_code_encodes_the_public_verification_url(client, submitted):
@@ -84,5 +102,5 @@ def test_the_record_page_shows_the_progress_timeline(client, submitted):
     clerk, project, receipt = submitted
     client.force_login(clerk)
     page = client.get(reverse("projects:project_detail", kwargs={"pk": project.pk})).content.decode()
-    assert 'id="timeline"' in page and "已提交待审核" in page and "时限10日" in page
+    assert 'id="timeline"' in page and "已提交待审核" in page and "审核时限20个工作日" in page
     assert receipt.number in page
