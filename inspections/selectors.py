@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from projects.models import STAGE_MODELS
-from projects.permissions import is_city, scoped_to_department
+from projects.permissions import checks_spot_checks, is_city, scoped_to_department
 from publicity.models import LibraryEntry
 from review.selectors import display_value
 
@@ -95,3 +95,14 @@ def stage_snapshot_rows(item: SpotCheckItem) -> list[tuple[str, str]]:
             continue
         rows.append((str(field.verbose_name), display_value(field, value)))
     return rows
+
+
+def awaiting(user):
+    """The work queue's 抽查待核查 (registered in apps.py): the pending items routed to the user's department,
+    the earliest drawn first; None for a user no item is routed to (projects.permissions.checks_spot_checks)."""
+    if not checks_spot_checks(user):
+        return None
+    items = scoped_to_department(user, SpotCheckItem.objects.filter(finding=Finding.PENDING))
+    return items.select_related("campaign", "project__enterprise", "project__authority").order_by(
+        "campaign__drawn_at", "campaign_id", "project_id", "id"
+    )
