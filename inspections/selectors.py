@@ -9,7 +9,7 @@ from publicity.models import LibraryEntry
 from review.selectors import display_value
 
 from .models import Finding, SpotCheckCampaign, SpotCheckItem
-from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE
+from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE, population
 
 
 def campaigns(q: str = ""):
@@ -106,3 +106,9 @@ def awaiting(user):
     return items.select_related("campaign", "project__enterprise", "project__authority").order_by(
         "campaign__drawn_at", "campaign_id", "project_id", "id"
     )
+
+
+def matching_count(authorities, period_start, period_end) -> int:
+    """How many records a campaign with these conditions would draw from (services.population): shown before a
+    campaign is created and before its sample is drawn, so that a draw of nothing is seen coming."""
+    return population(authorities, period_start, period_end).count()
