@@ -580,3 +580,9 @@ def test_it_builds_the_page_and_the_export_in_the_same_number_of_queries_at_two_
 # Session, user, membership, the three figure queries; the page also counts the unread notifications.
 EXPORT_QUERIES = 6
 PAGE_QUERIES = 7
+
+
+def test_the_pages_header_groups_cover_every_column_after_the_first_two():
+    from reporting.figures import COLUMNS, HEADER_GROUPS
+
+    assert sum(span for _label, span in HEADER_GROUPS) == len(COLUMNS) - 2
