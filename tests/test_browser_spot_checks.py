@@ -1,7 +1,8 @@
 """A spot check that cannot be wasted, in real headless Chromium at 1366 px: the authorities come in groups (区, 县,
 开发区) each with its select-all; the form counts, live, the records its conditions match (none for the zones, three
 for 渝中区); the campaign page repeats the count before the draw; a double click on 抽取样本 draws once; the
-复核码 is shown and the draw is explained in plain words. axe-core finds no serious or critical violation."""
+复核码 is shown and the draw is explained in plain words; the design office's queue lists the items drawn for it.
+axe-core finds no serious or critical violation on the form, the campaign and the queue."""
 
 import datetime
 
@@ -78,5 +79,13 @@ def test_the_city_sees_what_a_draw_would_take_and_draws_once(page, live_server, 
     ).exists()  # the second click sent nothing
     body = page.locator("main").inner_text()
     assert "随机种子" not in body and "random" not in body
+
+    # The design office's day starts at its queue: the drawing-review items just drawn, as a tab with its count.
+    page.goto("/review/queue/")
+    expect(page.locator("#tab-spot_checks")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#tab-spot_checks .count")).to_have_text("2")
+    expect(page.locator("#queue tbody tr")).to_have_count(2)
+    expect(page.locator("#queue tbody tr").first).to_contain_text("施工图审查")
+    problems += accessibility_problems(page, "city-queue")
 
     assert problems == []
