@@ -22,6 +22,7 @@ item's department (or a superuser). Every change and every refusal is audited.
 import math
 import random
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,7 @@ from projects.audit import Actor, refusals_recorded
 from projects.identifiers import markup_problem
 from projects.models import (
     STAGE_ORDER,
+    AuditEvent,
     CityDepartment,
     Project,
     RecordLocked,
@@ -402,3 +404,44 @@ def _order_correction(actor, item, due_on):
     item.correction_order = order
     item.save(update_fields=["correction_order"])
     return order
+
+
+# ---------------------------------------------------------------- re-drawing to check a sample
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """A drawn campaign's sample drawn again from today's population with its recorded seed (复核码)."""
+
+    recorded_population: int
+    population: int
+    sampled: list[int]  # the records the draw took, as its audit event recorded them
+    redrawn: list[int]
+
+    @property
+    def same(self) -> bool:
+        return self.sampled == self.redrawn
+
+
+def redraw(campaign: SpotCheckCampaign) -> Redraw:
+    """Draw the campaign's sample again (services.draw, the same seed and size) and say whether it gives the same
+    records. Records that entered or left the library within the period since the draw change the population, and
+    then the sample may differ: the caller says so beside the answer (recorded_population ≠ population)."""
+    if campaign.drawn_at is None:
+        raise ValueError("the campaign has not been drawn")
+    ids = population_ids(campaign)
+    size = sample_size_for(campaign, campaign.population_size)
+    event = (
+        AuditEvent.objects.filter(
+            action="spot_check.draw", object_type=campaign._meta.model_name, object_id=str(campaign.pk)
+        )
+        .order_by("-id")
+        .first()
+    )
+    sampled = list(event.changes["sampled_records"][1]) if event is not None else []
+    return Redraw(
+        recorded_population=campaign.population_size,
+        population=len(ids),
+        sampled=sampled,
+        redrawn=draw(ids, campaign.seed, size),
+    )

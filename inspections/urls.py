@@ -12,6 +12,7 @@ urlpatterns = [
     path("city/spot-checks/matching/", views.campaign_matching, name="matching"),
     path("city/spot-checks/<int:pk>/", views.campaign_detail, name="campaign"),
     path("city/spot-checks/<int:pk>/draw/", views.campaign_draw, name="draw"),
+    path("city/spot-checks/<int:pk>/redraw/", views.campaign_redraw, name="redraw"),
     path("city/spot-checks/work/", views.work_list, name="work"),
     path("city/spot-checks/items/<int:pk>/", views.item_detail, name="item"),
     path(

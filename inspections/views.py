@@ -155,6 +155,18 @@ def campaign_draw(request, pk):
     return redirect("inspections:campaign", pk=campaign.pk)
 
 
+@city_required
+def campaign_redraw(request, pk):
+    """Draw a drawn campaign's sample again with its 复核码 and say whether it is the same (services.redraw): a
+    check anyone of the city can run, changing nothing."""
+    campaign = get_object_or_404(SpotCheckCampaign, pk=pk, drawn_at__isnull=False)
+    return render(
+        request,
+        "inspections/campaign_redraw.html",
+        {"campaign": campaign, "result": services.redraw(campaign)},
+    )
+
+
 # ---------------------------------------------------------------- a department's work
 
 

@@ -1006,3 +1006,31 @@ def test_the_form_groups_the_authorities_and_explains_the_draw_in_plain_words(cl
     assert all(f'data-select-all="{kind}"' in groups[kind] for kind in groups)
     assert "每条记录被抽中的机会相同" in page and "复核码" in page
     assert "随机种子" not in page and "random" not in page.lower().replace("campaign.js", "")
+
+
+def test_anyone_of_the_city_redraws_the_sample_with_its_check_code_and_finds_it_the_same(client, world):
+    for n in range(5):
+        entered(world, name=f"复核工程{n}")
+    campaign = campaign_of(world, sample_size=2)
+    inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    client.force_login(world.users.design)
+    before = state_of(campaign)
+
+    same = client.get(reverse("inspections:redraw", args=[campaign.pk])).content.decode()
+    entered(world, name="抽取后入库的工程")
+    changed = client.get(reverse("inspections:redraw", args=[campaign.pk])).content.decode()
+
+    assert (
+        "重抽结果与样本一致" in same
+        and f"用复核码{campaign.seed}从目前符合条件的5条记录中重新抽取2条" in same
+    )
+    result = inspection_services.redraw(campaign)
+    assert (result.recorded_population, result.population) == (5, 6)
+    # Six records may still give the same two by chance; when they do not, the page says why.
+    assert (
+        ("重抽结果与样本一致" in changed)
+        if result.same
+        else ("抽取时符合条件的记录为5条，现在为6条" in changed)
+    )
+    assert state_of(campaign) == before  # a check, nothing changed
