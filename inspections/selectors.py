@@ -4,12 +4,12 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from projects.models import STAGE_MODELS
-from projects.permissions import checks_spot_checks, is_city, scoped_to_department
+from projects.permissions import checks_spot_checks, department_of, is_city, scoped_to_department
 from publicity.models import LibraryEntry
 from review.selectors import display_value
 
 from .models import Finding, SpotCheckCampaign, SpotCheckItem
-from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE, population
+from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE, STAGE_DEPARTMENTS, population
 
 
 def campaigns(q: str = ""):
@@ -102,6 +102,9 @@ def awaiting(user):
     the earliest drawn first; None for a user no item is routed to (projects.permissions.checks_spot_checks)."""
     if not checks_spot_checks(user):
         return None
+    department = department_of(user)
+    if department and department not in STAGE_DEPARTMENTS.values():
+        return None  # a department no stage is routed to (建管处) has no items to check
     items = scoped_to_department(user, SpotCheckItem.objects.filter(finding=Finding.PENDING))
     return items.select_related("campaign", "project__enterprise", "project__authority").order_by(
         "campaign__drawn_at", "campaign_id", "project_id", "id"

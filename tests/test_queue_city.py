@@ -193,3 +193,12 @@ def test_each_tab_reads_the_same_queries_at_10_and_500_rows(client, clerk, yuzho
     at_500, rows_500 = count()
     assert (rows_10, rows_500) == (10, 50)
     assert at_10 == at_500, (at_10, at_500)
+
+
+def test_a_department_no_stage_is_routed_to_has_no_spot_check_tab(client, db):
+    management = make_city_user(username="jgc", department=CityDepartment.CONSTRUCTION_MANAGEMENT)
+    client.force_login(management)
+
+    response = client.get(reverse("review:queue"))
+
+    assert list(tabs(response)) == ["failed"]
