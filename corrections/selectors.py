@@ -88,3 +88,12 @@ def item_views(items) -> list[ItemView]:
             current, proposed = item.current_value, item.proposed_value
         views.append(ItemView(field_label(item.stage, item.field_name), current, proposed, item.reason))
     return views
+
+
+def awaiting(user):
+    """The work queue's 更正待处理 (registered in apps.py): requests waiting for this user's opinion or decision,
+    oldest first; None when deciding corrections is not this user's work (projects.permissions)."""
+    requests = permissions.correction_requests_awaiting(user, CorrectionRequest.objects.all())
+    if requests is None:
+        return None
+    return requests.select_related("project__enterprise", "project__authority").order_by("filed_at", "id")

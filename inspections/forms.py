@@ -4,7 +4,7 @@ must hold stay with the services (inspections/services.py)."""
 from django import forms
 
 from projects.forms import DateField
-from projects.models import STAGE_ORDER, Authority, StageCode
+from projects.models import STAGE_ORDER, Authority, AuthorityKind, StageCode
 
 from . import services
 from .models import Finding
@@ -50,6 +50,31 @@ class CampaignForm(forms.Form):
         error_messages={"invalid": "抽查数量须为正整数。", "min_value": "抽查数量须为正整数。"},
     )
 
+    def authority_groups(self) -> list[tuple[str, str, list]]:
+        """The authorities' checkboxes by kind — the districts (区), the counties (县), the development zones
+        (两江新区, 高新区, 经开区…) — each group with its own select-all on the page (static/inspections/campaign.js)."""
+        groups: dict[str, list] = {kind: [] for kind in AuthorityKind.values}
+        for box in self["authorities"]:
+            groups[box.data["value"].instance.kind].append(box)
+        return [(kind, GROUP_LABELS[kind], boxes) for kind, boxes in groups.items() if boxes]
+
+
+GROUP_LABELS = {
+    AuthorityKind.DISTRICT: "区",
+    AuthorityKind.COUNTY: "县（含自治县）",
+    AuthorityKind.ZONE: "开发区（新区、高新区、经开区）",
+}
+
+
+class MatchingForm(forms.Form):
+    """The conditions of a campaign being filled in, for the count of records they match (any may be missing)."""
+
+    authorities = forms.ModelMultipleChoiceField(
+        queryset=Authority.objects.all(), to_field_name="code", required=False
+    )
+    period_start = DateField(required=False)
+    period_end = DateField(required=False)
+
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="搜索", required=False, max_length=100)
@@ -58,11 +83,16 @@ class SearchForm(forms.Form):
 
 class DrawForm(forms.Form):
     seed = forms.IntegerField(
-        label="随机种子（可不填）",
+        label="复核码（一般不填）",
         required=False,
         min_value=0,
         max_value=services.SEED_LIMIT - 1,
-        help_text="不填则由系统随机生成并记录；填入已记录的种子可复核同一样本。",
+        help_text="不填由系统随机生成并记录。须按事先公开的号码抽取（例如当众摇出的号码）时填入该号码。",
+        error_messages={
+            "invalid": "复核码须为整数。",
+            "min_value": "复核码不能为负数。",
+            "max_value": f"复核码不能大于{services.SEED_LIMIT - 1}。",
+        },
     )
 
 

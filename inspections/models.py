@@ -30,7 +30,8 @@ class SpotCheckCampaign(models.Model):
     period_end = models.DateField("入库截止日期")
     sample_rate = models.DecimalField("抽查比例（%）", max_digits=5, decimal_places=2, null=True, blank=True)
     sample_size = models.PositiveIntegerField("抽查数量", null=True, blank=True)
-    seed = models.BigIntegerField("随机种子", null=True, blank=True)
+    # Shown as 复核码: the number anyone re-draws the same sample with (services.draw).
+    seed = models.BigIntegerField("复核码", null=True, blank=True)
     population_size = models.PositiveIntegerField("符合条件的记录数", null=True, blank=True)
     drawn_at = models.DateTimeField("抽取时间", null=True, blank=True)
     drawn_by = models.ForeignKey(

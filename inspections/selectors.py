@@ -4,12 +4,12 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from projects.models import STAGE_MODELS
-from projects.permissions import is_city, scoped_to_department
+from projects.permissions import checks_spot_checks, department_of, is_city, scoped_to_department
 from publicity.models import LibraryEntry
 from review.selectors import display_value
 
 from .models import Finding, SpotCheckCampaign, SpotCheckItem
-from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE
+from .services import FINDINGS_NEEDING_NOTES, PAGE_SIZE, STAGE_DEPARTMENTS, population
 
 
 def campaigns(q: str = ""):
@@ -95,3 +95,23 @@ def stage_snapshot_rows(item: SpotCheckItem) -> list[tuple[str, str]]:
             continue
         rows.append((str(field.verbose_name), display_value(field, value)))
     return rows
+
+
+def awaiting(user):
+    """The work queue's 抽查待核查 (registered in apps.py): the pending items routed to the user's department,
+    the earliest drawn first; None for a user no item is routed to (projects.permissions.checks_spot_checks)."""
+    if not checks_spot_checks(user):
+        return None
+    department = department_of(user)
+    if department and department not in STAGE_DEPARTMENTS.values():
+        return None  # a department no stage is routed to (建管处) has no items to check
+    items = scoped_to_department(user, SpotCheckItem.objects.filter(finding=Finding.PENDING))
+    return items.select_related("campaign", "project__enterprise", "project__authority").order_by(
+        "campaign__drawn_at", "campaign_id", "project_id", "id"
+    )
+
+
+def matching_count(authorities, period_start, period_end) -> int:
+    """How many records a campaign with these conditions would draw from (services.population): shown before a
+    campaign is created and before its sample is drawn, so that a draw of nothing is seen coming."""
+    return population(authorities, period_start, period_end).count()

@@ -4,7 +4,9 @@ A campaign names the authorities, the stages and the period of entry into the li
 Its sample is drawn once, reproducibly: the population is every record that entered the library within the period
 (LibraryEntry.entered_at, Beijing dates) and lies in one of the chosen authorities, in primary-key order; the seed is
 given or drawn (secrets.randbits(63)) and recorded with the population size, so `draw(population, seed, size)` can
-be run again by anyone and gives the same records. Each sampled record × chosen stage it has becomes one item,
+be run again by anyone and gives the same records. The pages call the seed 复核码 (the number to re-draw with) and
+explain the draw in plain words (docs/lifecycle.md, "Spot checks"). A draw when no record matches is refused
+(NothingToDraw), audited, and leaves the campaign undrawn: an empty campaign helps no one. Each sampled record × chosen stage it has becomes one item,
 routed to the city department that checks that stage (STAGE_DEPARTMENTS, docs/domain.md's stage table). The item ends
 with a finding — correct, error or false information — with notes (required unless correct) and an optional
 evidence file (typed by content, like stage evidence; served only after a permission check).
@@ -20,6 +22,7 @@ item's department (or a superuser). Every change and every refusal is audited.
 import math
 import random
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +36,7 @@ from projects.audit import Actor, refusals_recorded
 from projects.identifiers import markup_problem
 from projects.models import (
     STAGE_ORDER,
+    AuditEvent,
     CityDepartment,
     Project,
     RecordLocked,
@@ -164,19 +168,28 @@ def sample_size_for(campaign: SpotCheckCampaign, population_size: int) -> int:
     return min(population_size, math.ceil(campaign.sample_rate * population_size / Decimal(100)))
 
 
+def population(authorities, period_start, period_end):
+    """Records in the national library that entered within the period (Beijing dates) and lie in one of
+    `authorities` (Authority rows or ids), by primary key: what a campaign with these conditions draws from."""
+    return Project.objects.filter(
+        status=Status.IN_NATIONAL_LIBRARY,
+        authority__in=authorities,
+        library_entry__entered_at__date__gte=period_start,
+        library_entry__entered_at__date__lte=period_end,
+    ).order_by("pk")
+
+
 def population_ids(campaign: SpotCheckCampaign) -> list[int]:
-    """Records in the national library that entered within the period (Beijing dates) and lie in one of the
-    campaign's authorities, by primary key."""
+    """The campaign's population (population()), as ids in primary-key order."""
     return list(
-        Project.objects.filter(
-            status=Status.IN_NATIONAL_LIBRARY,
-            authority__in=campaign.authorities.all(),
-            library_entry__entered_at__date__gte=campaign.period_start,
-            library_entry__entered_at__date__lte=campaign.period_end,
+        population(campaign.authorities.all(), campaign.period_start, campaign.period_end).values_list(
+            "pk", flat=True
         )
-        .order_by("pk")
-        .values_list("pk", flat=True)
     )
+
+
+class NothingToDraw(RecordLocked):
+    """No record matches the campaign's conditions: a draw would leave an empty campaign, so none is made."""
 
 
 def _stages_present(project_ids, stages) -> dict[int, list[str]]:
@@ -194,7 +207,7 @@ def draw_sample(*, actor: Actor, campaign_id: int, seed: int | None = None) -> S
     with refusals_recorded(actor, "spot_check.draw", campaign, refusals=REFUSALS):
         ensure_city(actor.user, "抽取样本")
         if seed is not None and not (isinstance(seed, int) and 0 <= seed < SEED_LIMIT):
-            raise ValidationError({"seed": [f"随机种子须为0至{SEED_LIMIT - 1}之间的整数。"]})
+            raise ValidationError({"seed": [f"复核码须为0至{SEED_LIMIT - 1}之间的整数。"]})
         return _draw(actor, campaign_id, seed)
 
 
@@ -209,11 +222,18 @@ def _draw(actor, campaign_id, seed):
         campaign.refresh_from_db()
         drawn_at = timezone.localtime(campaign.drawn_at) if campaign.drawn_at else None
         raise RecordLocked(
-            f"抽查任务“{campaign.name}”已于{drawn_at:%Y-%m-%d %H:%M}抽取样本（随机种子{campaign.seed}），"
+            f"抽查任务“{campaign.name}”已于{drawn_at:%Y-%m-%d %H:%M}抽取样本（复核码{campaign.seed}），"
             "不能重复抽取。"
         )
     seed = secrets.randbits(63) if seed is None else seed
     population = population_ids(campaign)
+    if not population:
+        # Refused (and audited by the caller's refusals_recorded); the claim above rolls back with it.
+        raise NothingToDraw(
+            f"抽查任务“{campaign.name}”没有符合条件的记录：所选区县（开发区）在入库期间"
+            f"（{campaign.period_start:%Y-%m-%d}至{campaign.period_end:%Y-%m-%d}）没有进入全国平台项目库的记录，"
+            "抽取不到任何样本，未抽取。请调整区县或入库期间后另建抽查任务。"
+        )
     size = sample_size_for(campaign, len(population))
     sampled = draw(population, seed, size)
     present = _stages_present(sampled, campaign.stages)
@@ -238,7 +258,7 @@ def _draw(actor, campaign_id, seed):
             "sampled_records": [None, sampled],
             "items": [None, len(items)],
         },
-        message=f"抽取{len(sampled)}条记录（共{len(population)}条符合条件），{len(items)}个抽查事项，随机种子{seed}",
+        message=f"抽取{len(sampled)}条记录（共{len(population)}条符合条件），{len(items)}个抽查事项，复核码{seed}",
     )
     _notify_departments(campaign, items)
     return campaign
@@ -384,3 +404,44 @@ def _order_correction(actor, item, due_on):
     item.correction_order = order
     item.save(update_fields=["correction_order"])
     return order
+
+
+# ---------------------------------------------------------------- re-drawing to check a sample
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """A drawn campaign's sample drawn again from today's population with its recorded seed (复核码)."""
+
+    recorded_population: int
+    population: int
+    sampled: list[int]  # the records the draw took, as its audit event recorded them
+    redrawn: list[int]
+
+    @property
+    def same(self) -> bool:
+        return self.sampled == self.redrawn
+
+
+def redraw(campaign: SpotCheckCampaign) -> Redraw:
+    """Draw the campaign's sample again (services.draw, the same seed and size) and say whether it gives the same
+    records. Records that entered or left the library within the period since the draw change the population, and
+    then the sample may differ: the caller says so beside the answer (recorded_population ≠ population)."""
+    if campaign.drawn_at is None:
+        raise ValueError("the campaign has not been drawn")
+    ids = population_ids(campaign)
+    size = sample_size_for(campaign, campaign.population_size)
+    event = (
+        AuditEvent.objects.filter(
+            action="spot_check.draw", object_type=campaign._meta.model_name, object_id=str(campaign.pk)
+        )
+        .order_by("-id")
+        .first()
+    )
+    sampled = list(event.changes["sampled_records"][1]) if event is not None else []
+    return Redraw(
+        recorded_population=campaign.population_size,
+        population=len(ids),
+        sampled=sampled,
+        redrawn=draw(ids, campaign.seed, size),
+    )

@@ -5,7 +5,7 @@ there); these pages only show what the user may do and turn refusals into messag
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,7 +17,7 @@ from projects.permissions import department_of, may_record_finding
 from projects.views import city_required
 
 from . import selectors, services
-from .forms import CampaignForm, DrawForm, FindingForm, OrderCorrectionForm, SearchForm
+from .forms import CampaignForm, DrawForm, FindingForm, MatchingForm, OrderCorrectionForm, SearchForm
 from .models import Finding, SpotCheckCampaign
 
 PAGE_SIZE = services.PAGE_SIZE
@@ -76,6 +76,25 @@ def campaign_create(request):
 
 
 @city_required
+def campaign_matching(request):
+    """How many records the conditions being filled in match (JSON for static/inspections/campaign.js): the
+    campaign form shows it live, before anything is created or drawn."""
+    form = MatchingForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    authorities, start, end = data.get("authorities"), data.get("period_start"), data.get("period_end")
+    if not (authorities and start and end) or start > end:
+        return JsonResponse(
+            {"count": None, "text": "选择区县（开发区）并填写入库期间后，这里显示符合条件的记录数。"}
+        )
+    count = selectors.matching_count(authorities, start, end)
+    if count == 0:
+        text = "按目前的条件，没有符合条件的记录：这样的抽查任务抽取不到任何样本，请调整区县或入库期间。"
+    else:
+        text = f"按目前的条件，共有{count}条符合条件的记录可供抽取。"
+    return JsonResponse({"count": count, "text": text})
+
+
+@city_required
 def campaign_detail(request, pk):
     campaign = get_object_or_404(
         SpotCheckCampaign.objects.select_related("created_by", "drawn_by").prefetch_related("authorities"),
@@ -94,8 +113,19 @@ def campaign_detail(request, pk):
             "page": page,
             "form": form,
             "draw_form": DrawForm(),
+            **_before_the_draw(campaign),
         },
     )
+
+
+def _before_the_draw(campaign) -> dict:
+    """What an undrawn campaign's page says before the draw: how many records match now, how many it would draw."""
+    if campaign.drawn_at is not None:
+        return {}
+    matching = selectors.matching_count(
+        campaign.authorities.all(), campaign.period_start, campaign.period_end
+    )
+    return {"matching": matching, "to_draw": services.sample_size_for(campaign, matching)}
 
 
 @require_POST
@@ -119,10 +149,22 @@ def campaign_draw(request, pk):
     else:
         messages.success(
             request,
-            f"已抽取样本：符合条件的记录{campaign.population_size}条，生成抽查事项{campaign.items.count()}个，"
-            f"随机种子{campaign.seed}（已记录，可据此复核）。",
+            f"已抽取样本：符合条件的记录{campaign.population_size}条，生成抽查事项{campaign.items.count()}个。"
+            f"本次抽取的复核码为{campaign.seed}（已记录，任何人可用它重抽核对）。",
         )
     return redirect("inspections:campaign", pk=campaign.pk)
+
+
+@city_required
+def campaign_redraw(request, pk):
+    """Draw a drawn campaign's sample again with its 复核码 and say whether it is the same (services.redraw): a
+    check anyone of the city can run, changing nothing."""
+    campaign = get_object_or_404(SpotCheckCampaign, pk=pk, drawn_at__isnull=False)
+    return render(
+        request,
+        "inspections/campaign_redraw.html",
+        {"campaign": campaign, "result": services.redraw(campaign)},
+    )
 
 
 # ---------------------------------------------------------------- a department's work

@@ -33,26 +33,29 @@ def project_sections(project) -> list[str]:
 
 @dataclass(frozen=True)
 class WorkCount:
-    """A kind of work a later app hands to console users (e.g. correction requests to decide), counted per user."""
+    """A kind of work a later app hands to console users (correction requests to decide, spot-check items to
+    check): a tab of the work queue, with its count and a page of its rows."""
 
+    key: str  # the queue's ?tab= value
     label: str
-    count: Callable  # (user) -> int | None; None: not this user's work (the queue shows nothing)
-    url_name: str
+    items: Callable  # (user) -> QuerySet | None; None: not this user's work (the queue shows no tab)
+    template: str  # the table of a page of those rows, included by the queue page (context: page)
+    url_name: str  # the app's own full list
 
 
 WORK_COUNTS: list[WorkCount] = []
 
 
-def register_work_count(label: str, *, count: Callable, url_name: str) -> None:
-    """Add a count to the work queue (review's queue page) once; the app registers it in its AppConfig.ready()."""
-    if all(item.label != label for item in WORK_COUNTS):
-        WORK_COUNTS.append(WorkCount(label=label, count=count, url_name=url_name))
+def register_work_count(key: str, label: str, *, items: Callable, template: str, url_name: str) -> None:
+    """Add a tab to the work queue (review's queue page) once; the app registers it in its AppConfig.ready()."""
+    if all(item.key != key for item in WORK_COUNTS):
+        WORK_COUNTS.append(WorkCount(key=key, label=label, items=items, template=template, url_name=url_name))
 
 
-def work_counts(user) -> list[tuple[WorkCount, int]]:
-    """(the kind of work, how many) for each registered count that is this user's work."""
-    counted = [(item, item.count(user)) for item in WORK_COUNTS]
-    return [(item, number) for item, number in counted if number is not None]
+def work_counts(user) -> list[tuple[WorkCount, object]]:
+    """(the kind of work, its rows as a queryset) for each registered kind that is this user's work."""
+    listed = [(item, item.items(user)) for item in WORK_COUNTS]
+    return [(item, rows) for item, rows in listed if rows is not None]
 
 
 # ---------------------------------------------------------------- where a console user lands

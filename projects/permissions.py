@@ -210,6 +210,24 @@ def scoped_to_console(user, queryset, *, project="project"):
     return queryset.none()
 
 
+def correction_requests_awaiting(user, requests):
+    """The correction requests waiting for this user's hand (the work queue's 更正待处理): a reviewer its
+    authority's filed ones (the district's opinion: may_give_opinion), the approval service center (a superuser
+    too) those sent up (the city's decision: may_decide_correction); None for anyone else: not their work."""
+    if is_reviewer(user):
+        return requests.filter(
+            status=CORRECTION_FILED, project__authority_id=membership_of(user).authority_id
+        )
+    if is_approval_center(user):
+        return requests.filter(status=CORRECTION_AT_CITY)
+    return None
+
+
+def checks_spot_checks(user) -> bool:
+    """A user of a city department (or a superuser): spot-check items are routed to them (scoped_to_department)."""
+    return bool(department_of(user)) or _is_superuser(user)
+
+
 def scoped_to_department(user, queryset, *, department="department"):
     """Spot-check items routed to the user's city department; a superuser all; anyone else none."""
     if _is_superuser(user):

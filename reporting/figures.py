@@ -292,6 +292,9 @@ COLUMNS = [
     Column("reasons", "原因", "reasons"),
 ]
 HEADERS = [column.header for column in COLUMNS]
+# The page groups the columns after the first two under a header row of its own, so that twenty columns read as
+# four subjects (the export keeps one header row; tests/test_figures.py checks the spans cover every column).
+HEADER_GROUPS = [("各状态记录数", 8), ("审核", 2), ("抽查", 6), ("通报批评", 2)]
 
 
 def _flag(table: FiguresTable, row: DistrictFigures):

@@ -20,6 +20,7 @@ def dashboard(request):
         {
             "table": table,
             "headers": figures.HEADERS,
+            "header_groups": figures.HEADER_GROUPS,
             "rows": figures.display_rows(table),
             "status_chart": figures.status_chart(table.rows),
             "review_time_chart": figures.review_time_chart(

@@ -4,7 +4,8 @@ A reviewer's queue: the submitted records of its authority assigned to it, then 
 its submission time, oldest first, with the working days it has waited (projects.working_days, the official calendar)
 against settings.REVIEW_TIME_LIMIT_WORKING_DAYS (docs/lifecycle.md, "The review time limit"). Beside it, counts
 and lists of the authority's records in notice, under objection and failed deliveries; later apps add their own
-counts (correction requests, spot-check items) through projects.extensions.register_work_count.
+tabs (correction requests, a city department's spot-check items) through projects.extensions.register_work_count,
+so a city user's queue is its corrections to decide and its items to check.
 
 Every list is one query for its page (select_related), every count one query: the queue reads the same number
 of queries at 10 and at 500 records.
@@ -132,5 +133,16 @@ def rows(projects, today=None) -> list[QueueRow]:
 
 
 def other_work(user):
-    """Counts later apps registered (projects.extensions.register_work_count) that are this user's work."""
+    """Tabs later apps registered (projects.extensions.register_work_count) that are this user's work:
+    (the kind of work, its rows)."""
     return extensions.work_counts(user)
+
+
+def tabs_of(user) -> list[tuple[str, str, int]]:
+    """(key, label, count) of each tab the user has: a reviewer its authority's lists first, then the
+    registered kinds of work (更正待处理…); the city its registered work first, then 报送失败. One count query
+    a tab."""
+    counted = counts(user)
+    own = [(key, label, counted[key]) for key, label in TABS.items() if key in counted]
+    registered = [(work.key, work.label, rows.count()) for work, rows in other_work(user)]
+    return own + registered if permissions.is_reviewer(user) else registered + own

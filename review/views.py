@@ -33,28 +33,30 @@ def reuse_list(request):
 
 @login_required
 def work_queue(request):
-    """The console user's landing page (review.queue): 待我审核 and the authority's other lists, with counts."""
+    """The console user's landing page (review.queue): 待我审核 and the authority's other lists for a reviewer,
+    the registered kinds of work (更正待处理, 抽查待核查) for whoever they are the work of, each tab with its count."""
     user = request.user
     if not permissions.is_console_user(user):
         raise PermissionDenied("此页面仅供审核人员和市级管理人员使用。")
-    is_reviewer = permissions.is_reviewer(user)
-    tab = request.GET.get("tab", queue.TODO if is_reviewer else queue.FAILED)
-    if tab not in queue.TABS or (not is_reviewer and tab != queue.FAILED):
-        tab = queue.TODO if is_reviewer else queue.FAILED
-    page = Paginator(queue.listing(user, tab), PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = queue.counts(user)
-    tabs = [(key, label, counts[key]) for key, label in queue.TABS.items() if key in counts]
+    tabs = queue.tabs_of(user)
+    keys = [key for key, _label, _count in tabs]
+    tab = request.GET.get("tab")
+    tab = tab if tab in keys else keys[0]
+    registered = {work.key: (work, rows) for work, rows in queue.other_work(user)}
+    work, rows = registered.get(tab, (None, None))
+    listing = rows if work is not None else queue.listing(user, tab)
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "review/queue.html",
         {
             "tab": tab,
-            "tab_label": queue.TABS[tab],
+            "tab_label": dict((key, label) for key, label, _count in tabs)[tab],
             "tabs": tabs,
             "page": page,
-            "rows": queue.rows(page.object_list),
-            "other_work": queue.other_work(user),
-            "may_take": is_reviewer and tab == queue.TODO,
+            "work": work,
+            "rows": [] if work is not None else queue.rows(page.object_list),
+            "may_take": permissions.is_reviewer(user) and tab == queue.TODO,
             "limit": working_days.review_time_limit(),
         },
     )

@@ -2,6 +2,8 @@
 SVG charts, finds the district due for a circular and why, and downloads the Excel export of the same table."""
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -89,3 +91,78 @@ def test_it_shows_the_city_the_districts_due_for_a_circular_and_exports_them(
     assert lines["500105"][1:12] == ("江北区", 2, 0, 0, 0, 0, 0, 2, 0, 3, 20.0)
     assert lines["500105"][18:] == ("是", "审核用时中位数20.0天，超过10天；抽查信息虚假率20.0%，超过5.0%")
     assert lines["500103"][18] == "否"
+
+
+def test_the_figures_fit_a_1366_px_screen_and_keep_their_headers_and_names_in_view(
+    page, live_server, jiangbei_lags
+):
+    """At 1366×768 the table scrolls inside its own box (never the page), no taller than the window; after
+    scrolling it to the far right and down, the header rows and the code and name columns are still where they
+    were; the charts fit the page with labels of a readable size."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/accounts/login/?next=/city/figures/")
+    page.fill("#id_username", "city-clerk")
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("[type=submit]")
+    expect(page.locator("h1")).to_have_text("各区县（开发区）补录工作统计")
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    scroller = page.locator("#figures-scroll")
+    box = scroller.bounding_box()
+    main = page.locator("main").bounding_box()
+    assert box["x"] >= main["x"] and box["x"] + box["width"] <= main["x"] + main["width"] + 1
+    assert box["height"] <= 768, "its own scroll bar would be out of the window"
+    sizes = scroller.evaluate("el => [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight]")
+    assert sizes[0] > sizes[1] and sizes[2] > sizes[3], sizes  # it scrolls both ways, inside itself
+
+    scroller.scroll_into_view_if_needed()
+    header = page.locator("#figures-table thead th.keep-2")
+    header_before = header.bounding_box()
+    rate_header = page.locator("#figures-table thead tr + tr th", has_text="虚假率")
+    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; el.scrollTop = el.scrollHeight; }")
+    page.wait_for_function(
+        "() => { const el = document.getElementById('figures-scroll'); return el.scrollTop > 0 && el.scrollLeft > 0; }"
+    )
+
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / "figures-scrolled-1366.png"))
+    header_after = header.bounding_box()
+    assert abs(header_after["y"] - header_before["y"]) < 1 and abs(header_after["x"] - header_before["x"]) < 1
+    box = scroller.bounding_box()
+    # What the eye sees at the box's top-left corner is still the name column's header, and a row's first two
+    # cells are still at the box's left edge: the totals row, scrolled into view at the bottom.
+    corner = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('th').textContent",
+        [header_after["x"] + 5, header_after["y"] + 5],
+    )
+    assert corner == "区县（开发区）"
+    totals_name = page.locator("#figures-table tr.totals td.keep-2")
+    name_box = totals_name.bounding_box()
+    assert box["x"] <= name_box["x"] <= box["x"] + 100
+    seen = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).textContent", [name_box["x"] + 5, name_box["y"] + 5]
+    )
+    assert seen == "全市合计"
+    # The last columns (the rates, the circular) came into view beside the kept columns, under their header.
+    rate_box = rate_header.bounding_box()
+    assert box["x"] < rate_box["x"] < box["x"] + box["width"]
+    assert (
+        abs(
+            rate_box["y"]
+            - (
+                header_after["y"]
+                + page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize) * 2")
+            )
+        )
+        < 2
+    )
+
+    for chart in ("svg#status-chart", "svg#review-time-chart"):
+        chart_box = page.locator(chart).bounding_box()
+        assert (
+            chart_box["x"] >= main["x"]
+            and chart_box["x"] + chart_box["width"] <= main["x"] + main["width"] + 1
+        )
+        label = page.locator(f"{chart} text.label").first.bounding_box()
+        assert label["height"] >= 11, f"{chart}'s labels are {label['height']:.1f}px high"

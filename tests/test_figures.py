@@ -395,8 +395,14 @@ class TableParser(HTMLParser):
 
 
 def page_table(html):
+    """The page's table, its two header rows read as one (the code and name headers span both rows; the groups
+    of the first row kept apart, in `groups`)."""
     parser = TableParser()
     parser.feed(html)
+    first, second = parser.rows[0], parser.rows[1]
+    parser.groups = first[2:]
+    parser.rows[:2] = [first[:2] + second]
+    parser.classes[:2] = [parser.classes[0]]
     return parser
 
 
@@ -420,6 +426,7 @@ def test_it_shows_the_table_the_flags_and_the_charts(world, client):
     html = response.content.decode()
     table = page_table(html)
     assert table.rows[0] == figures.HEADERS
+    assert table.groups == [label for label, _span in figures.HEADER_GROUPS]
     assert len(table.rows) == 1 + 43 + 1
     rows = {cells[0]: (cells, css) for cells, css in zip(table.rows[1:], table.classes[1:], strict=True)}
     yuzhong, css = rows["500103"]
@@ -580,3 +587,9 @@ def test_it_builds_the_page_and_the_export_in_the_same_number_of_queries_at_two_
 # Session, user, membership, the three figure queries; the page also counts the unread notifications.
 EXPORT_QUERIES = 6
 PAGE_QUERIES = 7
+
+
+def test_the_pages_header_groups_cover_every_column_after_the_first_two():
+    from reporting.figures import COLUMNS, HEADER_GROUPS
+
+    assert sum(span for _label, span in HEADER_GROUPS) == len(COLUMNS) - 2

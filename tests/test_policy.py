@@ -25,8 +25,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from corrections.models import CorrectionRequest
 from projects import permissions
 from projects.models import CityDepartment, EnterpriseKind, Membership, Notification, Status
+from publicity.models import Snapshot
 from tests.builders import (
     EnterpriseFactory,
     UserFactory,
@@ -87,6 +89,12 @@ def world(authorities):
     # Rows about records (as correction requests and orders are), one per record, for the scoped_to_ filters.
     for name, project in (("P", p), ("D", d), ("Q", q)):
         Notification.objects.create(recipient=users["a"], project=project, title=name, body=name)
+    # Correction requests for correction_requests_awaiting: filed on P (渝中区), sent up to the city on Q.
+    for project, clerk, status in ((p, users["a"], "filed"), (q, users["b"], "at_city")):
+        snapshot = Snapshot.objects.create(project=project, version=1, content={}, reason="测试")
+        CorrectionRequest.objects.create(
+            project=project, base_snapshot=snapshot, statement="更正", status=status, filed_by=clerk
+        )
     return SimpleNamespace(users=users, p=p, d=d, q=q, yuzhong=yuzhong, enterprise_a=enterprise_a)
 
 
@@ -324,6 +332,18 @@ MATRIX = {
             {"a", "b", "rev", "rev2", "agency", "cm", "design", "tender", "quality", "approval", "off"},
             NONE,
         ),
+    ),
+    "correction_requests_awaiting (filed on P, at_city on Q)": (
+        lambda u, w: (
+            None
+            if (rows := permissions.correction_requests_awaiting(u, CorrectionRequest.objects.all())) is None
+            else names(rows, w)
+        ),
+        cells(None, None, None, {"P"}, NONE, None, None, None, None, None, {"Q"}, None, {"Q"}, None),
+    ),
+    "checks_spot_checks": (
+        of_user(permissions.checks_spot_checks),
+        row(".  .  .  .  .  .  Y  Y  Y  Y  Y  .  Y  ."),
     ),
     # ------------------------------------------------ who acts for an organisation: is the actor among them
     "in enterprise_members(A)": (

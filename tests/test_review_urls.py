@@ -76,3 +76,37 @@ def test_every_url_of_review_has_a_row():
     names = {pattern.name for pattern in review_urls.urlpatterns}
     assert names == {name for name, *_ in MATRIX}
     assert all(method in {"GET", "POST"} for _name, method, *_ in MATRIX)
+
+
+# The queue's tabs by role (?tab= of review:queue): which kinds of work each role's queue holds. A city user of
+# a department (tests/test_queue_city.py) also has 抽查待核查; the approval service center also 更正待处理.
+# fmt: off
+QUEUE_TABS = {
+    "anonymous":      LOGIN,
+    "clerk":          403,
+    "reviewer":       ["todo", "notice", "objected", "failed", "corrections"],
+    "other_reviewer": ["todo", "notice", "objected", "failed", "corrections"],
+    "city":           ["failed"],
+    "superuser":      ["corrections", "spot_checks", "failed"],
+}
+# fmt: on
+
+
+@pytest.mark.parametrize("tab", ["todo", "corrections", "spot_checks", "failed", "nonsense"])
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_has_the_queue_tabs_the_table_says(client, users, role, tab):
+    user = users[role]
+    if user is not None:
+        client.force_login(user)
+
+    response = client.get(reverse("review:queue"), {"tab": tab})
+
+    want = QUEUE_TABS[role]
+    if want == LOGIN:
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    elif want == 403:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 200
+        assert [key for key, _label, _count in response.context["tabs"]] == want
+        assert response.context["tab"] == (tab if tab in want else want[0])

@@ -276,7 +276,7 @@ def test_it_refuses_a_second_draw_and_changes_nothing(world):
 
     drawn_at = timezone.localtime(before["campaign"]["drawn_at"])
     assert str(refused.value) == (
-        f"抽查任务“2026年第一批抽查”已于{drawn_at:%Y-%m-%d %H:%M}抽取样本（随机种子42），不能重复抽取。"
+        f"抽查任务“2026年第一批抽查”已于{drawn_at:%Y-%m-%d %H:%M}抽取样本（复核码42），不能重复抽取。"
     )
     assert state_of(campaign) == before
     refusal = AuditEvent.objects.get(action="spot_check.draw.refused")
@@ -710,7 +710,7 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
     content = response.content.decode()
     assert (
         page_messages(response)[-1]
-        == "已抽取样本：符合条件的记录3条，生成抽查事项4个，随机种子123456789（已记录，可据此复核）。"
+        == "已抽取样本：符合条件的记录3条，生成抽查事项4个。本次抽取的复核码为123456789（已记录，任何人可用它重抽核对）。"
     )
     assert '<dd id="seed"><code>123456789</code></dd>' in content
     assert content.count('href="/city/spot-checks/items/') == 4
@@ -718,7 +718,7 @@ def test_a_campaign_is_created_and_drawn_through_its_pages_and_shows_its_seed(cl
     campaign.refresh_from_db()
     response = client.post(reverse("inspections:draw", args=[campaign.pk]), {"seed": "1"}, follow=True)
     assert page_messages(response) == [
-        f"抽查任务“页面抽查”已于{timezone.localtime(campaign.drawn_at):%Y-%m-%d %H:%M}抽取样本（随机种子123456789），"
+        f"抽查任务“页面抽查”已于{timezone.localtime(campaign.drawn_at):%Y-%m-%d %H:%M}抽取样本（复核码123456789），"
         "不能重复抽取。"
     ]
     assert SpotCheckItem.objects.count() == 4
@@ -916,3 +916,121 @@ def test_the_spot_check_pages_run_a_fixed_number_of_queries_at_two_sizes(client,
         "item": 8,
     }
     assert LibraryEntry.objects.count() == 50
+
+
+# ---------------------------------------------------------------- a draw that cannot be wasted
+
+
+def test_it_refuses_a_draw_when_no_record_matches_audits_it_and_leaves_the_campaign_undrawn(world):
+    campaign = campaign_of(world, sample_size=2)  # nothing has entered the library in the period
+    before = state_of(campaign)
+
+    with pytest.raises(inspection_services.NothingToDraw) as refused:
+        inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+
+    assert "没有符合条件的记录" in str(refused.value) and "未抽取" in str(refused.value)
+    assert state_of(campaign) == before  # not drawn, no seed, no items: it may still be drawn later
+    refusal = AuditEvent.objects.get(action="spot_check.draw.refused")
+    assert refusal.actor == world.users.management and refusal.message == str(refused.value)
+
+
+def test_the_page_shows_how_many_records_match_before_the_draw_and_refuses_a_draw_of_none(client, world):
+    client.force_login(world.users.management)
+    empty = campaign_of(world, sample_size=2)
+
+    page = client.get(reverse("inspections:campaign", args=[empty.pk])).content.decode()
+    assert "目前符合条件的记录：<strong>0</strong>条" in page and 'id="nothing-to-draw"' in page
+    assert "disabled" in page.split('id="draw-form"')[1].split("</form>")[0]
+
+    response = client.post(reverse("inspections:draw", args=[empty.pk]), {}, follow=True)  # a forged POST
+    assert "没有符合条件的记录" in page_messages(response)[0]
+    assert SpotCheckCampaign.objects.filter(pk=empty.pk, drawn_at__isnull=True).exists()
+
+    for n in range(3):
+        entered(world, name=f"可抽工程{n}")
+    page = client.get(reverse("inspections:campaign", args=[empty.pk])).content.decode()
+    assert "目前符合条件的记录：<strong>3</strong>条，按设定将抽取<strong>2</strong>条记录。" in page
+    assert 'id="nothing-to-draw"' not in page
+
+
+def test_a_replayed_draw_is_refused_and_audited(client, world):
+    for n in range(3):
+        entered(world, name=f"重放工程{n}")
+    campaign = campaign_of(world, sample_size=2)
+    client.force_login(world.users.management)
+    url = reverse("inspections:draw", args=[campaign.pk])
+    client.post(url, {})
+    drawn = state_of(campaign)
+
+    response = client.post(url, {}, follow=True)  # the same request again: a double click, a replay
+
+    assert "不能重复抽取" in page_messages(response)[-1]
+    assert state_of(campaign) == drawn
+    assert AuditEvent.objects.filter(action="spot_check.draw.refused").count() == 1
+
+
+def test_the_live_count_answers_the_conditions_being_filled_in(client, world):
+    for n in range(2):
+        entered(world, name=f"计数工程{n}")
+    client.force_login(world.users.management)
+    today = timezone.localdate()
+    url = reverse("inspections:matching")
+    period = {
+        "period_start": (today - datetime.timedelta(days=3)).isoformat(),
+        "period_end": today.isoformat(),
+    }
+
+    found = client.get(url, {"authorities": [world.yuzhong.code], **period}).json()
+    elsewhere = client.get(url, {"authorities": ["LJXQ"], **period}).json()
+    unfinished = client.get(url, {"authorities": [world.yuzhong.code]}).json()
+    forged = client.get(url, {"authorities": ["NOPE"], **period}).json()
+
+    assert found == {"count": 2, "text": "按目前的条件，共有2条符合条件的记录可供抽取。"}
+    assert elsewhere["count"] == 0 and "抽取不到任何样本" in elsewhere["text"]
+    assert unfinished["count"] is None and forged["count"] is None
+
+
+def test_the_form_groups_the_authorities_and_explains_the_draw_in_plain_words(client, world):
+    client.force_login(world.users.management)
+
+    page = client.get(reverse("inspections:campaign_create")).content.decode()
+
+    groups = {
+        kind: page.split(f'id="group-{kind}"')[1].split("</fieldset>")[0]
+        for kind in ("district", "county", "zone")
+    }
+    assert "渝中区" in groups["district"] and "万州区" in groups["district"]
+    assert "城口县" in groups["county"] and "石柱土家族自治县" in groups["county"]
+    assert all(name in groups["zone"] for name in ("两江新区", "重庆高新区", "万盛经开区", "双桥经开区"))
+    assert sum(group.count('name="authorities"') for group in groups.values()) == 43
+    assert all(f'data-select-all="{kind}"' in groups[kind] for kind in groups)
+    assert "每条记录被抽中的机会相同" in page and "复核码" in page
+    assert "随机种子" not in page and "random" not in page.lower().replace("campaign.js", "")
+
+
+def test_anyone_of_the_city_redraws_the_sample_with_its_check_code_and_finds_it_the_same(client, world):
+    for n in range(5):
+        entered(world, name=f"复核工程{n}")
+    campaign = campaign_of(world, sample_size=2)
+    inspection_services.draw_sample(actor=Actor(user=world.users.management), campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    client.force_login(world.users.design)
+    before = state_of(campaign)
+
+    same = client.get(reverse("inspections:redraw", args=[campaign.pk])).content.decode()
+    entered(world, name="抽取后入库的工程")
+    changed = client.get(reverse("inspections:redraw", args=[campaign.pk])).content.decode()
+
+    assert (
+        "重抽结果与样本一致" in same
+        and f"用复核码{campaign.seed}从目前符合条件的5条记录中重新抽取2条" in same
+    )
+    result = inspection_services.redraw(campaign)
+    assert (result.recorded_population, result.population) == (5, 6)
+    # Six records may still give the same two by chance; when they do not, the page says why.
+    assert (
+        ("重抽结果与样本一致" in changed)
+        if result.same
+        else ("抽取时符合条件的记录为5条，现在为6条" in changed)
+    )
+    assert state_of(campaign) == before  # a check, nothing changed

@@ -239,8 +239,11 @@ def deductions_count(w):
 ROWS = [
     Row("inspections:campaigns", none, "get", CITY_PAGE),
     Row("inspections:campaign_create", none, "get", CITY_PAGE),
+    Row("inspections:matching", none, "get", CITY_PAGE),
     Row("inspections:campaign_create", none, "post", CITY_POST, campaign_data, campaigns_count, BOTH_CITY),
     Row("inspections:campaign", drawn_campaign, "get", CITY_PAGE),
+    Row("inspections:redraw", drawn_campaign, "get", CITY_PAGE),
+    Row("inspections:redraw", undrawn_campaign, "get", cells(LOGIN, 403, 403, 404, 404)),
     Row("inspections:draw", undrawn_campaign, "get", POST_ONLY),
     Row("inspections:draw", undrawn_campaign, "post", CITY_POST, none, undrawn_state, BOTH_CITY),
     Row("inspections:work", none, "get", CITY_PAGE),
@@ -327,5 +330,5 @@ def test_the_table_covers_every_spot_check_and_integrity_url():
         for urls in (inspection_urls, integrity_urls)
         for pattern in urls.urlpatterns
     }
-    assert len(mine) == 16
+    assert len(mine) == 18
     assert mine == {row.url_name for row in ROWS}
