@@ -3,6 +3,8 @@ read-back found (报送核对). Not public: the console and the city's figures c
 
 from django.db.models import Count
 
+from projects.models import STAGE_MODELS, StageCode
+
 from .models import DiscrepancyKind, OutboxMessage, OutboxState, ReconciliationDiscrepancy
 
 # ---------------------------------------------------------------- the national platform's answers, for the console
@@ -40,3 +42,22 @@ def discrepancy_counts(*, authority_id=None) -> dict[str, int]:
     rows = open_discrepancies(authority_id=authority_id).values("kind").annotate(n=Count("id"))
     counts.update({row["kind"]: row["n"] for row in rows})
     return counts
+
+
+def _field_label(stage: str, field: str) -> str:
+    """ "合同备案 · 合同金额（元）" for a refusal's (stage, stage field); the platform's own field where the portal has none."""
+    if stage not in STAGE_MODELS:
+        return "基本信息及平台编号"
+    model = STAGE_MODELS[stage]
+    try:
+        label = model._meta.get_field(field).verbose_name if field else ""
+    except Exception:  # noqa: BLE001 - a field the standard names that the portal renamed: show the stage alone
+        label = ""
+    return f"{StageCode(stage).label} · {label}" if label else StageCode(stage).label
+
+
+def refusal_rows(message) -> list[tuple[str, list[str]]]:
+    """A refusal as the console lists it: each of the record's fields (in Chinese) with the platform's reasons."""
+    return [
+        (_field_label(stage, field), reasons) for (stage, field), reasons in refusal_by_field(message).items()
+    ]

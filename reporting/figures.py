@@ -2,9 +2,10 @@
 noticed and brought into the national library, how long its reviews take, what the city's spot checks found in
 its records, and whether it is due for a circular (通报批评). Every column is defined in docs/figures.md.
 
-Reads only. Three queries whatever the amount of data: the status counts are conditional aggregates grouped by
-authority, the spot-check counts likewise, and the review times come from one values_list query whose medians are
-taken in Python (portable: the same on SQLite and PostgreSQL, which have no common median aggregate).
+Reads only. Five queries whatever the amount of data: the status counts are conditional aggregates grouped by
+authority, the spot-check counts likewise, the review times come from one values_list query whose medians are
+taken in Python (portable: the same on SQLite and PostgreSQL, which have no common median aggregate), and the
+national platform's refusals and the read-back's open discrepancies are each one grouped count.
 
 Below the figures: the Excel export of the same table and the geometry of the dashboard's SVG charts (pure
 functions of the rows; the templates draw them).
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
 from projects.models import Authority, Status
+from publicity.models import OutboxMessage, OutboxState, ReconciliationDiscrepancy
 from review.models import ReviewDecision
 
 # ---------------------------------------------------------------- thresholds
@@ -79,6 +81,8 @@ class DistrictFigures:
     checked: int = 0  # items with a finding (correct, error or false information)
     errors: int = 0
     false_information: int = 0
+    national_refused: int = 0  # deliveries the national platform refused (全国平台退回)
+    discrepancies: int = 0  # open read-back discrepancies (报送核对: missing or altered at the platform)
     reasons: tuple[str, ...] = ()  # why it is due for a circular; empty: not due
 
     @property
@@ -108,6 +112,8 @@ COUNT_FIELDS = [
     "checked",
     "errors",
     "false_information",
+    "national_refused",
+    "discrepancies",
 ]
 
 # Which statuses each column counts. Draft is counted nowhere: a record withdrawn before any decision is back
@@ -157,6 +163,8 @@ def figures_table(today: datetime.date | None = None, thresholds: Thresholds | N
     thresholds = thresholds or Thresholds.from_settings()
     checks = _spot_check_counts()
     durations = _review_durations()
+    refused = _national_refusals()
+    discrepancies = _open_discrepancies()
     rows = []
     for entry in _status_counts(today, thresholds.backlog_days):
         check = checks.get(entry["id"], {})
@@ -173,6 +181,8 @@ def figures_table(today: datetime.date | None = None, thresholds: Thresholds | N
             checked=check.get("checked", 0),
             errors=check.get("errors", 0),
             false_information=check.get("false_information", 0),
+            national_refused=refused.get(entry["id"], 0),
+            discrepancies=discrepancies.get(entry["id"], 0),
         )
         rows.append(_with_reasons(row, thresholds))
 
@@ -235,6 +245,28 @@ def _review_durations() -> dict[int, list[float]]:
     return durations
 
 
+def _national_refusals() -> dict[int, int]:
+    """Query 4: deliveries the national platform refused, per authority of the record."""
+    return dict(
+        OutboxMessage.objects.filter(state=OutboxState.REFUSED)
+        .order_by()
+        .values("project__authority_id")
+        .annotate(n=Count("id"))
+        .values_list("project__authority_id", "n")
+    )
+
+
+def _open_discrepancies() -> dict[int, int]:
+    """Query 5: what the daily read-back found and is not yet resolved, per authority."""
+    return dict(
+        ReconciliationDiscrepancy.objects.filter(resolved_at__isnull=True)
+        .order_by()
+        .values("authority_id")
+        .annotate(n=Count("id"))
+        .values_list("authority_id", "n")
+    )
+
+
 def _median_days(seconds: list[float]) -> float | None:
     if not seconds:
         return None
@@ -282,6 +314,8 @@ COLUMNS = [
     Column("backlog", "超期未审"),
     Column("reviews", "审核次数"),
     Column("median_review_days", "审核用时中位数（天）", "days"),
+    Column("national_refused", "全国平台退回"),
+    Column("discrepancies", "报送核对差异"),
     Column("sample_size", "抽查数"),
     Column("checked", "已核查"),
     Column("errors", "信息有误"),
@@ -294,7 +328,7 @@ COLUMNS = [
 HEADERS = [column.header for column in COLUMNS]
 # The page groups the columns after the first two under a header row of its own, so that twenty columns read as
 # four subjects (the export keeps one header row; tests/test_figures.py checks the spans cover every column).
-HEADER_GROUPS = [("各状态记录数", 8), ("审核", 2), ("抽查", 6), ("通报批评", 2)]
+HEADER_GROUPS = [("各状态记录数", 8), ("审核", 2), ("报送全国平台", 2), ("抽查", 6), ("通报批评", 2)]
 
 
 def _flag(table: FiguresTable, row: DistrictFigures):

@@ -10,4 +10,5 @@ urlpatterns = [
     path("review/queue/", views.work_queue, name="queue"),
     path("review/queue/<int:pk>/take/", views.take, name="take"),
     path("city/reused-evidence/", views.reuse_list, name="reuse_list"),
+    path("review/national/", views.national_answers, name="national_answers"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from projects import audit, permissions, working_days
 from projects.audit import Actor
 from projects.models import Project
+from publicity import national_selectors
 
 from . import queue, reuse, services
 
@@ -83,3 +84,33 @@ def take(request, pk):
         return redirect("review:queue")
     messages.success(request, f"已领取“{project.name}”，请审核。")
     return redirect("admin:projects_project_change", project.pk)
+
+
+# ---------------------------------------------------------------- the national platform's answers
+
+
+@login_required
+def national_answers(request):
+    """全国平台退回与报送核对: the deliveries the national platform refused, each reason against the record's field,
+    and what the daily read-back found missing or altered (docs/lifecycle.md, "Refused by the national platform"
+    and "Read-back"). A reviewer sees its authority's records, the city all."""
+    with audit.refusals_recorded(Actor.from_request(request), "national.view"):
+        if not permissions.is_console_user(request.user):
+            raise PermissionDenied("此页面仅供审核人员和市级管理人员使用。")
+    refused = permissions.scoped_to_console(request.user, national_selectors.refusals())
+    refused_page = Paginator(refused.select_related("project__authority"), PAGE_SIZE).get_page(
+        request.GET.get("refused_page")
+    )
+    flags = permissions.scoped_to_console(request.user, national_selectors.open_discrepancies())
+    flags_page = Paginator(flags.select_related("project__authority"), PAGE_SIZE).get_page(
+        request.GET.get("flags_page")
+    )
+    return render(
+        request,
+        "review/national_answers.html",
+        {
+            "refused_page": refused_page,
+            "refused_rows": [(m, national_selectors.refusal_rows(m)) for m in refused_page.object_list],
+            "flags_page": flags_page,
+        },
+    )

@@ -10,7 +10,12 @@ from .builders import make_city_user, make_enterprise_user, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
-CORRECTION_LINKS = {"/review/queue/", "/corrections/", "/corrections/orders/"}  # the work queue first
+CORRECTION_LINKS = {
+    "/review/queue/",
+    "/corrections/",
+    "/corrections/orders/",
+    "/review/national/",
+}  # the work queue first
 CITY_LINKS = {
     "/city/spot-checks/",
     "/city/spot-checks/work/",

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from tests.builders import (
     OWNER_CREDIT_CODE,
     PROJECT_MANAGER_ID,
     credit_code,
+    make_city_user,
     make_enterprise_user,
     make_project,
     make_reviewer,
@@ -304,7 +306,7 @@ def test_a_17_digit_prjnum_is_refused_over_http_with_a_chinese_reason(national_p
 
 
 def test_a_refusal_stops_retries_and_sends_the_record_back_to_the_district_with_the_platforms_reasons(
-    national_platform, settings, clerk, reviewer, yuzhong
+    national_platform, settings, clerk, reviewer, yuzhong, client, authorities
 ):
     base_url, simulator = national_platform
     settings.NATIONAL_PLATFORM_URL, settings.NATIONAL_PLATFORM_API_KEY = base_url, API_KEY
@@ -338,12 +340,26 @@ def test_a_refusal_stops_retries_and_sends_the_record_back_to_the_district_with_
     assert {"yz-reviewer", "clerk"} <= told
     assert simulator.records()["records"] == []
 
+    # The console shows the reasons against the record's field, to the district and the city only.
+    reason = "TBTenderInfo.TenderClassNum：代码值“0x3”不在代码表TenderClassNum内"
+    for who, shown in [
+        (reviewer, True),
+        (make_city_user(username="city-national"), True),
+        (make_reviewer(authorities["500105"], username="jb-reviewer"), False),
+    ]:
+        client.force_login(who)
+        page = client.get(reverse("review:national_answers")).content.decode()
+        assert (
+            project.project_number in page and reason in page and "项目招投标 · 招标类型" in page
+        ) is shown
+    assert figures_row("500103").national_refused == 1 and figures_row("500105").national_refused == 0
+
 
 # ---------------------------------------------------------------- read-back reconciliation
 
 
 def test_the_read_back_flags_a_dropped_and_an_altered_record_and_counts_them(
-    national_platform, settings, clerk, reviewer, yuzhong
+    national_platform, settings, clerk, reviewer, yuzhong, client
 ):
     base_url, simulator = national_platform
     settings.NATIONAL_PLATFORM_URL, settings.NATIONAL_PLATFORM_API_KEY = base_url, API_KEY
@@ -381,6 +397,19 @@ def test_the_read_back_flags_a_dropped_and_an_altered_record_and_counts_them(
     # Daily: a second run finds the same and adds no row.
     services.reconcile_national_library()
     assert ReconciliationDiscrepancy.objects.count() == 2
+
+    # 报送核对 in the console and on the city's figures.
+    client.force_login(reviewer)
+    page = client.get(reverse("review:national_answers")).content.decode()
+    assert "报送核对差异（2）" in page and "全国平台已查不到该记录" in page
+    assert f"TBProjectInfo.AllArea：报送“{sent_area}”，平台“1.00”" in page
+    assert figures_row("500103").discrepancies == 2
+
+
+def figures_row(code):
+    from reporting.figures import district_figures
+
+    return next(row for row in district_figures() if row.code == code)
 
 
 def test_the_reconciliation_task_is_scheduled_daily():

@@ -18,6 +18,7 @@ ROLES = ["anonymous", "clerk", "reviewer", "other_reviewer", "city", "superuser"
 MATRIX = [
     # url name        method  anonymous  clerk  reviewer      other_reviewer  city   superuser
     ("reuse_list",    "GET",  LOGIN,     403,   403,          403,            200,   200),
+    ("national_answers", "GET", LOGIN,   403,   200,          200,            200,   200),
     ("queue",         "GET",  LOGIN,     403,   200,          200,            200,   200),
     ("take",          "POST", LOGIN,     403,   REVIEW_PAGE,  QUEUE,          403,   403),
     ("take",          "GET",  405,       405,   405,          405,            405,   405),
