@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backfill_portal import passwords
 
@@ -31,6 +33,10 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 admin.site.unregister(get_user_model())
+# django-otp's own device pages would show any user's secret (and its QR code) to whoever may open them: the
+# security administrator resets a user's second step from the account security list instead.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(get_user_model())

@@ -70,6 +70,13 @@ ACTIONS = {
     "integrity.lift": "移出黑名单",
     "integrity.deduct": "诚信扣分",
     "reuse.view": "查看重复使用的证明材料",
+    # Sign-in and the administrators (docs/security.md): not about a record, read in the audit administrator's list.
+    "two_factor.enrol": "开启二次验证",
+    "two_factor.verify": "二次验证登录",
+    "two_factor.recovery_code": "使用恢复码登录",
+    "two_factor.locked": "二次验证被锁定",
+    "two_factor.reset": "重置二次验证",
+    "two_factor.unlock": "解除二次验证锁定",
 }
 REFUSED = ".refused"
 

@@ -156,6 +156,32 @@ class AdministratorSetPassword(models.Model):
         return f"{self.user}：须在首次登录时修改密码"
 
 
+class Duty(models.TextChoices):
+    """The three administrators (三员分立, GB/T 22239 安全管理中心; docs/security.md): none can do another's work."""
+
+    SYSTEM = "system", "系统管理员"
+    SECURITY = "security", "安全管理员"
+    AUDIT = "audit", "审计管理员"
+
+
+class AdministratorDuty(models.Model):
+    """Which of the three administrators a user is (projects.permissions reads it). An administrator acts for no
+    organisation (no Membership) and holds one duty; only a superuser (installation) assigns them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="administrator_duty"
+    )
+    duty = models.CharField("管理职责", max_length=20, choices=Duty.choices)
+    assigned_at = models.DateTimeField("任命时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "管理员职责"
+        verbose_name_plural = "管理员职责（三员）"
+
+    def __str__(self):
+        return f"{self.user} · {self.get_duty_display()}"
+
+
 class Membership(models.Model):
     """Which organisation a user acts for, and as what. One per user."""
 
