@@ -77,6 +77,11 @@ ACTIONS = {
     "two_factor.locked": "二次验证被锁定",
     "two_factor.reset": "重置二次验证",
     "two_factor.unlock": "解除二次验证锁定",
+    "account.unlock": "解除登录锁定",
+    "superuser.login": "超级管理员登录",
+    "admin.add": "管理后台新增",
+    "admin.change": "管理后台修改",
+    "admin.delete": "管理后台删除",
 }
 REFUSED = ".refused"
 

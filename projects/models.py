@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -180,6 +181,16 @@ class AdministratorDuty(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_duty_display()}"
+
+
+class AccountSecurity(User):
+    """The security administrator's list of accounts (projects/admin.py): locks and two-factor resets. A proxy:
+    no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "账号安全"
+        verbose_name_plural = "账号安全（登录锁定与二次验证）"
 
 
 class Membership(models.Model):
