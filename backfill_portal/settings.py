@@ -281,6 +281,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+if os.environ.get("EMAIL_FILE_PATH"):  # for django.core.mail.backends.filebased.EmailBackend
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
 # HTTPS: on whenever DEBUG is off, each with its own variable to turn it off (README: production environment) —
 # DJANGO_SECURE_SSL_REDIRECT=0 where TLS ends at a proxy on the same host that redirects itself, all three off for a
@@ -371,6 +373,15 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-imports": {
         "task": "imports.tasks.resume_stalled_imports",
         "schedule": IMPORT_SWEEP_SECONDS,
+    },
+    # The daily check of the audit chain (projects/retention.py), at night Beijing time; on a break: an ERROR log
+    # line, an e-mail to OPERATIONS_EMAIL and the audit administrators, a banner in the console. AUDIT_VERIFY_SECONDS
+    # runs it every so many seconds instead (tests).
+    "verify-audit-chain": {
+        "task": "projects.tasks.verify_audit_chain",
+        "schedule": float(os.environ["AUDIT_VERIFY_SECONDS"])
+        if os.environ.get("AUDIT_VERIFY_SECONDS")
+        else crontab(hour=3, minute=15),
     },
 }
 

@@ -11,19 +11,34 @@ Nothing is deleted in bulk (the delete action is off site-wide), so every admin 
 event (projects/administrators.py).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backfill_portal import passwords, two_factor
 
-from . import administrators, history, permissions
-from .audit import Actor
-from .models import AccountSecurity, AdministratorDuty, AuditEvent, Authority, Enterprise, Membership
+from . import administrators, audit, permissions, retention
+from .audit import Actor, refusals_recorded
+from .models import (
+    AccountSecurity,
+    AdministratorDuty,
+    AuditCheck,
+    AuditEvent,
+    Authority,
+    Enterprise,
+    Membership,
+)
 
 admin.site.disable_action("delete_selected")
 
@@ -233,10 +248,25 @@ class AccountSecurityAdmin(DutyAdmin):
 # ---------------------------------------------------------------- the audit administrator: the trail, read only
 
 
+class AuditExportForm(forms.Form):
+    start = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    format = forms.ChoiceField(label="格式", choices=[("csv", "CSV"), ("xlsx", "Excel")], initial="csv")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("起始日期不能晚于截止日期。")
+        return data
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail, read only, to the audit administrator (and a superuser). No one adds, changes or deletes an
-    event: these pages cannot, and PostgreSQL refuses it below them (docs/security.md, "Audit retention")."""
+    """The audit trail, read only, to the audit administrator (and a superuser), with its export and the chain
+    check (projects/retention.py). No one adds, changes or deletes an event: these pages cannot, the model refuses
+    it and PostgreSQL refuses it below them (docs/security.md, "Audit retention")."""
+
+    change_list_template = "admin/projects/auditevent/change_list.html"
 
     list_display = [
         "id",
@@ -271,6 +301,81 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="操作", ordering="action")
     def action_label(self, obj):
-        return history.ACTIONS.get(obj.action.removesuffix(".refused"), obj.action) + (
-            "（被拒绝）" if obj.action.endswith(".refused") else ""
+        return retention.label_of(obj.action)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("export/", view(self.export_view), name="projects_auditevent_export"),
+            path("verify/", view(require_POST(self.verify_view)), name="projects_auditevent_verify"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "latest_check": retention.latest_check()}
         )
+
+    def export_view(self, request):
+        """The form; with `format` given, the file: streamed, every event of the range with its hashes."""
+        actor = Actor.from_request(request)
+        with refusals_recorded(actor, "audit.export"):
+            permissions.ensure_audit_administrator(request.user, "导出审计记录")
+        form = AuditExportForm(request.GET if "format" in request.GET else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "导出审计记录",
+                "opts": self.opts,
+            }
+            status = 400 if form.is_bound else 200
+            return TemplateResponse(request, "admin/projects/auditevent/export.html", context, status=status)
+        start, end, kind = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["format"]
+        span = f"{start or '最早'}至{end or '最新'}"
+        audit.record(
+            actor,
+            "audit.export",
+            None,
+            changes={"start": start and str(start), "end": end and str(end), "format": kind},
+            message=f"导出审计记录（{span}，{kind.upper()}）",
+        )
+        events = retention.events_between(start, end)
+        name = f"audit-{start or 'begin'}-{end or timezone.localdate()}"
+        if kind == "xlsx":
+            return FileResponse(retention.xlsx_file(events), as_attachment=True, filename=f"{name}.xlsx")
+        response = StreamingHttpResponse(retention.csv_lines(events), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+    def verify_view(self, request):
+        actor = Actor.from_request(request)
+        with refusals_recorded(actor, "audit.verify"):
+            permissions.ensure_audit_administrator(request.user, "核验审计链")
+        check = retention.check_chain(checked_by=request.user.get_username())
+        audit.record(actor, "audit.verify", None, message=check.report)
+        self.message_user(request, check.report, messages.SUCCESS if check.intact else messages.ERROR)
+        return redirect("admin:projects_auditevent_changelist")
+
+
+@admin.register(AuditCheck)
+class AuditCheckAdmin(admin.ModelAdmin):
+    """The chain checks, daily and asked for: read only, to the audit administrator."""
+
+    list_display = ["checked_at", "checked_by", "intact", "events_checked", "report"]
+    list_filter = ["intact"]
+
+    def has_module_permission(self, request):
+        return permissions.may_read_audit(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.may_read_audit(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

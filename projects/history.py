@@ -82,6 +82,8 @@ ACTIONS = {
     "admin.add": "管理后台新增",
     "admin.change": "管理后台修改",
     "admin.delete": "管理后台删除",
+    "audit.export": "导出审计记录",
+    "audit.verify": "核验审计链",
 }
 REFUSED = ".refused"
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
@@ -1021,12 +1021,30 @@ def canonical_ip(value):
     return value
 
 
+class AppendOnlyError(DatabaseError):
+    """An audit event is never changed or deleted (docs/security.md, "Audit retention"): the same refusal as the
+    PostgreSQL trigger's, raised before the database is asked (and on SQLite, which has no such trigger here)."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit events are append-only: UPDATE refused")
+
+    def delete(self):
+        raise AppendOnlyError("audit events are append-only: DELETE refused")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refused before Django opens its transaction: a raw query or a disabled trigger is what verify_audit is for.
+        raise AppendOnlyError("audit events are append-only: UPDATE refused")
+
+
 class AuditEvent(models.Model):
     """One thing that happened, by whom, for whom, when, from where, and what changed.
 
     Append-only and hash-chained: each event's hash covers its content and the previous event's hash,
     so an event altered or removed behind the application's back breaks the chain (verify_audit).
-    Written only through projects.audit.record().
+    Written only through projects.audit.record(). Never changed or deleted, by anyone (retention: kept for good,
+    the law's floor being 180 days): the model, its querysets and, on PostgreSQL, a trigger refuse it.
     """
 
     occurred_at = models.DateTimeField("时间", default=timezone.now)
@@ -1045,6 +1063,8 @@ class AuditEvent(models.Model):
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
@@ -1053,6 +1073,14 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("audit events are append-only: UPDATE refused")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit events are append-only: DELETE refused")
 
     def canonical_payload(self) -> bytes:
         payload = {
@@ -1085,3 +1113,24 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return self.last_hash
+
+
+class AuditCheck(models.Model):
+    """One check of the audit chain (projects/retention.py): the daily one from beat, or one the audit
+    administrator ran. The console shows an alarm while the latest one found the chain broken."""
+
+    checked_at = models.DateTimeField("核验时间", default=timezone.now)
+    intact = models.BooleanField("链完整")
+    events_checked = models.PositiveIntegerField("核验记录数")
+    report = models.CharField("结果", max_length=1000)
+    checked_by = models.CharField(
+        "核验方式", max_length=150, help_text="每日定时核验，或运行核验的审计管理员"
+    )
+
+    class Meta:
+        verbose_name = "审计链核验"
+        verbose_name_plural = "审计链核验"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.report

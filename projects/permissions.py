@@ -397,7 +397,9 @@ def may_hold_membership(user) -> bool:
 
 def sees_audit_alarm(user) -> bool:
     """A broken audit chain is shown to the administrators, the superuser and the city (projects/retention.py)."""
-    return bool(administrator_duty(user)) or is_city(user)
+    if membership_of(user) is not None:  # acts for an organisation: no administrator (may_hold_membership)
+        return is_city(user)
+    return bool(administrator_duty(user)) or _is_superuser(user)
 
 
 def must_use_two_factor(user) -> bool:

@@ -243,6 +243,21 @@ ADMIN_MATRIX = [
         "403 403 403 403 403",
     ),
     ("audit: add an event", "get", lambda w: "/admin/projects/auditevent/add/", None, "403 403 403 403 403"),
+    (
+        "audit: export",
+        "get",
+        lambda w: "/admin/projects/auditevent/export/",
+        lambda w: {"format": "csv"},
+        "403 403 200 200 403",
+    ),
+    (
+        "audit: check the chain",
+        "post",
+        lambda w: "/admin/projects/auditevent/verify/",
+        None,
+        "403 403 302 302 403",
+    ),
+    ("audit: the checks", "get", lambda w: "/admin/projects/auditcheck/", None, "403 403 200 200 403"),
 ]
 
 
@@ -271,7 +286,7 @@ def test_the_admin_home_lists_only_each_administrators_own_pages(client, world):
             "用户所属单位",
             "账号安全（登录锁定与二次验证）",
         },  # organisations: read when picked, not listed
-        "aud": {"审计记录"},
+        "aud": {"审计记录", "审计链核验"},
     }
     for actor, expected in pages.items():
         client.force_login(getattr(world.people, actor))
