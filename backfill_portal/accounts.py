@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -71,7 +72,8 @@ class CodeForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    """Where the second step was asked from (only this site's own pages), else the home page."""
+    """Where the second step was asked from (only this site's own pages), else the home page. A URL, never a view
+    name: answered with HttpResponseRedirect (redirect() would try to reverse "next=abc" as a view name)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -143,17 +145,17 @@ VERIFY_ERRORS = {
 def two_factor_verify(request):
     """The second step at login: the app's code, or a recovery code."""
     if request.session.get(two_factor.STATE) != two_factor.VERIFY:
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     if two_factor.confirmed_app(request.user) is None:  # reset meanwhile by the security administrator
         request.session[two_factor.STATE] = two_factor.state_for(request.user)
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         actor = Actor.from_request(request)
         result = two_factor.verify(actor=actor, token=form.cleaned_data["code"])
         if result == "ok":
             two_factor.finish(request)
-            return redirect(_next_url(request))
+            return HttpResponseRedirect(_next_url(request))
         if result == "locked":
             form.add_error("code", two_factor.locked_message(two_factor.locked_until(request.user)))
         else:
