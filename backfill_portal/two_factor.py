@@ -19,8 +19,10 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -88,19 +90,39 @@ class TwoFactorMiddleware:
 # ---------------------------------------------------------------- the lock
 
 
+def last_lockout_failures(user_ref):
+    """Per device kind, a subquery of the time of the last wrong code of a device that reached the limit (for
+    `user_ref`, a user or OuterRef("pk")): what locked_until() and the security administrator's list read."""
+    limit = settings.TWO_FACTOR_FAILURE_LIMIT
+    return {
+        f"{model._meta.model_name}_locked_at": Subquery(
+            model.objects.filter(
+                user=user_ref, throttling_failure_count__gte=limit, throttling_failure_timestamp__isnull=False
+            )
+            .order_by("-throttling_failure_timestamp")
+            .values("throttling_failure_timestamp")[:1]
+        )
+        for model in (TOTPDevice, StaticDevice)
+    }
+
+
+def lock_end(*failed_at) -> datetime.datetime | None:
+    """The lock's end after the last wrong code that reached the limit, if it has not ended yet."""
+    cooloff = datetime.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    ends = [when + cooloff for when in failed_at if when is not None and when + cooloff > timezone.now()]
+    return max(ends, default=None)
+
+
 def locked_until(user) -> datetime.datetime | None:
     """When the second step opens again, if TWO_FACTOR_FAILURE_LIMIT wrong codes in a row have locked it."""
-    cooloff = datetime.timedelta(hours=settings.AXES_COOLOFF_TIME)
-    limit = settings.TWO_FACTOR_FAILURE_LIMIT
-    now = timezone.now()
-    until = None
-    for model in (TOTPDevice, StaticDevice):
-        for failed_at in model.objects.filter(
-            user=user, throttling_failure_count__gte=limit, throttling_failure_timestamp__isnull=False
-        ).values_list("throttling_failure_timestamp", flat=True):
-            if failed_at + cooloff > now and (until is None or failed_at + cooloff > until):
-                until = failed_at + cooloff
-    return until
+    found = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(**last_lockout_failures(OuterRef("pk")))
+        .values("totpdevice_locked_at", "staticdevice_locked_at")
+        .first()
+    )
+    return lock_end(*found.values()) if found else None
 
 
 def locked_message(until) -> str:
@@ -227,8 +249,13 @@ def unlock(*, actor: audit.Actor, user) -> None:
         audit.record(actor, "two_factor.unlock", user, message=f"解除{user.get_username()}的二次验证锁定")
 
 
-def describe(user) -> str:
+def has_app():
+    """An annotation: the user has a confirmed app (for a list of users)."""
+    return Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+
+
+def describe(user, *, enabled: bool) -> str:
     """For the security administrator's list: 已开启 / 未开启 (必须开启)."""
-    if confirmed_app(user) is not None:
+    if enabled:
         return "已开启"
     return "未开启（必须开启）" if permissions.must_use_two_factor(user) else "未开启"

@@ -381,3 +381,33 @@ def test_the_security_tools_refuse_anyone_else(world):
         for service in (two_factor.reset, two_factor.unlock, administrators.unlock_login):
             with pytest.raises(PermissionDenied, match="只有安全管理员"):
                 service(actor=audit.Actor(actor), user=world.people.clerk)
+
+
+@pytest.mark.django_db
+def test_the_account_security_list_costs_the_same_queries_for_more_accounts(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(world.people.sec)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/admin/projects/accountsecurity/").status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(6):
+        user = make_enterprise_user(username=f"more{n}")
+        TOTPDevice.objects.create(
+            user=user,
+            name="app",
+            confirmed=True,
+            throttling_failure_count=5,
+            throttling_failure_timestamp=timezone.now(),
+        )
+    page = client.get("/admin/projects/accountsecurity/").content.decode()
+
+    assert queries() == few
+    assert page.count("已开启") >= 6 and page.count(f"{timezone.localtime():%Y-%m-%d}") >= 6
