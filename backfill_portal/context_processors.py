@@ -15,3 +15,8 @@ def contact_details() -> dict:
 
 def portal_contact(request):
     return {"portal_contact": contact_details()}
+
+
+def demo_mode(request):
+    """The demo banner (templates/_demo_banner.html): demo data, published logins, no second step for them."""
+    return {"demo_mode": settings.DEMO_MODE}

@@ -93,7 +93,15 @@ def _flag_at_login(sender, request, user, **kwargs):
 class PasswordChangeRequiredMiddleware:
     """After AuthenticationMiddleware. Only a session flagged at login is looked at again (one query)."""
 
-    ALLOWED = ("password_change", "password_change_done", "logout", "login")
+    # The second step of the login comes first (backfill_portal/two_factor.py): its pages are let through.
+    ALLOWED = (
+        "password_change",
+        "password_change_done",
+        "logout",
+        "login",
+        "two_factor:verify",
+        "two_factor:enrol",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_ratelimit",
+    # Two-factor sign-in (backfill_portal/two_factor.py): TOTP devices and recovery codes (static tokens). Before
+    # projects, whose admin unregisters their own admin pages (a device's page would show its secret).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "projects",
     "publicity",
     "review",
@@ -72,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "backfill_portal.sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before the first-login password change: a second factor first, then anything else.
+    "backfill_portal.two_factor.TwoFactorMiddleware",
     "backfill_portal.passwords.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -95,6 +102,7 @@ TEMPLATES = [
                 "projects.context_processors.inbox",
                 "projects.context_processors.policy",
                 "backfill_portal.context_processors.portal_contact",
+                "backfill_portal.context_processors.demo_mode",
                 "backfill_portal.sessions.session_timeout",
             ],
         },
@@ -146,6 +154,25 @@ AXES_CLIENT_IP_CALLABLE = "projects.client_address.client_ip"
 # before (static/js/session_timeout.js).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_WARNING_SECONDS = int(os.environ.get("SESSION_WARNING_SECONDS", "120"))
+
+# Two-factor sign-in (GB/T 22239 身份鉴别: 两种或两种以上组合的鉴别技术; backfill_portal/two_factor.py). Any user may
+# turn it on; these roles must (projects.permissions.must_use_two_factor): "reviewer", "city", and "administrator"
+# (the three administrators and superusers). Off in DEMO_MODE for the demo logins (the demo banner says so).
+OTP_REQUIRED_FOR_ROLES = [
+    role.strip()
+    for role in os.environ.get("OTP_REQUIRED_FOR_ROLES", "reviewer,city,administrator").split(",")
+    if role.strip()
+]
+# The name an authenticator app shows beside the account (the otpauth URI's issuer).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "重庆市建设工程项目信息补录系统")
+# django-otp's own throttle (1, 2, 4, 8… seconds after successive wrong codes) stays on; on top of it, after this many
+# wrong codes in a row the second step is locked for AXES_COOLOFF_HOURS, as a password login is.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+TWO_FACTOR_FAILURE_LIMIT = int(
+    os.environ.get("TWO_FACTOR_FAILURE_LIMIT", os.environ.get("AXES_FAILURE_LIMIT", "5"))
+)
+TWO_FACTOR_RECOVERY_CODES = 10
 
 # Login lockout (django-axes): lock the username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -254,6 +281,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+if os.environ.get("EMAIL_FILE_PATH"):  # for django.core.mail.backends.filebased.EmailBackend
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
 # HTTPS: on whenever DEBUG is off, each with its own variable to turn it off (README: production environment) —
 # DJANGO_SECURE_SSL_REDIRECT=0 where TLS ends at a proxy on the same host that redirects itself, all three off for a
@@ -348,6 +377,15 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-imports": {
         "task": "imports.tasks.resume_stalled_imports",
         "schedule": IMPORT_SWEEP_SECONDS,
+    },
+    # The daily check of the audit chain (projects/retention.py), at night Beijing time; on a break: an ERROR log
+    # line, an e-mail to OPERATIONS_EMAIL and the audit administrators, a banner in the console. AUDIT_VERIFY_SECONDS
+    # runs it every so many seconds instead (tests).
+    "verify-audit-chain": {
+        "task": "projects.tasks.verify_audit_chain",
+        "schedule": float(os.environ["AUDIT_VERIFY_SECONDS"])
+        if os.environ.get("AUDIT_VERIFY_SECONDS")
+        else crontab(hour=3, minute=15),
     },
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     # Before django.contrib.auth.urls: the reset request is throttled; the help page is for accounts without e-mail.
     path("accounts/password_reset/", accounts.ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_help/", accounts.password_help, name="password_help"),
+    path("accounts/two-factor/", include((accounts.two_factor_urls, "two_factor"))),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("review.urls")),

@@ -6,6 +6,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = "补录项目"
 
     def ready(self):
-        # Login signal receivers: the idle-session clock (backfill_portal/sessions.py) and the first-login password
-        # change (backfill_portal/passwords.py).
-        from backfill_portal import passwords, sessions  # noqa: F401
+        # Login signal receivers: the idle-session clock (backfill_portal/sessions.py), the first-login password
+        # change (backfill_portal/passwords.py), the second step (backfill_portal/two_factor.py), the superuser's
+        # logins and every admin change as audit events (projects/administrators.py).
+        from backfill_portal import passwords, sessions, two_factor  # noqa: F401
+
+        from . import administrators  # noqa: F401

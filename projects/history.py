@@ -70,6 +70,20 @@ ACTIONS = {
     "integrity.lift": "移出黑名单",
     "integrity.deduct": "诚信扣分",
     "reuse.view": "查看重复使用的证明材料",
+    # Sign-in and the administrators (docs/security.md): not about a record, read in the audit administrator's list.
+    "two_factor.enrol": "开启二次验证",
+    "two_factor.verify": "二次验证登录",
+    "two_factor.recovery_code": "使用恢复码登录",
+    "two_factor.locked": "二次验证被锁定",
+    "two_factor.reset": "重置二次验证",
+    "two_factor.unlock": "解除二次验证锁定",
+    "account.unlock": "解除登录锁定",
+    "superuser.login": "超级管理员登录",
+    "admin.add": "管理后台新增",
+    "admin.change": "管理后台修改",
+    "admin.delete": "管理后台删除",
+    "audit.export": "导出审计记录",
+    "audit.verify": "核验审计链",
 }
 REFUSED = ".refused"
 

@@ -5,9 +5,10 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
@@ -154,6 +155,42 @@ class AdministratorSetPassword(models.Model):
 
     def __str__(self):
         return f"{self.user}：须在首次登录时修改密码"
+
+
+class Duty(models.TextChoices):
+    """The three administrators (三员分立, GB/T 22239 安全管理中心; docs/security.md): none can do another's work."""
+
+    SYSTEM = "system", "系统管理员"
+    SECURITY = "security", "安全管理员"
+    AUDIT = "audit", "审计管理员"
+
+
+class AdministratorDuty(models.Model):
+    """Which of the three administrators a user is (projects.permissions reads it). An administrator acts for no
+    organisation (no Membership) and holds one duty; only a superuser (installation) assigns them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="administrator_duty"
+    )
+    duty = models.CharField("管理职责", max_length=20, choices=Duty.choices)
+    assigned_at = models.DateTimeField("任命时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "管理员职责"
+        verbose_name_plural = "管理员职责（三员）"
+
+    def __str__(self):
+        return f"{self.user} · {self.get_duty_display()}"
+
+
+class AccountSecurity(User):
+    """The security administrator's list of accounts (projects/admin.py): locks and two-factor resets. A proxy:
+    no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "账号安全"
+        verbose_name_plural = "账号安全（登录锁定与二次验证）"
 
 
 class Membership(models.Model):
@@ -984,12 +1021,31 @@ def canonical_ip(value):
     return value
 
 
+class AppendOnlyError(DatabaseError):
+    """An audit event is never changed or deleted (docs/security.md, "Audit retention"): the same refusal as the
+    PostgreSQL trigger's, raised before the database is asked (and on SQLite, which has no such trigger here)."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit events are append-only: UPDATE refused")
+
+    def delete(self):
+        raise AppendOnlyError("audit events are append-only: DELETE refused")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refused before Django opens its transaction: a raw query or a disabled trigger is what verify_audit is for.
+        raise AppendOnlyError("audit events are append-only: UPDATE refused")
+
+
 class AuditEvent(models.Model):
     """One thing that happened, by whom, for whom, when, from where, and what changed.
 
     Append-only and hash-chained: each event's hash covers its content and the previous event's hash,
     so an event altered or removed behind the application's back breaks the chain (verify_audit).
-    Written only through projects.audit.record() and record_many().
+    Written only through projects.audit.record() and record_many(). Never changed or deleted, by anyone
+    (retention: kept for good, the law's floor being 180 days): the model, its querysets and, on PostgreSQL, a
+    trigger refuse it.
     """
 
     occurred_at = models.DateTimeField("时间", default=timezone.now)
@@ -1008,6 +1064,8 @@ class AuditEvent(models.Model):
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
@@ -1016,6 +1074,14 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("audit events are append-only: UPDATE refused")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit events are append-only: DELETE refused")
 
     def canonical_payload(self) -> bytes:
         payload = {
@@ -1048,3 +1114,24 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return self.last_hash
+
+
+class AuditCheck(models.Model):
+    """One check of the audit chain (projects/retention.py): the daily one from beat, or one the audit
+    administrator ran. The console shows an alarm while the latest one found the chain broken."""
+
+    checked_at = models.DateTimeField("核验时间", default=timezone.now)
+    intact = models.BooleanField("链完整")
+    events_checked = models.PositiveIntegerField("核验记录数")
+    report = models.CharField("结果", max_length=1000)
+    checked_by = models.CharField(
+        "核验方式", max_length=150, help_text="每日定时核验，或运行核验的审计管理员"
+    )
+
+    class Meta:
+        verbose_name = "审计链核验"
+        verbose_name_plural = "审计链核验"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.report

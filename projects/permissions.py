@@ -17,9 +17,10 @@ items) take the object and read only its plain attributes (status, project, depa
 values they compare with are those apps' and are pinned equal to them by tests/test_policy.py.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
-from .models import CityDepartment, Membership, Project, Role, StageCode, Status
+from .models import CityDepartment, Duty, Membership, Project, Role, StageCode, Status
 
 # Drafts are the enterprise's own business: no reviewer or city user sees a record before its first submission.
 NOT_YET_SUBMITTED = (Status.DRAFT,)
@@ -346,3 +347,101 @@ def ensure_may_record_finding(user, item):
         raise PermissionDenied(
             f"该抽查事项（{StageCode(item.stage).label}）由{department}核查，只有{department}的人员可以记录核查结论。"
         )
+
+
+# ---------------------------------------------------------------- the three administrators (三员分立) and sign-in
+
+
+def administrator_duty(user) -> str:
+    """The administrator's duty (projects.models.Duty), "" for anyone else. A superuser holds none: it is for the
+    installation (it creates the first administrators), and each use of it is audited (projects/signals.py)."""
+    if user is None or not user.is_authenticated:
+        return ""
+    held = getattr(user, "administrator_duty", None)
+    return held.duty if held is not None else ""
+
+
+def is_system_administrator(user) -> bool:
+    """Users' accounts and the organisations (enterprises, authorities)."""
+    return administrator_duty(user) == Duty.SYSTEM
+
+
+def is_security_administrator(user) -> bool:
+    """Who acts for which organisation as what (memberships), login and two-factor locks, two-factor resets."""
+    return administrator_duty(user) == Duty.SECURITY
+
+
+def is_audit_administrator(user) -> bool:
+    """Reads and exports the audit trail and checks its chain; changes nothing, the trail included."""
+    return administrator_duty(user) == Duty.AUDIT
+
+
+def may_manage_accounts(user) -> bool:
+    """The system administrator's work (and the superuser's, at installation)."""
+    return is_system_administrator(user) or _is_superuser(user)
+
+
+def may_change_account(user, account) -> bool:
+    """A system administrator changes ordinary accounts only: not an administrator's or a superuser's (resetting
+    the audit administrator's password would let it act as the audit administrator); a superuser any."""
+    if _is_superuser(user):
+        return True
+    return (
+        is_system_administrator(user)
+        and not getattr(account, "is_superuser", False)
+        and not administrator_duty(account)
+    )
+
+
+def may_manage_roles(user) -> bool:
+    """The security administrator's work (and the superuser's, at installation)."""
+    return is_security_administrator(user) or _is_superuser(user)
+
+
+def may_read_audit(user) -> bool:
+    """The audit administrator's work (and the superuser's, at installation). Nobody changes the trail."""
+    return is_audit_administrator(user) or _is_superuser(user)
+
+
+def may_assign_duties(user) -> bool:
+    """Only a superuser makes administrators: an administrator who could would make itself another."""
+    return _is_superuser(user)
+
+
+def may_hold_membership(user) -> bool:
+    """An administrator or a superuser acts for no organisation: a membership would add a business role to it."""
+    return not administrator_duty(user) and not _is_superuser(user)
+
+
+def sees_audit_alarm(user) -> bool:
+    """A broken audit chain is shown to the administrators, the superuser and the city (projects/retention.py)."""
+    if membership_of(user) is not None:  # acts for an organisation: no administrator (may_hold_membership)
+        return is_city(user)
+    return bool(administrator_duty(user)) or _is_superuser(user)
+
+
+def must_use_two_factor(user) -> bool:
+    """Whether the user must sign in with a second factor (backfill_portal/two_factor.py): the roles named in
+    settings.OTP_REQUIRED_FOR_ROLES ("reviewer", "city", "administrator" — the three and superusers). Not in
+    DEMO_MODE, whose logins are published (the demo banner says so). Anyone may turn it on anyway."""
+    if user is None or not user.is_authenticated or settings.DEMO_MODE:
+        return False
+    roles = set(settings.OTP_REQUIRED_FOR_ROLES)
+    if "administrator" in roles and (_is_superuser(user) or administrator_duty(user)):
+        return True
+    return _role(user) in roles
+
+
+def ensure_system_administrator(user, doing: str):
+    if not may_manage_accounts(user):
+        raise PermissionDenied(f"只有系统管理员可以{doing}。")
+
+
+def ensure_security_administrator(user, doing: str):
+    if not may_manage_roles(user):
+        raise PermissionDenied(f"只有安全管理员可以{doing}。")
+
+
+def ensure_audit_administrator(user, doing: str):
+    if not may_read_audit(user):
+        raise PermissionDenied(f"只有审计管理员可以{doing}。")

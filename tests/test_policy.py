@@ -637,9 +637,14 @@ PUBLIC_FUNCTIONS = {
 
 
 def test_every_function_of_the_policy_has_a_row():
-    covered = {name.split("(")[0].split(" ")[0] for name in MATRIX} | {
-        name.split("(")[0].removeprefix("in ") for name in MATRIX if name.startswith("in ")
-    }
+    # The three administrators' functions have a table of their own.
+    from tests.test_admin_duties import FUNCTIONS as ADMINISTRATORS_TABLE
+
+    covered = (
+        ADMINISTRATORS_TABLE
+        | {name.split("(")[0].split(" ")[0] for name in MATRIX}
+        | {name.split("(")[0].removeprefix("in ") for name in MATRIX if name.startswith("in ")}
+    )
     assert PUBLIC_FUNCTIONS - covered == set()
 
 
