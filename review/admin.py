@@ -29,7 +29,7 @@ from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project
 from projects.permissions import (
     is_city,
     is_console_user,
-    is_reviewer,
+    is_review_staff,
     may_decide,
     may_handle_objections,
     may_retry_delivery,
@@ -238,7 +238,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not is_reviewer(request.user):
+        if not is_review_staff(request.user):
             actions.pop("assign_to_me", None)
         return actions
 

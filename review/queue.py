@@ -68,7 +68,8 @@ class QueueRow:
 
 
 def _authority_records(user):
-    return permissions.visible_projects(user) if permissions.is_reviewer(user) else Project.objects.none()
+    """The records the user reviews: its authority's (a design record once routed there) or its agency's."""
+    return permissions.decided_projects(user)
 
 
 def todo(user):
@@ -100,7 +101,7 @@ def failed_deliveries(user):
     """Records whose delivery to the national platform failed for good: the reviewer's authority's, or all for
     the city (who may send them again: permissions.may_retry_delivery)."""
     failed = OutboxMessage.objects.filter(state=OutboxState.FAILED).values("project_id")
-    if permissions.is_reviewer(user):
+    if permissions.is_review_staff(user):
         records = _authority_records(user)
     elif permissions.is_city(user):
         records = Project.objects.all()
@@ -120,7 +121,7 @@ def listing(user, tab):
 
 
 def counts(user) -> dict[str, int]:
-    if permissions.is_reviewer(user):
+    if permissions.is_review_staff(user):
         return {
             TODO: todo(user).count(),
             IN_NOTICE: in_status(user, Status.IN_NOTICE).count(),

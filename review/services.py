@@ -12,7 +12,13 @@ from django_fsm import can_proceed
 from projects import audit, notifications, rules
 from projects.audit import Actor, audits_refusals
 from projects.models import STAGE_MODELS, BackfillWindow, Project, ReviewComment, SubmissionVersion
-from projects.permissions import ensure_city, ensure_may_assign
+from projects.permissions import (
+    agency_reviewers,
+    authority_reviewers,
+    ensure_city,
+    ensure_may_assign,
+    ensure_may_route,
+)
 from projects.services import (
     RecordLocked,
     ensure_expected_status,
@@ -181,6 +187,50 @@ def assign(*, actor: Actor, projects, reviewer) -> int:
         )
         count += 1
     return count
+
+
+# ---------------------------------------------------------------- routing design records (the city's queue)
+
+
+@refusals_audited("review.route")
+@transaction.atomic
+def route_design_project(
+    *, actor: Actor, project: Project, agency=None, to_district: bool = False
+) -> Project:
+    """Give a submitted design record that waits for a reviewer (its agency has no account) to a drawing-review
+    agency that has one, or to the district where the project lies (docs/design-projects.md, "Routing")."""
+    from projects.services import agency_with_account
+
+    ensure_may_route(actor.user, project)
+    project = lock_project(project)
+    ensure_may_route(actor.user, project)
+    if (agency is None) == (not to_district):
+        raise ValidationError("请选择一个施工图审查机构，或选择由项目所在地区县审核（二选一）。")
+    if agency is not None:
+        agency = agency_with_account(agency.credit_code)
+        if agency is None:
+            raise ValidationError("该施工图审查机构尚无审核账号，不能分派给它。")
+        project.reviewing_agency = agency
+        who, members = agency.name, agency_reviewers(agency.pk)
+    else:
+        project.routed_to_district = True
+        who, members = project.authority.name, authority_reviewers(project.authority_id)
+    project.save(update_fields=["reviewing_agency", "routed_to_district"])
+    audit.record(
+        actor,
+        "review.route",
+        project,
+        project=project,
+        changes={"reviewer": [None, who]},
+        message=f"设计项目分派给{who}审核",
+    )
+    notifications.notify(
+        [m.user for m in members.select_related("user")],
+        project=project,
+        title=f"设计项目“{project.name}”待审核",
+        body=f"市城乡建委将设计项目“{project.name}”（{project.project_number}）分派给{who}审核，请在工作台中处理。",
+    )
+    return project
 
 
 # ---------------------------------------------------------------- backfill windows

@@ -38,7 +38,7 @@ def work_queue(request):
     user = request.user
     if not permissions.is_console_user(user):
         raise PermissionDenied("此页面仅供审核人员和市级管理人员使用。")
-    is_reviewer = permissions.is_reviewer(user)
+    is_reviewer = permissions.is_review_staff(user)
     tab = request.GET.get("tab", queue.TODO if is_reviewer else queue.FAILED)
     if tab not in queue.TABS or (not is_reviewer and tab != queue.FAILED):
         tab = queue.TODO if is_reviewer else queue.FAILED
@@ -72,8 +72,8 @@ def take(request, pk):
         raise Http404("没有这个项目。")
     actor = Actor.from_request(request)
     with audit.refusals_recorded(actor, "review.assign", project, project=project):
-        if not permissions.is_reviewer(request.user):
-            raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以领取项目。")
+        if not permissions.is_review_staff(request.user):
+            raise PermissionDenied("只有区县（开发区）主管部门或施工图审查机构的审核人员可以领取项目。")
     try:
         with audit.refusals_recorded(actor, "review.assign", project, project=project):
             services.assign(actor=actor, projects=[project], reviewer=request.user)
