@@ -99,6 +99,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
         "name",
         "enterprise",
         "authority",
+        "kind",
         "project_type",
         "status",
         "submitted_at",
@@ -107,6 +108,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     list_display_links = ["project_number", "name"]
     list_filter = [
         "status",
+        "kind",
         "project_type",
         StageFilter,
         EnterpriseFilter,
@@ -137,6 +139,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "project_number",
+                    "kind",
                     "name",
                     "enterprise_display",
                     "authority_display",
@@ -157,6 +160,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "status",
+                    "reviewed_by_display",
                     "assigned_reviewer",
                     "created_by_display",
                     "created_at",
@@ -219,6 +223,15 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     def authority_display(self, obj):
         return obj.authority.name
 
+    @admin.display(description="审核单位")
+    def reviewed_by_display(self, obj):
+        """Who decides: the district, or for a design record its agency, its district or the city's queue."""
+        if not obj.is_design or obj.routed_to_district:
+            return obj.authority.name
+        if obj.reviewing_agency_id:
+            return f"{obj.reviewing_agency.name}（施工图审查机构）"
+        return "待市城乡建委分派（审查合格书所列审查机构尚无审核账号）" if obj.status != "draft" else "—"
+
     @admin.display(description="录入人")
     def created_by_display(self, obj):
         return obj.created_by.get_full_name() or obj.created_by.get_username()
@@ -260,7 +273,9 @@ class ProjectReviewAdmin(admin.ModelAdmin):
                 initial = {"expected_status": obj.status}
                 # Three forms on one page: ids prefixed so that none repeats.
                 context["approve_form"] = ApproveForm(initial=initial, auto_id="approve_%s")
-                context["return_form"] = ReturnForm(initial=initial, auto_id="return_%s")
+                context["return_form"] = ReturnForm(
+                    initial=initial, auto_id="return_%s", stages=obj.stage_codes
+                )
                 context["reject_form"] = RejectForm(initial=initial, auto_id="reject_%s")
             context.update(self.publicity_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -583,7 +598,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 @admin.register(BackfillWindow)
 class BackfillWindowAdmin(admin.ModelAdmin):
     form = BackfillWindowForm
-    list_display = ["enterprise_kind", "opens_on", "closes_on", "basis"]
+    list_display = ["enterprise_kind", "opens_on", "closes_on", "basis", "drawings_reviewed_by"]
 
     def has_module_permission(self, request):
         return is_console_user(request.user)
@@ -610,5 +625,6 @@ class BackfillWindowAdmin(admin.ModelAdmin):
             opens_on=form.cleaned_data["opens_on"],
             closes_on=form.cleaned_data["closes_on"],
             basis=form.cleaned_data.get("basis", ""),
+            drawings_reviewed_by=form.cleaned_data.get("drawings_reviewed_by"),
         )
         obj.pk = saved.pk

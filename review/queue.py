@@ -145,3 +145,11 @@ def rows(projects, today=None) -> list[QueueRow]:
 def other_work(user):
     """Counts later apps registered (projects.extensions.register_work_count) that are this user's work."""
     return extensions.work_counts(user)
+
+
+def awaiting_routing_count(user) -> int | None:
+    """The city's count of design records waiting to be given to an agency or a district; None for anyone else
+    (not their work: projects.extensions)."""
+    if not permissions.is_city(user):
+        return None
+    return permissions.awaiting_routing(user).count()

@@ -236,7 +236,9 @@ def route_design_project(
 # ---------------------------------------------------------------- backfill windows
 
 
-def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) -> list[str]:
+def window_change_problems(
+    current: BackfillWindow | None, opens_on, closes_on, drawings_reviewed_by=None
+) -> list[str]:
     """A window can be extended, never shortened (docs/domain.md, "Lessons taken from planning back-offices"): its
     end only moves later and its start only earlier, so nobody who could backfill yesterday is shut out by an edit
     today."""
@@ -250,7 +252,16 @@ def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) 
             problems.append(
                 f"开始日期只能提前，不能推后（会缩短补录时限）：当前为{current.opens_on}，不能改为{opens_on}。"
             )
+        # The design records' cut-off widens the scope the same way: later, or kept (docs/design-projects.md).
+        cutoff = current.drawings_reviewed_by
+        if cutoff and (drawings_reviewed_by is None or drawings_reviewed_by < cutoff):
+            problems.append(
+                f"施工图审查完成日期截止只能延后，不能提前或清除：当前为{cutoff}，不能改为{drawings_reviewed_by or '空'}。"
+            )
     return problems
+
+
+KEEP = object()  # change_window: leave the cut-off as it is
 
 
 def _window_refused(kwargs):
@@ -260,16 +271,28 @@ def _window_refused(kwargs):
 
 @audits_refusals("window.change", target=_window_refused, refusals=(PermissionDenied, RecordLocked))
 @transaction.atomic
-def change_window(*, actor: Actor, window: BackfillWindow, opens_on, closes_on, basis: str | None = None):
-    """Create a window, or extend one (city only). Audited; a refused attempt is audited too."""
+def change_window(
+    *,
+    actor: Actor,
+    window: BackfillWindow,
+    opens_on,
+    closes_on,
+    basis: str | None = None,
+    drawings_reviewed_by=KEEP,
+):
+    """Create a window, or extend one (city only); for design records, set or move on the drawings' review cut-off
+    (KEEP: unchanged). Audited; a refused attempt is audited too."""
     ensure_city(actor.user, "设置补录时限")
     current = BackfillWindow.objects.select_for_update().get(pk=window.pk) if window.pk else None
-    problems = window_change_problems(current, opens_on, closes_on)
+    if drawings_reviewed_by is KEEP:
+        drawings_reviewed_by = current.drawings_reviewed_by if current else None
+    problems = window_change_problems(current, opens_on, closes_on, drawings_reviewed_by)
     if problems:
         raise ValidationError(problems)
     target = current or BackfillWindow(enterprise_kind=window.enterprise_kind)
     before = audit.field_values(target) if current else {}
     target.opens_on, target.closes_on = opens_on, closes_on
+    target.drawings_reviewed_by = drawings_reviewed_by
     if basis is not None:
         target.basis = basis
     target.full_clean()

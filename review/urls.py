@@ -10,4 +10,6 @@ urlpatterns = [
     path("review/queue/", views.work_queue, name="queue"),
     path("review/queue/<int:pk>/take/", views.take, name="take"),
     path("city/reused-evidence/", views.reuse_list, name="reuse_list"),
+    path("city/design-routing/", views.design_routing, name="design_routing"),
+    path("city/design-routing/<int:pk>/", views.route_design_project, name="route_design_project"),
 ]

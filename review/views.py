@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from projects import audit, permissions
 from projects.audit import Actor
-from projects.models import Project
+from projects.identifiers import parse_row_id
+from projects.models import Enterprise, EnterpriseKind, Project
 
 from . import queue, reuse, services
 
@@ -82,3 +83,59 @@ def take(request, pk):
         return redirect("review:queue")
     messages.success(request, f"已领取“{project.name}”，请审核。")
     return redirect("admin:projects_project_change", project.pk)
+
+
+# ---------------------------------------------------------------- the city's queue of design records to route
+
+
+def _agencies_with_account():
+    return Enterprise.objects.filter(
+        kind=EnterpriseKind.DRAWING_REVIEW,
+        pk__in=permissions.agency_reviewers_with_account().values("enterprise_id"),
+    ).order_by("name")
+
+
+@login_required
+def design_routing(request):
+    """Design records whose certificate names an agency without a reviewer account wait here until the city gives
+    each to an agency that has one or to the district where the project lies (docs/design-projects.md)."""
+    with audit.refusals_recorded(Actor.from_request(request), "review.route.view"):
+        permissions.ensure_city(request.user, "分派设计项目的审核")
+    records = (
+        permissions.awaiting_routing(request.user)
+        .select_related("enterprise", "authority", "drawing_review")
+        .order_by("submitted_at", "id")
+    )
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/design_routing.html",
+        {"page": page, "agencies": list(_agencies_with_account())},
+    )
+
+
+@require_POST
+@login_required
+def route_design_project(request, pk):
+    """Not narrowed to the queue: a forged id reaches the service, which refuses it and audits the refusal."""
+    project = Project.objects.filter(pk=pk).first()
+    if project is None:
+        raise Http404("没有这个项目。")
+    target = request.POST.get("target", "")
+    agency = None
+    if target.startswith("agency:"):
+        agency = Enterprise.objects.filter(
+            pk=target.removeprefix("agency:")[:12] or 0, kind=EnterpriseKind.DRAWING_REVIEW
+        ).first()
+    try:
+        services.route_design_project(
+            actor=Actor.from_request(request),
+            project=project,
+            agency=agency,
+            to_district=target == "district",
+        )
+    except (PermissionDenied, services.RecordLocked, ValidationError) as refusal:
+        messages.error(request, "；".join(getattr(refusal, "messages", [str(refusal)])))
+    else:
+        messages.success(request, f"已分派“{project.name}”。")
+    return redirect("review:design_routing")
