@@ -121,12 +121,15 @@ def route_design_project(request, pk):
     project = Project.objects.filter(pk=pk).first()
     if project is None:
         raise Http404("没有这个项目。")
+    with audit.refusals_recorded(Actor.from_request(request), "review.route", project, project=project):
+        permissions.ensure_city(request.user, "分派设计项目的审核")
     target = request.POST.get("target", "")
     agency = None
     if target.startswith("agency:"):
-        agency = Enterprise.objects.filter(
-            pk=target.removeprefix("agency:")[:12] or 0, kind=EnterpriseKind.DRAWING_REVIEW
-        ).first()
+        agency_id = parse_row_id(target.removeprefix("agency:"))
+        agency = Enterprise.objects.filter(pk=agency_id, kind=EnterpriseKind.DRAWING_REVIEW).first()
+        if agency is None:
+            raise Http404("没有这个施工图审查机构。")
     try:
         services.route_design_project(
             actor=Actor.from_request(request),
