@@ -42,6 +42,8 @@ ACTIONS = {
     "evidence.archive": "删除证明材料",
     "evidence.view": "查看证明材料",
     "review.assign": "分派审核人员",
+    "review.route": "分派设计项目的审核单位",
+    "review.route.view": "查看待分派的设计项目",
     "review.approve": "审核通过",
     "review.return": "退回修改",
     "review.reject": "不予受理",

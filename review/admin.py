@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition
 
-from projects import rules
+from projects import audit, rules
 from projects import selectors as project_selectors
 from projects.audit import Actor
 from projects.files import private_file_response
@@ -179,6 +179,21 @@ class ProjectReviewAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return Project.objects.all()
         return project_selectors.visible_projects(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        """A record opened by id that the user may not see answers as one that does not exist (the admin's
+        redirect), and the trail records who asked for which id (docs/permissions.md, "Refusals are audited"):
+        an agency reviewer opening another agency's design record, a reviewer another district's record."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and is_console_user(request.user):
+            asked = parse_row_id(object_id)
+            audit.record_refusal(
+                Actor.from_request(request),
+                "project.view",
+                Project(pk=asked) if asked else None,
+                message="该补录项目不存在或不在本单位的审核范围内。",
+            )
+        return obj
 
     def has_module_permission(self, request):
         return is_console_user(request.user)
