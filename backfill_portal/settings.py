@@ -305,6 +305,10 @@ if NOTICE_DAY_MODE not in {"calendar", "working"}:
 # 民法典 第二百零三条 moves a period's last day that falls on a statutory rest day to the day after the rest ends.
 # Whether a 公示 follows it is a policy choice: off by default (docs/lifecycle.md, "Timers").
 NOTICE_HOLIDAY_EXTENDS_END = os.environ.get("NOTICE_HOLIDAY_EXTENDS_END", "0") == "1"
+# Whether an approved design record (渝建〔2018〕103号) is publicly noticed before it enters the library. Yes by
+# default: 213号 notices every backfill before entry, and 103号 says nothing against it (docs/lifecycle.md,
+# "Design records"). Off, an approved design record is frozen and sent to the library at once.
+DESIGN_PROJECTS_NOTICED = os.environ.get("DESIGN_PROJECTS_NOTICED", "1") == "1"
 # The review time limit: working days of the official calendar a submitted record may wait for a decision before
 # the work queue marks it overdue (docs/lifecycle.md, "The review time limit").
 REVIEW_TIME_LIMIT_WORKING_DAYS = int(os.environ.get("REVIEW_TIME_LIMIT_WORKING_DAYS", "20"))

@@ -44,6 +44,7 @@ ACTIONS = {
     "review.assign": "分派审核人员",
     "review.route": "分派设计项目的审核单位",
     "review.route.view": "查看待分派的设计项目",
+    "notice.skip": "设计项目不公示，报送入库",
     "review.approve": "审核通过",
     "review.return": "退回修改",
     "review.reject": "不予受理",
