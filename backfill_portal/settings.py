@@ -156,11 +156,13 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_WARNING_SECONDS = int(os.environ.get("SESSION_WARNING_SECONDS", "120"))
 
 # Two-factor sign-in (GB/T 22239 身份鉴别: 两种或两种以上组合的鉴别技术; backfill_portal/two_factor.py). Any user may
-# turn it on; these roles must (projects.permissions.must_use_two_factor): "reviewer", "city", and "administrator"
+# turn it on; these roles must (projects.permissions.must_use_two_factor): "reviewer", "agency_reviewer" (a
+# drawing-review agency's reviewer), "city", and "administrator"
 # (the three administrators and superusers). Off in DEMO_MODE for the demo logins (the demo banner says so).
+OTP_REQUIRED_BY_DEFAULT = "reviewer,agency_reviewer,city,administrator"
 OTP_REQUIRED_FOR_ROLES = [
     role.strip()
-    for role in os.environ.get("OTP_REQUIRED_FOR_ROLES", "reviewer,city,administrator").split(",")
+    for role in os.environ.get("OTP_REQUIRED_FOR_ROLES", OTP_REQUIRED_BY_DEFAULT).split(",")
     if role.strip()
 ]
 # The name an authenticator app shows beside the account (the otpauth URI's issuer).
@@ -331,6 +333,10 @@ if NOTICE_DAY_MODE not in {"calendar", "working"}:
 # 民法典 第二百零三条 moves a period's last day that falls on a statutory rest day to the day after the rest ends.
 # Whether a 公示 follows it is a policy choice: off by default (docs/lifecycle.md, "Timers").
 NOTICE_HOLIDAY_EXTENDS_END = os.environ.get("NOTICE_HOLIDAY_EXTENDS_END", "0") == "1"
+# Whether an approved design record (渝建〔2018〕103号) is publicly noticed before it enters the library. Yes by
+# default: 213号 notices every backfill before entry, and 103号 says nothing against it (docs/lifecycle.md,
+# "Design records"). Off, an approved design record is frozen and sent to the library at once.
+DESIGN_PROJECTS_NOTICED = os.environ.get("DESIGN_PROJECTS_NOTICED", "1") == "1"
 # The review time limit: working days of the official calendar a submitted record may wait for a decision. The
 # work queue marks a record overdue past it, the 受理回执 prints it with its last day, the progress timeline
 # measures the review against it (docs/lifecycle.md, "The review time limit"). The one setting of it: the calendar

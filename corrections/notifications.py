@@ -8,8 +8,8 @@ from .values import field_label
 
 
 def reviewers_of(project):
-    """The reviewers of the record's authority: they give the district's opinion."""
-    return [m.user for m in permissions.authority_reviewers(project.authority_id).select_related("user")]
+    """The record's reviewers (its authority's; a design record's agency's): they give the opinion."""
+    return [m.user for m in permissions.project_reviewers(project).select_related("user")]
 
 
 def approval_center_users():

@@ -41,6 +41,13 @@ DEMO_ENTERPRISES = {
 }
 DEMO_CREDIT_CODE, DEMO_ENTERPRISE_NAME, _ = DEMO_ENTERPRISES["shifan"]
 
+# A survey/design enterprise (渝建〔2018〕103号) and the drawing-review agency its certificates name; the agency's
+# credit code is the one every demo record's drawing review names (demo/records.py, REVIEW_AGENCY_CREDIT_CODE).
+DEMO_DESIGN_ENTERPRISE = (_credit_code("91500103MA5YR2022"), "重庆示范建筑设计研究院有限公司", "demo-design")
+DEMO_AGENCY = (_credit_code("91500103MC0000001"), "重庆市施工图审查中心", "demo-review-agency")
+# The cut-off of the drawings' review for design records (渝建〔2018〕103号), data like the window.
+DEMO_DRAWINGS_REVIEWED_BY = datetime.date(2018, 6, 30)
+
 # Reviewers: login → authority code (the review authorities of projects/data/chongqing_authorities.csv).
 DEMO_REVIEWERS = {
     "demo-reviewer-yuzhong": "500103",  # 渝中区
@@ -69,7 +76,12 @@ def demo_password() -> str:
 
 
 def usernames() -> list[str]:
-    return [login for _, _, login in DEMO_ENTERPRISES.values()] + [*DEMO_REVIEWERS, DEMO_CITY_USER]
+    return [login for _, _, login in DEMO_ENTERPRISES.values()] + [
+        DEMO_DESIGN_ENTERPRISE[2],
+        *DEMO_REVIEWERS,
+        DEMO_AGENCY[2],
+        DEMO_CITY_USER,
+    ]
 
 
 def seed_accounts(password: str) -> dict:
@@ -90,12 +102,22 @@ def seed_accounts(password: str) -> dict:
     users[DEMO_CITY_USER] = _user(
         DEMO_CITY_USER, password, is_staff=True, role=Role.CITY, department=DEMO_CITY_DEPARTMENT
     )
+    for (credit_code, name, login), kind, role, is_staff in (
+        (DEMO_DESIGN_ENTERPRISE, EnterpriseKind.SURVEY_DESIGN, Role.ENTERPRISE, False),
+        (DEMO_AGENCY, EnterpriseKind.DRAWING_REVIEW, Role.AGENCY_REVIEWER, True),
+    ):
+        organisation, _ = Enterprise.objects.get_or_create(
+            credit_code=credit_code, defaults={"name": name, "kind": kind}
+        )
+        users[login] = _user(login, password, is_staff=is_staff, role=role, enterprise=organisation)
     for kind, (opens_on, closes_on, basis) in DEMO_WINDOWS.items():
         # get_or_create, not update_or_create: an administrator may have changed the window since.
-        BackfillWindow.objects.get_or_create(
+        window, _ = BackfillWindow.objects.get_or_create(
             enterprise_kind=kind,
             defaults={"opens_on": opens_on, "closes_on": closes_on, "basis": basis},
         )
+        if kind == EnterpriseKind.SURVEY_DESIGN and window.drawings_reviewed_by is None:
+            BackfillWindow.objects.filter(pk=window.pk).update(drawings_reviewed_by=DEMO_DRAWINGS_REVIEWED_BY)
     return users
 
 
@@ -120,6 +142,10 @@ def demo_login_lines(password: str) -> list[str]:
     names = dict(Authority.objects.filter(code__in=set(DEMO_REVIEWERS.values())).values_list("code", "name"))
     for login, code in DEMO_REVIEWERS.items():
         descriptions[login] = f"审核人员 / reviewer — {names.get(code, code)}"
+    descriptions[DEMO_DESIGN_ENTERPRISE[2]] = (
+        f"勘察设计企业 / design enterprise — {DEMO_DESIGN_ENTERPRISE[1]}"
+    )
+    descriptions[DEMO_AGENCY[2]] = f"审查机构审核人员 / drawing-review agency — {DEMO_AGENCY[1]}"
     descriptions[DEMO_CITY_USER] = "市级管理人员 / city — 市审批服务中心"
     lines = [f"  {username:<26} {text}" for username, text in descriptions.items()]
     lines.append(f"  密码 / password: {password}")

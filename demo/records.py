@@ -24,14 +24,24 @@ from inspections.models import Finding, SpotCheckItem
 from integrity import services as integrity
 from projects import services as projects
 from projects.audit import Actor
-from projects.models import STAGE_ORDER, Authority, Enterprise, Project, ProjectType, StartBasis, Status
+from projects.models import (
+    STAGE_ORDER,
+    Authority,
+    Enterprise,
+    EvidencePart,
+    Project,
+    ProjectKind,
+    ProjectType,
+    StartBasis,
+    Status,
+)
 from publicity import services as publicity
 from publicity.models import Notice, NoticeState, OutboxMessage, OutboxState
 from publicity.timing import days_left, notice_end
 from review import services as review
 from review.models import RejectionGround
 
-from .accounts import DEMO_CITY_USER, DEMO_ENTERPRISES, DEMO_REVIEWERS
+from .accounts import DEMO_AGENCY, DEMO_CITY_USER, DEMO_DESIGN_ENTERPRISE, DEMO_ENTERPRISES, DEMO_REVIEWERS
 from .national import running_simulator
 
 # ---------------------------------------------------------------- what a record holds
@@ -140,6 +150,88 @@ PLANS = [
     Plan(30, "jialing", "500103", "渝中区朝天门客运码头候船楼工程", Status.IN_NATIONAL_LIBRARY,
          scale=Decimal("2.6")),
 ]  # fmt: skip
+
+# Design records of demo-design (渝建〔2018〕103号), reviewed by demo-review-agency: (seq, name, authority, state).
+# 104 names an agency that has no account: it waits in the city's queue (审核工作台 → 待分派的设计项目).
+DESIGN_PLANS = [
+    (101, "渝中区大坪医院门诊综合楼设计", "500103", Status.DRAFT),
+    (102, "渝中区鹅岭公园游客中心设计", "500103", Status.SUBMITTED),
+    (103, "江北区观音桥商圈步行街改造设计", "500105", Status.IN_NOTICE),
+    (104, "沙坪坝区大学城图书馆扩建设计", "500106", Status.SUBMITTED),
+    (105, "南岸区弹子石滨江步道设计", "500108", Status.IN_NATIONAL_LIBRARY),
+]
+UNKNOWN_AGENCY = (_credit_code("91500106MC0000009"), "重庆某施工图审查事务所（演示，无账号）")
+DESIGNERS = [
+    {
+        "name": "王建筑",
+        "id_type": "1",
+        "id_number": _id_number("50010319800101123"),
+        "registration_type": "注册建筑师",
+        "registration_level": "一级",
+        "role": "项目负责人",
+    },
+    {
+        "name": "赵结构",
+        "id_type": "1",
+        "id_number": _id_number("50010619820202234"),
+        "registration_type": "注册结构工程师",
+        "registration_level": "一级",
+        "role": "专业负责人",
+    },
+]
+DESIGN_EVIDENCE = [
+    ("tendering", "", "设计中标通知书.pdf"),
+    ("contract", "", "设计合同.pdf"),
+    ("drawing_review", EvidencePart.CERTIFICATE, "施工图审查合格书.pdf"),
+    ("drawing_review", EvidencePart.COVER_SHEET, "施工图图签页（盖章）.pdf"),
+]
+
+
+def design_stage_values(seq: int, enterprise: Enterprise) -> dict[str, dict]:
+    """A design tender, the design contract and the drawing review of a design record that passes every rule,
+    reviewed before the cut-off (2018-06-30)."""
+    tag = f"YS{seq:03d}"
+    start = datetime.date(2016, 1, 10) + datetime.timedelta(days=7 * (seq - 100))
+    agency_code, agency_name = UNKNOWN_AGENCY if seq == 104 else DEMO_AGENCY[:2]
+    amount = Decimal("860000.00") + Decimal(seq)
+    return {
+        "tendering": {
+            "award_notice_number": f"SJZB-{start.year}-{tag}",
+            "tender_class": "design",
+            "tender_method": "open",
+            "awarded_on": start,
+            "award_amount": amount,
+            "tender_agency_name": "重庆市建设工程招标代理有限公司",
+            "tender_agency_credit_code": TENDER_AGENCY_CREDIT_CODE,
+            "winner_name": enterprise.name,
+            "winner_credit_code": enterprise.credit_code,
+        },
+        "contract": {
+            "filing_number": f"SJHT-{start.year}-{tag}",
+            "contract_number": f"SJ-{start.year}-{tag}",
+            "contract_type": "200",
+            "amount": amount,
+            "signed_on": start + datetime.timedelta(days=20),
+            "employer_name": "重庆市城市建设投资（集团）有限公司",
+            "employer_credit_code": OWNER_CREDIT_CODE,
+            "contractor_name": enterprise.name,
+            "contractor_credit_code": enterprise.credit_code,
+        },
+        "drawing_review": {
+            "certificate_number": f"渝设审（{start.year}）第{tag}号",
+            "review_agency_name": agency_name,
+            "review_agency_credit_code": agency_code,
+            "completed_on": start + datetime.timedelta(days=120),
+            "passed_first_review": True,
+            "first_review_violation_count": 0,
+            "survey_enterprise_name": "重庆市勘察院",
+            "survey_enterprise_credit_code": SURVEY_CREDIT_CODE,
+            "design_enterprise_name": enterprise.name,
+            "design_enterprise_credit_code": enterprise.credit_code,
+            "designers": DESIGNERS,
+        },
+    }
+
 
 CORRECTED = 24  # the record corrected to a second version
 FALSE_INFORMATION = 28  # the spot check finds it false: its enterprise is blacklisted
@@ -356,8 +448,53 @@ class Seeder:
         review.approve(actor=self.reviewer(project), project=project, comment="材料齐全，信息与原件一致。")
         return Notice.objects.get(project=project, state=NoticeState.RUNNING)
 
+    def seed_design(self) -> list[Project]:
+        """demo-design's records, each as far as its plan goes; returns those to deliver to the library."""
+        actor = self.actors[DEMO_DESIGN_ENTERPRISE[2]]
+        agency = self.actors[DEMO_AGENCY[2]]
+        to_library = []
+        for seq, name, code, state in DESIGN_PLANS:
+            authority = self.authorities[code]
+            data = {
+                "kind": ProjectKind.DESIGN,
+                "authority": authority,
+                "county_code": "",
+                "name": name,
+                "address": f"重庆市{authority.name}示范路{seq}号",
+                "project_type": ProjectType.BUILDING_WORKS,
+                "is_classified": False,
+                "already_in_national_library": False,
+                "total_investment": Decimal("15000000.00"),
+                "total_area": Decimal("8888.00"),
+            }
+            project = projects.create_project(actor=actor, data=data)
+            for stage_code, values in design_stage_values(seq, actor.membership.enterprise).items():
+                projects.save_stage(actor=actor, project=project, stage_code=stage_code, data=values)
+            for stage_code, part, file_name in DESIGN_EVIDENCE:
+                projects.add_evidence(
+                    actor=actor,
+                    project=project,
+                    stage_code=stage_code,
+                    part=part,
+                    uploaded_file=SimpleUploadedFile(file_name, EVIDENCE_PDF, "application/pdf"),
+                )
+            if state == Status.DRAFT:
+                continue
+            project = projects.submit_project(actor=actor, project=project)
+            if state in (Status.IN_NOTICE, Status.IN_NATIONAL_LIBRARY):
+                review.approve(actor=agency, project=project, comment="与审查合格书及存档图纸一致。")
+                notice = Notice.objects.get(project=project, state=NoticeState.RUNNING)
+                back = (
+                    days_back_for(6, self.now) if state == Status.IN_NOTICE else days_back_to_expire(self.now)
+                )
+                backdate_notice(notice, days=back)
+                if state == Status.IN_NATIONAL_LIBRARY:
+                    to_library.append(project)
+        return to_library
+
     def seed(self):
         to_library = []
+        design_to_library = self.seed_design()
         for plan in PLANS:
             project = self.enter(plan)
             if plan.state == Status.DRAFT:
@@ -383,6 +520,7 @@ class Seeder:
         with running_simulator() as simulator_up:
             if simulator_up:
                 self.deliver([p for p in to_library if p.state == Status.IN_NATIONAL_LIBRARY])
+                self.deliver_projects(design_to_library)
                 self.correct(self.projects[CORRECTED])
                 self.spot_check()
 
@@ -416,7 +554,10 @@ class Seeder:
 
     def deliver(self, plans: list[Plan]):
         """What the worker's deliver_outbox task does for each pending row (publicity/tasks.py)."""
-        numbers = [self.projects[plan.seq].pk for plan in plans]
+        self.deliver_projects([self.projects[plan.seq] for plan in plans])
+
+    def deliver_projects(self, records: list[Project]):
+        numbers = [project.pk for project in records]
         pending = OutboxMessage.objects.filter(project__in=numbers, state=OutboxState.PENDING)
         for message_id in pending.values_list("pk", flat=True):
             outcome = publicity.deliver(message_id)

@@ -7,7 +7,18 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from . import identifiers, rules
-from .models import STAGE_MODELS, Authority, Project
+from .models import (
+    CONSTRUCTION_PROJECT_TYPES,
+    DESIGN_PROJECT_TYPES,
+    STAGE_MODELS,
+    Authority,
+    DrawingReviewStage,
+    EvidencePart,
+    Project,
+    ProjectKind,
+    ProjectType,
+    StageCode,
+)
 from .services import PROJECT_EDITABLE_FIELDS
 from .validators import validate_optional_credit_code, validate_optional_id_number
 
@@ -128,7 +139,37 @@ class JointVentureMembersField(forms.CharField):
         return self.to_python(initial or []) != self.to_python(data)
 
 
+class DesignersField(forms.CharField):
+    """勘察设计人员 typed one per line, "姓名 证件类型 证件号码 注册类型 注册等级 承担角色", kept as a list of dicts
+    (identifiers.parse_designers); what is wrong with a line is the rule engine's (DLEGAL-2), naming the person."""
+
+    widget = forms.Textarea(
+        attrs={"rows": 4, "placeholder": "王设计 身份证 500103198001011234 注册建筑师 一级 项目负责人"}
+    )
+
+    def __init__(self, **kwargs):
+        for name in ("encoder", "decoder"):
+            kwargs.pop(name, None)
+        kwargs["required"] = False
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return identifiers.format_designers(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return identifiers.parse_designers(super().to_python(value))
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial or []) != self.to_python(data)
+
+
 YES_NO_FIELDS = ("is_classified", "is_completed", "already_in_national_library")
+# What a design record's basic information does not ask (docs/design-projects.md): it is not a completed works.
+CONSTRUCTION_ONLY_PROJECT_FIELDS = ("is_completed", "start_basis")
 
 
 class ProjectForm(MarkedFormMixin, forms.ModelForm):
@@ -148,8 +189,18 @@ class ProjectForm(MarkedFormMixin, forms.ModelForm):
             "name": forms.TextInput(attrs={"size": 60}),
         }
 
-    def __init__(self, *args, **kwargs):
+    kind = forms.ChoiceField(choices=ProjectKind.choices, widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, kind=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The record's kind: the instance's once created, else the enterprise's (the service refuses a forged one).
+        kind = self.instance.kind if self.instance.pk else (kind or ProjectKind.CONSTRUCTION)
+        self.initial.setdefault("kind", kind)
+        types = DESIGN_PROJECT_TYPES if kind == ProjectKind.DESIGN else CONSTRUCTION_PROJECT_TYPES
+        self.fields["project_type"].choices = [("", "---------"), *[(t, ProjectType(t).label) for t in types]]
+        if kind == ProjectKind.DESIGN:
+            for name in CONSTRUCTION_ONLY_PROJECT_FIELDS:
+                del self.fields[name]
         self.fields["authority"].queryset = Authority.objects.order_by("code")
         self.fields["authority"].label = "项目所在地审核部门"
         self.fields["county_code"].required = False
@@ -157,8 +208,9 @@ class ProjectForm(MarkedFormMixin, forms.ModelForm):
             "county_code"
         ].help_text = "GB/T 2260 区县代码；留空则按审核部门所在区县填写（开发区须填写）。"
         if self.instance.pk:
-            # The number is the record's identity once issued: shown, not edited.
+            # The number is the record's identity once issued (and the kind its nature): shown, not edited.
             del self.fields["project_number"]
+            del self.fields["kind"]
         else:
             for (
                 name
@@ -167,7 +219,7 @@ class ProjectForm(MarkedFormMixin, forms.ModelForm):
         self.mark_fields()
 
 
-EVIDENCE_FIELDS = ("file", "evidence_description")
+EVIDENCE_FIELDS = ("file", "evidence_description", "evidence_part")
 
 
 class StageForm(MarkedFormMixin, forms.ModelForm):
@@ -180,9 +232,16 @@ class StageForm(MarkedFormMixin, forms.ModelForm):
         help_text="可与本环节信息一起保存。PDF、JPEG或PNG，按文件内容识别。",
     )
     evidence_description = forms.CharField(label="材料说明", max_length=200, required=False)
+    evidence_parts: tuple = ()  # where the stage asks for several documents: which one the file is
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.evidence_parts:
+            self.fields["evidence_part"] = forms.ChoiceField(
+                label="材料类别",
+                required=False,
+                choices=[(part, EvidencePart(part).label) for part in self.evidence_parts],
+            )
         self.mark_fields()
 
     def stage_data(self) -> dict:
@@ -192,17 +251,35 @@ class StageForm(MarkedFormMixin, forms.ModelForm):
         return any(name not in EVIDENCE_FIELDS for name in self.changed_data)
 
 
-def stage_form_class(stage_code: str) -> type[forms.ModelForm]:
+# A design record's tender and its drawing review leave out what belongs to a construction contract (the project
+# manager, the tendered area); a construction record's drawing review leaves out the design record's units and
+# designers (its permit names the survey and design units).
+DESIGN_EXCLUDED_FIELDS = {
+    StageCode.TENDERING: [
+        "area",
+        "project_manager_name",
+        "project_manager_id_type",
+        "project_manager_id_number",
+    ],
+}
+CONSTRUCTION_EXCLUDED_FIELDS = {StageCode.DRAWING_REVIEW: list(DrawingReviewStage.DESIGN_ONLY_FIELDS)}
+
+
+def stage_form_class(stage_code: str, kind: str = ProjectKind.CONSTRUCTION) -> type[forms.ModelForm]:
     model = STAGE_MODELS[stage_code]
     date_fields = [f.name for f in model._meta.concrete_fields if f.get_internal_type() == "DateField"]
+    design = kind == ProjectKind.DESIGN
+    required = (rules.DESIGN_REQUIRED_FIELDS if design else rules.REQUIRED_FIELDS).get(stage_code, ())
+    excluded = (DESIGN_EXCLUDED_FIELDS if design else CONSTRUCTION_EXCLUDED_FIELDS).get(stage_code, [])
+    parts = tuple(part for (code, part) in rules.DESIGN_EVIDENCE if design and code == stage_code and part)
     return forms.modelform_factory(
         model,
         form=type(
             f"{model.__name__}Form",
             (StageForm,),
-            {"required_fields": tuple(rules.REQUIRED_FIELDS.get(stage_code, ()))},
+            {"required_fields": tuple(required), "evidence_parts": parts},
         ),
-        exclude=["project", "updated_by", "updated_at"],
+        exclude=["project", "updated_by", "updated_at", *excluded],
         field_classes={
             **{name: DateField for name in date_fields},
             **{
@@ -210,6 +287,7 @@ def stage_form_class(stage_code: str) -> type[forms.ModelForm]:
                 for f in model._meta.concrete_fields
                 if f.name == "joint_venture_members"
             },
+            **{f.name: DesignersField for f in model._meta.concrete_fields if f.name == "designers"},
         },
         widgets={
             **{name: DateInput() for name in date_fields},

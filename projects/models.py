@@ -16,6 +16,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .validators import (
     validate_credit_code,
+    validate_designers,
     validate_joint_venture_members,
     validate_optional_credit_code,
     validate_plain_text,
@@ -123,6 +124,9 @@ class Role(models.TextChoices):
     ENTERPRISE = "enterprise", "企业填报人员"
     REVIEWER = "reviewer", "审核人员"
     CITY = "city", "市级管理人员"
+    # Staff of a drawing-review agency (an Enterprise of kind drawing_review) who review the design projects
+    # routed to their agency (docs/design-projects.md).
+    AGENCY_REVIEWER = "agency_reviewer", "审查机构审核人员"
 
 
 class CityDepartment(models.TextChoices):
@@ -213,6 +217,7 @@ class Membership(models.Model):
                     Q(role="enterprise", enterprise__isnull=False, authority__isnull=True)
                     | Q(role="reviewer", enterprise__isnull=True, authority__isnull=False)
                     | Q(role="city", enterprise__isnull=True, authority__isnull=True)
+                    | Q(role="agency_reviewer", enterprise__isnull=False, authority__isnull=True)
                 ),
             ),
             models.CheckConstraint(
@@ -242,6 +247,11 @@ class BackfillWindow(models.Model):
     opens_on = models.DateField("开始日期")
     closes_on = models.DateField("截止日期")
     basis = models.CharField("依据", max_length=200, blank=True, validators=PLAIN)
+    # Design projects only (渝建〔2018〕103号): the drawings must have passed review on or before this day. Data like
+    # the window itself, so the city can follow the ministry (docs/design-projects.md).
+    drawings_reviewed_by = models.DateField(
+        "施工图审查完成日期截止", null=True, blank=True, help_text="仅勘察设计企业的设计项目适用。"
+    )
 
     class Meta:
         verbose_name = "补录时限"
@@ -262,9 +272,30 @@ class ProjectType(models.TextChoices):
     MUNICIPAL_GENERAL = "municipal_general", "市政公用工程施工总承包"
     SPECIALTY = "specialty", "与上述施工总承包相关的专业承包"
     OTHER = "other", "其他类型（不在本次补录范围）"
+    # A design project's scope is the works it designs, not a contracting scope (渝建〔2018〕103号).
+    BUILDING_WORKS = "building_works", "房屋建筑工程（设计项目）"
+    MUNICIPAL_WORKS = "municipal_works", "市政工程（设计项目）"
 
 
 IN_SCOPE_PROJECT_TYPES = (ProjectType.BUILDING_GENERAL, ProjectType.MUNICIPAL_GENERAL, ProjectType.SPECIALTY)
+DESIGN_PROJECT_TYPES = (ProjectType.BUILDING_WORKS, ProjectType.MUNICIPAL_WORKS)
+CONSTRUCTION_PROJECT_TYPES = (*IN_SCOPE_PROJECT_TYPES, ProjectType.OTHER)
+
+
+class ProjectKind(models.TextChoices):
+    """A construction project (渝建〔2018〕213号: six stages, the district reviews) or a design project
+    (渝建〔2018〕103号: basic information, the survey/design contract, an optional tender and the drawing review with
+    its designers; the drawing-review agency reviews). docs/design-projects.md."""
+
+    CONSTRUCTION = "construction", "施工项目"
+    DESIGN = "design", "设计项目"
+
+
+# Which enterprise kind starts which project kind (a drawing-review agency starts none: it reviews).
+PROJECT_KIND_OF_ENTERPRISE = {
+    EnterpriseKind.CONSTRUCTION: ProjectKind.CONSTRUCTION,
+    EnterpriseKind.SURVEY_DESIGN: ProjectKind.DESIGN,
+}
 
 
 class StartBasis(models.TextChoices):
@@ -305,6 +336,9 @@ def ensure_content_editable(project_id):
 
 
 class Project(ConcurrentTransitionMixin, models.Model):
+    kind = models.CharField(
+        "项目类别", max_length=20, choices=ProjectKind.choices, default=ProjectKind.CONSTRUCTION
+    )
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="projects", verbose_name="补录企业"
     )
@@ -339,6 +373,18 @@ class Project(ConcurrentTransitionMixin, models.Model):
     # The backfill window is checked against the first submission: a record returned for revision after the
     # window closed may still be resubmitted (docs/lifecycle.md).
     first_submitted_at = models.DateTimeField("首次提交时间", null=True, blank=True)
+    # Design projects only: who reviews it (docs/design-projects.md, "Routing"). Set at submission to the agency
+    # named on the certificate when that agency has a reviewer account; otherwise the record waits in the city's
+    # queue until the city gives it to an agency or to the project's district. Not content: the record's routing.
+    reviewing_agency = models.ForeignKey(
+        Enterprise,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="design_projects_to_review",
+        verbose_name="审核的施工图审查机构",
+    )
+    routed_to_district = models.BooleanField("由项目所在地区县审核", default=False)
 
     class Meta:
         verbose_name = "补录项目"
@@ -356,6 +402,7 @@ class Project(ConcurrentTransitionMixin, models.Model):
         return f"{self.project_number} {self.name}"
 
     CONTENT_FIELDS = (
+        "kind",
         "enterprise_id",
         "authority_id",
         "project_number",
@@ -389,6 +436,20 @@ class Project(ConcurrentTransitionMixin, models.Model):
     @property
     def is_editable_by_enterprise(self) -> bool:
         return self.status in ENTERPRISE_EDITABLE_STATUSES
+
+    @property
+    def is_design(self) -> bool:
+        return self.kind == ProjectKind.DESIGN
+
+    @property
+    def stage_codes(self) -> list[str]:
+        """The stages this kind of record has, in order."""
+        return STAGES_OF_KIND[self.kind]
+
+    @property
+    def awaits_routing(self) -> bool:
+        """A submitted design record no agency or district has been given yet: the city's queue."""
+        return self.is_design and self.reviewing_agency_id is None and not self.routed_to_district
 
     # The lifecycle (docs/lifecycle.md). A transition only moves the state; who may run it, what is recorded
     # and what follows on commit are the services' (projects.services, review.services, publicity.services).
@@ -461,6 +522,10 @@ class StageCode(models.TextChoices):
 
 
 STAGE_ORDER = list(StageCode.values)
+# A design record: its basic information (the Project), an optional survey/design tender, the survey/design
+# contract and the drawing review with its designers (docs/design-projects.md).
+DESIGN_STAGES = [StageCode.TENDERING, StageCode.CONTRACT, StageCode.DRAWING_REVIEW]
+STAGES_OF_KIND = {"construction": STAGE_ORDER, "design": DESIGN_STAGES}
 
 
 class Stage(models.Model):
@@ -714,6 +779,28 @@ class DrawingReviewStage(Stage):
         "一次审查违反强制性条文数", null=True, blank=True
     )
     first_review_violations = models.TextField("违反的强制性条文", blank=True, validators=PLAIN)
+    # Design projects (TBProjectCensorInfo EconCorp*/DesignCorp*, TBProjectDesignEconUserInfo): the survey and
+    # design units the certificate names, and the registered people who did the work.
+    survey_enterprise_name = text("勘察单位名称")
+    survey_enterprise_credit_code = credit_code("勘察单位统一社会信用代码")
+    design_enterprise_name = text("设计单位名称")
+    design_enterprise_credit_code = credit_code("设计单位统一社会信用代码")
+    designers = models.JSONField(
+        "勘察设计人员",
+        default=list,
+        blank=True,
+        validators=[validate_designers],
+        help_text="每行一人：姓名 证件类型 证件号码 注册类型 注册等级 承担角色",
+    )
+
+    # Fields a construction record's form does not show (the permit stage names its survey and design units).
+    DESIGN_ONLY_FIELDS = (
+        "survey_enterprise_name",
+        "survey_enterprise_credit_code",
+        "design_enterprise_name",
+        "design_enterprise_credit_code",
+        "designers",
+    )
 
     class Meta:
         verbose_name = "施工图审查"
@@ -895,11 +982,20 @@ def evidence_upload_to(instance, filename):
     return instance.storage_path()
 
 
+class EvidencePart(models.TextChoices):
+    """Which document of a stage a file is, where a stage asks for more than one: a design record's drawing review
+    needs the review certificate and the drawings' cover sheet with the seals (docs/design-projects.md)."""
+
+    CERTIFICATE = "certificate", "施工图审查合格书"
+    COVER_SHEET = "cover_sheet", "施工图图签页（盖章）"
+
+
 class Evidence(StoredFile):
     """A supporting document (证明材料) for one stage. Never hard-deleted: archived with a reason."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="evidence")
     stage = models.CharField("环节", max_length=20, choices=StageCode.choices)
+    part = models.CharField("材料类别", max_length=20, choices=EvidencePart.choices, blank=True)
     description = models.CharField("说明", max_length=200, blank=True, validators=PLAIN)
 
     class Meta:

@@ -19,8 +19,19 @@ values they compare with are those apps' and are pinned equal to them by tests/t
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
-from .models import CityDepartment, Duty, Membership, Project, Role, StageCode, Status
+from .models import (
+    PROJECT_KIND_OF_ENTERPRISE,
+    CityDepartment,
+    Duty,
+    Membership,
+    Project,
+    ProjectKind,
+    Role,
+    StageCode,
+    Status,
+)
 
 # Drafts are the enterprise's own business: no reviewer or city user sees a record before its first submission.
 NOT_YET_SUBMITTED = (Status.DRAFT,)
@@ -65,6 +76,22 @@ def is_reviewer(user) -> bool:
     return _role(user) == Role.REVIEWER
 
 
+def is_agency_reviewer(user) -> bool:
+    """A drawing-review agency's reviewer (审查机构审核人员): reviews the design records routed to its agency
+    (docs/design-projects.md)."""
+    return _role(user) == Role.AGENCY_REVIEWER
+
+
+def agency_of(user):
+    """The drawing-review agency (an Enterprise) the user reviews for, or None."""
+    return membership_of(user).enterprise if is_agency_reviewer(user) else None
+
+
+def is_review_staff(user) -> bool:
+    """Decides records in the console: a district's reviewer or a drawing-review agency's."""
+    return _role(user) in (Role.REVIEWER, Role.AGENCY_REVIEWER)
+
+
 def is_city(user) -> bool:
     """The city commission (any department), or a superuser: spot checks, the blacklist, the figures, the
     windows (docs/figures.md: reviewers and enterprises do not see the city's figures)."""
@@ -88,7 +115,7 @@ def is_approval_center(user) -> bool:
 
 def is_console_user(user) -> bool:
     """Reviewers, city users and superusers use the review console (the admin site also asks is_staff)."""
-    return _is_superuser(user) or _role(user) in (Role.REVIEWER, Role.CITY)
+    return _is_superuser(user) or _role(user) in (Role.REVIEWER, Role.CITY, Role.AGENCY_REVIEWER)
 
 
 def has_organisation(user) -> bool:
@@ -112,10 +139,37 @@ def owns(user, project) -> bool:
 
 
 def reviewer_of(user, project) -> bool:
-    """A reviewer of the authority where the record lies: decides on it (docs/lifecycle.md, "Who may run which
-    transition"), handles its objections, gives the district's opinion on its corrections."""
+    """The record's reviewer: decides on it (docs/lifecycle.md, "Who may run which transition"), handles its
+    objections, gives the opinion on its corrections. A construction record's: a reviewer of the authority where
+    it lies. A design record's: a reviewer of the agency it was routed to, or of its district once the city routed
+    it there (docs/design-projects.md); before that nobody's."""
     membership = membership_of(user)
-    return is_reviewer(user) and membership.authority_id == project.authority_id
+    if membership is None:
+        return False
+    if project.kind == ProjectKind.DESIGN:
+        if membership.role == Role.AGENCY_REVIEWER:
+            return (
+                project.reviewing_agency_id is not None
+                and membership.enterprise_id == project.reviewing_agency_id
+            )
+        return (
+            membership.role == Role.REVIEWER
+            and project.routed_to_district
+            and membership.authority_id == project.authority_id
+        )
+    return membership.role == Role.REVIEWER and membership.authority_id == project.authority_id
+
+
+def may_start(user, kind) -> bool:
+    """A construction enterprise starts construction records, a survey/design enterprise design records; a
+    drawing-review agency's clerk neither (docs/design-projects.md)."""
+    enterprise = enterprise_of(user)
+    return enterprise is not None and PROJECT_KIND_OF_ENTERPRISE.get(enterprise.kind) == kind
+
+
+def may_route(user, project) -> bool:
+    """The city gives a submitted design record that waits for a reviewer to an agency or to its district."""
+    return is_city(user) and project.status == Status.SUBMITTED and project.awaits_routing
 
 
 def may_decide(user, project) -> bool:
@@ -177,12 +231,49 @@ def visible_projects(user):
     if membership.role == Role.ENTERPRISE:
         return Project.objects.filter(enterprise_id=membership.enterprise_id)
     if membership.role == Role.REVIEWER:
+        # Design records of its area too: the district where a design project lies may read it.
         return Project.objects.filter(authority_id=membership.authority_id).exclude(
             status__in=NOT_YET_SUBMITTED
         )
+    if membership.role == Role.AGENCY_REVIEWER:
+        return Project.objects.filter(
+            kind=ProjectKind.DESIGN, reviewing_agency_id=membership.enterprise_id
+        ).exclude(status__in=NOT_YET_SUBMITTED)
     if membership.role == Role.CITY:
         return Project.objects.exclude(status__in=NOT_YET_SUBMITTED)
     return Project.objects.none()
+
+
+def _reviewed_by(membership, project=""):
+    """A filter: the records `membership` (a reviewer's or an agency reviewer's) decides (see reviewer_of)."""
+    prefix = f"{project}__" if project else ""
+    if membership.role == Role.AGENCY_REVIEWER:
+        return Q(
+            **{f"{prefix}kind": ProjectKind.DESIGN, f"{prefix}reviewing_agency_id": membership.enterprise_id}
+        )
+    return Q(**{f"{prefix}authority_id": membership.authority_id}) & (
+        ~Q(**{f"{prefix}kind": ProjectKind.DESIGN}) | Q(**{f"{prefix}routed_to_district": True})
+    )
+
+
+def decided_projects(user):
+    """The records the user is the reviewer of (its work queue): a subset of visible_projects."""
+    membership = membership_of(user)
+    if membership is None or membership.role not in (Role.REVIEWER, Role.AGENCY_REVIEWER):
+        return Project.objects.none()
+    return Project.objects.filter(_reviewed_by(membership)).exclude(status__in=NOT_YET_SUBMITTED)
+
+
+def awaiting_routing(user):
+    """The city's queue of design records waiting for a reviewer (may_route); anyone else none."""
+    if not is_city(user):
+        return Project.objects.none()
+    return Project.objects.filter(
+        kind=ProjectKind.DESIGN,
+        status=Status.SUBMITTED,
+        reviewing_agency__isnull=True,
+        routed_to_district=False,
+    )
 
 
 def scoped_to_records(user, queryset, *, project="project"):
@@ -196,6 +287,8 @@ def scoped_to_records(user, queryset, *, project="project"):
         return queryset.filter(**{f"{project}__enterprise_id": membership.enterprise_id})
     if membership.role == Role.REVIEWER:
         return queryset.filter(**{f"{project}__authority_id": membership.authority_id})
+    if membership.role == Role.AGENCY_REVIEWER:
+        return queryset.filter(_reviewed_by(membership, project))
     if membership.role == Role.CITY:
         return queryset
     return queryset.none()
@@ -208,6 +301,8 @@ def scoped_to_console(user, queryset, *, project="project"):
         return queryset
     if is_reviewer(user):
         return queryset.filter(**{f"{project}__authority_id": membership_of(user).authority_id})
+    if is_agency_reviewer(user):
+        return queryset.filter(_reviewed_by(membership_of(user), project))
     return queryset.none()
 
 
@@ -250,6 +345,26 @@ def authority_reviewers(authority_id):
     return Membership.objects.filter(role=Role.REVIEWER, authority_id=authority_id)
 
 
+def agency_reviewers(agency_id):
+    """The memberships of a drawing-review agency's reviewers (an agency "has an account" when there is one)."""
+    return Membership.objects.filter(role=Role.AGENCY_REVIEWER, enterprise_id=agency_id)
+
+
+def agency_reviewers_with_account():
+    """Every active agency reviewer's membership: an agency "has an account" when it has one."""
+    return Membership.objects.filter(role=Role.AGENCY_REVIEWER, user__is_active=True)
+
+
+def project_reviewers(project):
+    """Whom to tell about a record waiting for review: its reviewer organisation's members (reviewer_of)."""
+    if project.kind == ProjectKind.DESIGN:
+        if project.reviewing_agency_id is not None:
+            return agency_reviewers(project.reviewing_agency_id)
+        if not project.routed_to_district:
+            return Membership.objects.none()
+    return authority_reviewers(project.authority_id)
+
+
 def department_members(departments):
     """The memberships of the city's users in any of `departments` (CityDepartment values)."""
     return Membership.objects.filter(role=Role.CITY, department__in=list(departments))
@@ -272,11 +387,36 @@ def ensure_own_project(user, project):
 
 
 def ensure_reviewer_of(user, project):
-    """Only a reviewer of the authority where the project lies may decide on it (review and publicity)."""
-    if not is_reviewer(user):
-        raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以审核补录项目。")
-    if not reviewer_of(user, project):
+    """Only the record's reviewer may decide on it (review and publicity): see reviewer_of."""
+    if not is_review_staff(user):
+        raise PermissionDenied("只有区县（开发区）主管部门或施工图审查机构的审核人员可以审核补录项目。")
+    if reviewer_of(user, project):
+        return
+    if project.kind != ProjectKind.DESIGN:
+        if is_agency_reviewer(user):
+            raise PermissionDenied(
+                "施工图审查机构只审核设计项目；施工项目由项目所在地区县（开发区）主管部门审核。"
+            )
         raise PermissionDenied("只能审核本辖区内的项目。")
+    if is_agency_reviewer(user):
+        raise PermissionDenied("只能审核本机构审查的设计项目。")
+    raise PermissionDenied(
+        "设计项目由施工图审查机构审核；项目所在地区县（开发区）主管部门可以查阅，市级分派给本辖区后方可审核。"
+    )
+
+
+def ensure_may_start(user, kind):
+    """A construction enterprise may not start a design record, nor a survey/design enterprise a construction one."""
+    enterprise = ensure_enterprise(user)
+    if not may_start(user, kind):
+        label = ProjectKind(kind).label if kind in ProjectKind.values else "该类"
+        raise PermissionDenied(f"{enterprise.get_kind_display()}不能补录{label}。")
+
+
+def ensure_may_route(user, project):
+    ensure_city(user, "分派设计项目的审核")
+    if not may_route(user, project):
+        raise PermissionDenied("该项目不在待分派的设计项目中（可能已分派或已处理），请刷新后查看。")
 
 
 def ensure_may_retry_delivery(user, project):
@@ -285,16 +425,23 @@ def ensure_may_retry_delivery(user, project):
 
 
 def ensure_may_assign(user, *, reviewer, projects=()):
-    """A reviewer gives its own authority's records to a reviewer of the same authority."""
-    if not is_reviewer(user):
+    """A reviewer gives the records it reviews to a reviewer of the same authority (or agency)."""
+    if not is_review_staff(user):
         raise PermissionDenied("只有审核人员可以分派。")
-    authority_id = membership_of(user).authority_id
-    target = membership_of(reviewer)
-    if target is None or target.role != Role.REVIEWER or target.authority_id != authority_id:
+    own, target = membership_of(user), membership_of(reviewer)
+    same_organisation = (
+        target is not None
+        and target.role == own.role
+        and target.authority_id == own.authority_id
+        and target.enterprise_id == own.enterprise_id
+    )
+    if not same_organisation:
         raise PermissionDenied("只能分派给本部门的审核人员。")
     for project in projects:
-        if project.authority_id != authority_id:
-            raise PermissionDenied("只能分派本辖区内的项目。")
+        if not reviewer_of(user, project):
+            raise PermissionDenied(
+                "只能分派本辖区内的项目。" if is_reviewer(user) else "只能分派本机构审查的设计项目。"
+            )
 
 
 def ensure_city(user, doing: str):
@@ -317,8 +464,8 @@ def ensure_owner(user, project):
 
 
 def ensure_district_of(user, project):
-    """The district's opinion on a correction: a reviewer of the record's authority."""
-    if not is_reviewer(user):
+    """The district's opinion on a correction: the record's reviewer (a design record's agency: reviewer_of)."""
+    if not is_review_staff(user):
         raise PermissionDenied("只有项目所在地区县（开发区）主管部门的审核人员可以核查更正申请。")
     if not reviewer_of(user, project):
         raise PermissionDenied("只能核查本辖区项目的更正申请。")
@@ -335,7 +482,7 @@ NO_PROJECT_TO_ORDER = "本辖区没有项目编号为“{number}”的补录项�
 
 
 def ensure_may_order(user, project):
-    if not (is_reviewer(user) or _role(user) == Role.CITY or _is_superuser(user)):
+    if not (is_review_staff(user) or _role(user) == Role.CITY or _is_superuser(user)):
         raise PermissionDenied("只有区县（开发区）主管部门或市级管理人员可以发出更正通知。")
     if not may_order(user, project):
         raise PermissionDenied(NO_PROJECT_TO_ORDER.format(number=project.project_number))

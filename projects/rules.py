@@ -21,18 +21,27 @@ from django.utils import timezone
 
 from . import identifiers
 from .models import (
+    DESIGN_PROJECT_TYPES,
     IN_SCOPE_PROJECT_TYPES,
     STAGE_MODELS,
     STAGE_ORDER,
     BackfillWindow,
+    ContractType,
     Evidence,
+    EvidencePart,
     IdDocumentType,
     Project,
+    ProjectKind,
     StageCode,
     StartBasis,
+    TenderClass,
     TenderMethod,
     WorksCategory,
 )
+
+CONSTRUCTION = (ProjectKind.CONSTRUCTION,)
+DESIGN = (ProjectKind.DESIGN,)
+BOTH = (ProjectKind.CONSTRUCTION, ProjectKind.DESIGN)
 
 
 class Category:
@@ -112,21 +121,43 @@ class Rule:
     check: Callable[["RecordContext"], Iterable[Problem | str]]
     on_save: bool
     involves: tuple[str, ...]
+    kinds: tuple[str, ...] = CONSTRUCTION  # the project kinds (ProjectKind) the rule checks
 
 
 RULES: list[Rule] = []
 
 
 def rule(
-    code, *, category, title, stage=PROJECT, field="", severity=Severity.ERROR, on_save=True, involves=()
+    code,
+    *,
+    category,
+    title,
+    stage=PROJECT,
+    field="",
+    severity=Severity.ERROR,
+    on_save=True,
+    involves=(),
+    kinds=CONSTRUCTION,
 ):
-    """Register a check. The check takes a RecordContext and yields Problems (or plain messages)."""
+    """Register a check. The check takes a RecordContext and yields Problems (or plain messages). `kinds`: the
+    project kinds it checks (a construction record's six stages, a design record's: docs/design-projects.md)."""
 
     def register(check):
         if any(r.code == code for r in RULES):
             raise ValueError(f"duplicate rule code {code}")
         RULES.append(
-            Rule(code, category, severity, stage, field, title, check, on_save, tuple(involves) or (stage,))
+            Rule(
+                code,
+                category,
+                severity,
+                stage,
+                field,
+                title,
+                check,
+                on_save,
+                tuple(involves) or (stage,),
+                tuple(kinds),
+            )
         )
         return check
 
@@ -147,6 +178,8 @@ class RecordContext:
     duplicate_documents: dict
     window: BackfillWindow | None
     today: datetime.date = field(default_factory=timezone.localdate)
+    # (stage code, evidence part) -> number of active files, for stages that ask for several documents
+    evidence_parts: dict = field(default_factory=dict)
 
     def stage(self, code):
         return self.stages.get(code)
@@ -184,13 +217,16 @@ def build_context(project: Project, *, candidate=None) -> RecordContext:
         stages[candidate.code] = candidate
 
     evidence_counts = dict.fromkeys(STAGE_ORDER, 0)
+    evidence_parts = {}
     if project.pk:
         rows = (
             Evidence.objects.filter(project_id=project.pk, archived_at__isnull=True)
-            .values("stage")
+            .values("stage", "part")
             .annotate(n=Count("id"))
         )
-        evidence_counts.update({row["stage"]: row["n"] for row in rows})
+        for row in rows:
+            evidence_counts[row["stage"]] += row["n"]
+            evidence_parts[(row["stage"], row["part"])] = row["n"]
 
     return RecordContext(
         project=project,
@@ -198,6 +234,7 @@ def build_context(project: Project, *, candidate=None) -> RecordContext:
         evidence_counts=evidence_counts,
         duplicate_documents=find_duplicate_documents(project, stages),
         window=BackfillWindow.objects.filter(enterprise_kind=project.enterprise.kind).first(),
+        evidence_parts=evidence_parts,
     )
 
 
@@ -223,7 +260,10 @@ def evaluate(project: Project, *, candidate=None, context: RecordContext | None 
     """Run every rule. Findings come in stage order, errors first within a stage."""
     context = context or build_context(project, candidate=candidate)
     findings = []
+    kind = context.project.kind or ProjectKind.CONSTRUCTION
     for r in RULES:
+        if kind not in r.kinds:
+            continue
         for problem in r.check(context) or ():
             if isinstance(problem, str):
                 problem = Problem(problem)
@@ -263,7 +303,12 @@ def warnings_on_save(project: Project, candidate) -> list[Finding]:
 
 
 @rule(
-    "SCOPE-1", category=Category.SCOPE, field="county_code", title="项目位于重庆市行政区域内", on_save=False
+    "SCOPE-1",
+    category=Category.SCOPE,
+    field="county_code",
+    title="项目位于重庆市行政区域内",
+    on_save=False,
+    kinds=BOTH,
 )
 def in_chongqing(ctx):
     if not identifiers.is_chongqing_division(ctx.project.county_code or ""):
@@ -294,6 +339,7 @@ def has_start_basis(ctx):
     field="already_in_national_library",
     title="尚未进入全国平台项目库",
     on_save=False,
+    kinds=BOTH,
 )
 def not_in_national_library(ctx):
     if ctx.project.already_in_national_library:
@@ -306,7 +352,9 @@ def type_in_scope(ctx):
         yield "本次只补录建筑工程施工总承包、市政公用工程施工总承包及相关专业承包项目。"
 
 
-@rule("SCOPE-6", category=Category.SCOPE, field="is_classified", title="非涉密项目", on_save=False)
+@rule(
+    "SCOPE-6", category=Category.SCOPE, field="is_classified", title="非涉密项目", on_save=False, kinds=BOTH
+)
 def not_classified(ctx):
     if ctx.project.is_classified:
         yield "涉密项目不得通过本系统补录。"
@@ -324,7 +372,7 @@ def window_problem(window: BackfillWindow | None, kind_label: str, today: dateti
     return None
 
 
-@rule("SCOPE-7", category=Category.SCOPE, title="在补录时限内", on_save=False)
+@rule("SCOPE-7", category=Category.SCOPE, title="在补录时限内", on_save=False, kinds=BOTH)
 def within_window(ctx):
     """Checked on the day of the first submission: a record first submitted within the window and returned
     for revision may be resubmitted after the window closed (docs/lifecycle.md)."""
@@ -447,7 +495,7 @@ def stage_dates(stage) -> list[tuple[str, datetime.date]]:
     ]
 
 
-@rule("TRUTH-4", category=Category.TRUTHFULNESS, title="日期不晚于今天")
+@rule("TRUTH-4", category=Category.TRUTHFULNESS, title="日期不晚于今天", kinds=BOTH)
 def no_future_dates(ctx):
     for code, stage in ctx.stages.items():
         if stage is None:
@@ -463,7 +511,7 @@ def no_future_dates(ctx):
                 )
 
 
-@rule("TRUTH-5", category=Category.TRUTHFULNESS, title="文件编号未被其他项目使用")
+@rule("TRUTH-5", category=Category.TRUTHFULNESS, title="文件编号未被其他项目使用", kinds=BOTH)
 def document_number_unique(ctx):
     for code, (other_project_number, other_enterprise_id) in ctx.duplicate_documents.items():
         stage = ctx.stage(code)
@@ -484,7 +532,7 @@ def document_number_unique(ctx):
 # ---------------------------------------------------------------- legality (合法性): formats
 
 
-@rule("LEGAL-1", category=Category.LEGALITY, field="project_number", title="项目编号格式")
+@rule("LEGAL-1", category=Category.LEGALITY, field="project_number", title="项目编号格式", kinds=BOTH)
 def project_number_format(ctx):
     problem = identifiers.project_number_problem(ctx.project.project_number or "")
     if problem:
@@ -495,7 +543,11 @@ CREDIT_CODE_FIELDS = {
     StageCode.REGISTRATION: ["owner_credit_code"],
     StageCode.TENDERING: ["winner_credit_code", "tender_agency_credit_code"],
     StageCode.CONTRACT: ["employer_credit_code", "contractor_credit_code"],
-    StageCode.DRAWING_REVIEW: ["review_agency_credit_code"],
+    StageCode.DRAWING_REVIEW: [
+        "review_agency_credit_code",
+        "survey_enterprise_credit_code",
+        "design_enterprise_credit_code",
+    ],
     StageCode.PERMIT: [
         "construction_enterprise_credit_code",
         "survey_enterprise_credit_code",
@@ -517,9 +569,16 @@ def filled_fields(ctx, fields_by_stage):
                 yield code, stage, name, value
 
 
-@rule("LEGAL-2", category=Category.LEGALITY, title="统一社会信用代码校验（GB 32100-2015，含联合体成员）")
+@rule(
+    "LEGAL-2",
+    category=Category.LEGALITY,
+    title="统一社会信用代码校验（GB 32100-2015，含联合体成员）",
+    kinds=BOTH,
+)
 def credit_codes_valid(ctx):
     for code, stage, name, value in filled_fields(ctx, CREDIT_CODE_FIELDS):
+        if ctx.project.is_design and name == "review_agency_credit_code":
+            continue  # a design record's agency: DLEGAL-1, which routes the record
         problem = identifiers.credit_code_problem(value)
         if problem:
             label = stage._meta.get_field(name).verbose_name
@@ -579,7 +638,7 @@ DOCUMENT_NUMBER_FIELDS = {
 }
 
 
-@rule("LEGAL-5", category=Category.LEGALITY, title="文件编号格式（不超过50个字符，无首尾空格）")
+@rule("LEGAL-5", category=Category.LEGALITY, title="文件编号格式（不超过50个字符，无首尾空格）", kinds=BOTH)
 def document_number_format(ctx):
     for code, stage, name, value in filled_fields(ctx, DOCUMENT_NUMBER_FIELDS):
         label = stage._meta.get_field(name).verbose_name
@@ -598,7 +657,7 @@ def stage_date(ctx, code):
     return stage, getattr(stage, stage.date_field)
 
 
-@rule("LOGIC-1", category=Category.LOGIC, title="各环节日期先后有序", involves=tuple(STAGE_ORDER))
+@rule("LOGIC-1", category=Category.LOGIC, title="各环节日期先后有序", involves=tuple(STAGE_ORDER), kinds=BOTH)
 def dates_in_order(ctx):
     """registration ≤ tendering ≤ contract ≤ drawing review ≤ permit ≤ completion filing; each stage is compared
     with the nearest earlier stage that has a date."""
@@ -659,6 +718,7 @@ def relative_gap(a: Decimal, b: Decimal) -> float:
     severity=Severity.WARNING,
     title="合同金额与中标金额相近",
     involves=(StageCode.TENDERING, StageCode.CONTRACT),
+    kinds=BOTH,
 )
 def contract_amount_near_award(ctx):
     tendering, contract = ctx.stage(StageCode.TENDERING), ctx.stage(StageCode.CONTRACT)
@@ -893,7 +953,7 @@ def _id_types_missing(ctx):
             yield Problem(f"请选择{label}。", stage=code, field=type_name, involves=(code,))
 
 
-@rule("NAT-2", category=Category.LEGALITY, title="选项值在全国平台代码表内")
+@rule("NAT-2", category=Category.LEGALITY, title="选项值在全国平台代码表内", kinds=BOTH)
 def national_codes(ctx):
     """A form offers only the code lists' values; this guards data that came another way (imports, the shell)."""
     for code, stage in ctx.stages.items():
@@ -946,6 +1006,251 @@ def works_category_matches_type(ctx):
             f"项目类型为“{ctx.project.get_project_type_display()}”，项目分类应为“{expected.label}”，"
             f"而不是“{registration.get_works_category_display()}”。"
         )
+
+
+# ---------------------------------------------------------------- design records (渝建〔2018〕103号)
+# A survey/design enterprise's record: the basic information, an optional survey/design tender, the survey/design
+# contract and the drawing review with its designers (docs/design-projects.md). The rules above marked kinds=BOTH
+# check it too (in Chongqing, not in the library, non-classified, the window, dates, numbers, codes).
+
+DESIGN_REQUIRED_STAGES = [StageCode.CONTRACT, StageCode.DRAWING_REVIEW]  # the tender is optional
+
+DESIGN_REQUIRED_FIELDS = {
+    StageCode.TENDERING: [
+        "award_notice_number",
+        "tender_class",
+        "tender_method",
+        "awarded_on",
+        "award_amount",
+        "winner_name",
+        "winner_credit_code",
+    ],
+    StageCode.CONTRACT: [
+        "filing_number",
+        "contract_number",
+        "contract_type",
+        "amount",
+        "signed_on",
+        "employer_name",
+        "employer_credit_code",
+        "contractor_name",
+        "contractor_credit_code",
+    ],
+    StageCode.DRAWING_REVIEW: [
+        "certificate_number",
+        "review_agency_name",
+        "review_agency_credit_code",
+        "completed_on",
+        "passed_first_review",
+        "first_review_violation_count",
+        "design_enterprise_name",
+        "design_enterprise_credit_code",
+        "designers",
+    ],
+}
+
+# The documents each part of a design record is evidenced by: (stage, part) -> what to upload.
+DESIGN_EVIDENCE = {
+    (StageCode.TENDERING, ""): "中标通知书",
+    (StageCode.CONTRACT, ""): "勘察或设计合同",
+    (StageCode.DRAWING_REVIEW, EvidencePart.CERTIFICATE): "施工图审查合格书",
+    (StageCode.DRAWING_REVIEW, EvidencePart.COVER_SHEET): "施工图图签页（盖章）",
+}
+
+
+def evidence_parts(project, stage_code) -> list[str]:
+    """The parts a stage's evidence is uploaded as ([] where one kind of file does)."""
+    if project.kind != ProjectKind.DESIGN:
+        return []
+    return [part for (code, part) in DESIGN_EVIDENCE if code == stage_code and part]
+
+
+@rule(
+    "DTRUTH-1",
+    category=Category.TRUTHFULNESS,
+    title="设计项目的合同和施工图审查已填写",
+    on_save=False,
+    kinds=DESIGN,
+)
+def design_stages_present(ctx):
+    for code in DESIGN_REQUIRED_STAGES:
+        if ctx.stage(code) is None:
+            yield Problem(f"尚未填写“{StageCode(code).label}”环节信息。", stage=code)
+
+
+@rule("DTRUTH-2", category=Category.TRUTHFULNESS, title="设计项目必填字段已填写", on_save=False, kinds=DESIGN)
+def design_required_fields(ctx):
+    for code, names in DESIGN_REQUIRED_FIELDS.items():
+        stage = ctx.stage(code)
+        for name in names if stage is not None else ():
+            value = getattr(stage, name)
+            if value in (None, "", []) or (isinstance(value, str) and value.strip() in PLACEHOLDERS):
+                label = stage._meta.get_field(name).verbose_name
+                yield Problem(f"请填写“{label}”。", stage=code, field=name)
+
+
+@rule(
+    "DTRUTH-3",
+    category=Category.TRUTHFULNESS,
+    title="设计项目各部分已上传证明材料",
+    on_save=False,
+    kinds=DESIGN,
+)
+def design_evidence_present(ctx):
+    for (code, part), document in DESIGN_EVIDENCE.items():
+        if code == StageCode.TENDERING and ctx.stage(code) is None:
+            continue  # no tender, nothing to evidence
+        count = ctx.evidence_parts.get((code, part), 0) if part else ctx.evidence_counts.get(code, 0)
+        if count == 0:
+            yield Problem(
+                f"“{StageCode(code).label}”尚未上传证明材料（{document}）。", stage=code, field="evidence"
+            )
+
+
+@rule(
+    "DSCOPE-1",
+    category=Category.SCOPE,
+    field="project_type",
+    title="房屋建筑工程或市政工程的设计",
+    on_save=False,
+    kinds=DESIGN,
+)
+def design_type_in_scope(ctx):
+    if ctx.project.project_type not in DESIGN_PROJECT_TYPES:
+        yield "设计项目只补录重庆市行政区域内的房屋建筑工程和市政工程设计项目，请选择“房屋建筑工程”或“市政工程”。"
+
+
+@rule(
+    "DSCOPE-2",
+    category=Category.SCOPE,
+    stage=StageCode.DRAWING_REVIEW,
+    field="completed_on",
+    title="施工图在截止日期前通过审查",
+    kinds=DESIGN,
+)
+def drawings_reviewed_before_cutoff(ctx):
+    """The cut-off is data (BackfillWindow.drawings_reviewed_by), set and moved by the city like the window."""
+    review = ctx.stage(StageCode.DRAWING_REVIEW)
+    if review is None or review.completed_on is None:
+        return
+    cutoff = ctx.window.drawings_reviewed_by if ctx.window else None
+    if cutoff is None:
+        yield "尚未设置设计项目的施工图审查完成日期截止，暂不能补录，请联系市城乡建委。"
+    elif review.completed_on > cutoff:
+        yield (
+            f"施工图审查完成日期（{review.completed_on:%Y-%m-%d}）晚于{cutoff:%Y年%m月%d日}："
+            f"本次只补录此前已通过施工图审查的设计项目。"
+        )
+
+
+@rule(
+    "DSCOPE-3",
+    category=Category.SCOPE,
+    stage=StageCode.CONTRACT,
+    field="contract_type",
+    title="勘察或设计合同、勘察或设计招标",
+    involves=(StageCode.CONTRACT, StageCode.TENDERING),
+    kinds=DESIGN,
+)
+def design_contract_and_tender(ctx):
+    contract, tendering = ctx.stage(StageCode.CONTRACT), ctx.stage(StageCode.TENDERING)
+    if (
+        contract
+        and contract.contract_type
+        and contract.contract_type not in (ContractType.SURVEY, ContractType.DESIGN)
+    ):
+        yield Problem(
+            f"设计项目的合同类别应为“勘察”或“设计”，而不是“{contract.get_contract_type_display()}”。",
+            involves=(StageCode.CONTRACT,),
+        )
+    if (
+        tendering
+        and tendering.tender_class
+        and tendering.tender_class not in (TenderClass.SURVEY, TenderClass.DESIGN)
+    ):
+        yield Problem(
+            f"设计项目的招标类型应为“勘察”或“设计”，而不是“{tendering.get_tender_class_display()}”。",
+            stage=StageCode.TENDERING,
+            field="tender_class",
+            involves=(StageCode.TENDERING,),
+        )
+
+
+@rule(
+    "DLINK-1",
+    category=Category.LINKAGE,
+    stage=StageCode.CONTRACT,
+    field="contractor_credit_code",
+    title="补录企业为合同承包方或审查合格书所列勘察、设计单位",
+    on_save=False,
+    kinds=DESIGN,
+)
+def enterprise_is_a_party(ctx):
+    contract, review = ctx.stage(StageCode.CONTRACT), ctx.stage(StageCode.DRAWING_REVIEW)
+    own = ctx.project.enterprise.credit_code
+    named = [contract.contractor_credit_code] if contract else []
+    if review:
+        named += [review.survey_enterprise_credit_code, review.design_enterprise_credit_code]
+    named = [code for code in named if code]
+    if named and own not in named:
+        yield (
+            f"本企业（{own}）既不是合同的承包单位，也不是施工图审查合格书所列的勘察或设计单位："
+            f"只能补录本企业承担勘察或设计的项目。"
+        )
+
+
+@rule(
+    "DLOGIC-1",
+    category=Category.LOGIC,
+    stage=StageCode.DRAWING_REVIEW,
+    field="first_review_violations",
+    title="一次审查违反强条数与所列条文一致",
+    kinds=DESIGN,
+)
+def violations_agree(ctx):
+    review = ctx.stage(StageCode.DRAWING_REVIEW)
+    if review is None or review.first_review_violation_count is None:
+        return
+    listed = (review.first_review_violations or "").strip()
+    if review.first_review_violation_count > 0 and not listed:
+        yield f"一次审查违反强制性条文{review.first_review_violation_count}条，请列出违反的强制性条文。"
+    elif review.first_review_violation_count == 0 and listed:
+        yield "一次审查违反强制性条文数为0，但列出了违反的条文：请核对条文数。"
+    if review.passed_first_review and review.first_review_violation_count > 0:
+        yield Problem(
+            "一次审查通过的施工图不应违反强制性条文：请核对“是否一次审查通过”和违反条文数。",
+            field="passed_first_review",
+        )
+
+
+@rule(
+    "DLEGAL-1",
+    category=Category.LEGALITY,
+    stage=StageCode.DRAWING_REVIEW,
+    field="review_agency_credit_code",
+    title="审查机构统一社会信用代码校验（GB 32100-2015）",
+    kinds=DESIGN,
+)
+def agency_credit_code_valid(ctx):
+    review = ctx.stage(StageCode.DRAWING_REVIEW)
+    if review and review.review_agency_credit_code:
+        problem = identifiers.credit_code_problem(review.review_agency_credit_code)
+        if problem:
+            yield f"审查机构统一社会信用代码：{problem}"
+
+
+@rule(
+    "DLEGAL-2",
+    category=Category.LEGALITY,
+    stage=StageCode.DRAWING_REVIEW,
+    field="designers",
+    title="勘察设计人员的证件号码（GB 11643）、注册类型和角色",
+    kinds=DESIGN,
+)
+def designers_valid(ctx):
+    review = ctx.stage(StageCode.DRAWING_REVIEW)
+    if review is not None:
+        yield from identifiers.designer_problems(review.designers)
 
 
 def rules_by_code() -> dict[str, Rule]:

@@ -19,6 +19,7 @@ from .models import (  # RecordLocked is re-exported for the services' callers
     BackfillWindow,
     Evidence,
     Project,
+    ProjectKind,
     RecordLocked,
     ReviewComment,
     StageCode,
@@ -121,8 +122,14 @@ def _project_finding(field, message):
 
 
 def create_project(*, actor: Actor, data: dict) -> Project:
-    """Start a backfill. `data` holds the Project form's cleaned fields; a blank project_number is issued."""
+    """Start a backfill. `data` holds the Project form's cleaned fields; a blank project_number is issued. `kind`
+    (construction by default) must be the enterprise's: a construction enterprise starts no design record and a
+    survey/design enterprise no construction record (refused and audited, nothing written)."""
     enterprise = enterprise_of(actor)
+    data = dict(data)
+    kind = data.pop("kind", None) or ProjectKind.CONSTRUCTION
+    with audit.refusals_recorded(actor, "project.create", enterprise):
+        permissions.ensure_may_start(actor.user, kind)
     restricted = enterprise_restriction(enterprise)
     if restricted:
         with audit.refusals_recorded(actor, "project.create", enterprise):
@@ -135,7 +142,7 @@ def create_project(*, actor: Actor, data: dict) -> Project:
     for attempt in range(3):
         try:
             with transaction.atomic():
-                project = Project(enterprise=enterprise, created_by=actor.user, **data)
+                project = Project(enterprise=enterprise, created_by=actor.user, kind=kind, **data)
                 _default_county(project)
                 if not project.project_number and identifiers.is_chongqing_division(project.county_code):
                     project.project_number = issue_project_number(project.county_code, timezone.localdate())
@@ -307,6 +314,10 @@ def save_stage(*, actor: Actor, project: Project, stage_code: str, data: dict):
     ensure_own_project(actor, project)
     project = lock_project(project)
     ensure_editable(project)
+    if stage_code not in project.stage_codes:
+        raise RuleViolation(
+            [_project_finding("", f"{project.get_kind_display()}没有“{StageCode(stage_code).label}”环节。")]
+        )
     model = STAGE_MODELS[stage_code]
     stage = model.objects.filter(project=project).first()
     before = audit.field_values(stage) if stage else {}
@@ -354,15 +365,20 @@ file_sha256 = files.sha256_of
 @audit.audits_refusals("evidence.add", refusals=(PermissionDenied, RecordLocked, ValidationError))
 @transaction.atomic
 def add_evidence(
-    *, actor: Actor, project: Project, stage_code: str, uploaded_file, description=""
+    *, actor: Actor, project: Project, stage_code: str, uploaded_file, description="", part=""
 ) -> Evidence:
+    """`part`: which of the stage's documents this is where it asks for several (rules.EVIDENCE_PARTS)."""
     ensure_own_project(actor, project)
     project = lock_project(project)
     ensure_editable(project)
-    if stage_code not in STAGE_MODELS:
+    if stage_code not in project.stage_codes:
         raise ValidationError("未知的环节。")
+    if part and part not in rules.evidence_parts(project, stage_code):
+        raise ValidationError("该环节没有这类证明材料。")
     checked = files.check_upload(uploaded_file)
-    evidence = Evidence(project=project, stage=stage_code, description=description, uploaded_by=actor.user)
+    evidence = Evidence(
+        project=project, stage=stage_code, part=part, description=description, uploaded_by=actor.user
+    )
     evidence.record_upload(uploaded_file, checked)
     evidence.full_clean(exclude=["file"])
     evidence.file.save(f"{random.getrandbits(64):016x}", uploaded_file, save=False)
@@ -377,6 +393,7 @@ def add_evidence(
             "original_name": [None, evidence.original_name],
             "sha256": [None, evidence.sha256],
             "stage": [None, stage_code],
+            **({"part": [None, part]} if part else {}),
             "size": [None, evidence.size],
         },
         message=StageCode(stage_code).label,
@@ -496,6 +513,7 @@ def submit_project(*, actor: Actor, project: Project, expected_status: str | Non
         raise RuleViolation(errors)
     before = project.status
     project.submit()
+    routing = route_on_submission(project)
     version = SubmissionVersion.objects.create(
         project=project,
         number=project.versions.count() + 1,
@@ -518,8 +536,40 @@ def submit_project(*, actor: Actor, project: Project, expected_status: str | Non
         "project.submit",
         before,
         message=f"第{version.number}次提交审核" + (f"（{warnings}条提示）" if warnings else ""),
+        changes=routing,
     )
     return project
+
+
+def agency_with_account(credit_code: str):
+    """The drawing-review agency with this credit code that has at least one active reviewer, or None."""
+    from .models import Enterprise, EnterpriseKind
+
+    if not credit_code:
+        return None
+    return (
+        Enterprise.objects.filter(
+            kind=EnterpriseKind.DRAWING_REVIEW,
+            credit_code=credit_code,
+            pk__in=permissions.agency_reviewers_with_account().values("enterprise_id"),
+        )
+        .only("pk", "name")
+        .first()
+    )
+
+
+def route_on_submission(project: Project) -> dict:
+    """A design record goes to the agency named on its certificate when that agency has a reviewer account, else
+    to the city's queue; once the city gave it to the district it stays there (docs/design-projects.md,
+    "Routing"). Returns the routing's change for the audit event."""
+    if not project.is_design or project.routed_to_district:
+        return {}
+    review = getattr(project, "drawing_review", None)
+    agency = agency_with_account(review.review_agency_credit_code if review else "")
+    before = project.reviewing_agency.name if project.reviewing_agency_id else None
+    project.reviewing_agency = agency
+    after = agency.name if agency else None
+    return {"reviewing_agency": [before, after]} if before != after else {}
 
 
 @refusals_audited("project.withdraw")

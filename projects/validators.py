@@ -44,3 +44,17 @@ def validate_joint_venture_members(value):
     for member in value:
         validate_plain_text(member["name"])
         validate_plain_text(member["credit_code"])
+
+
+def validate_designers(value):
+    """The stored shape: a list of dicts of identifiers.DESIGNER_KEYS, plain text (whether the choices and the
+    numbers are right is the rule engine's, DLEGAL-2, so a draft may be saved and the person is named)."""
+    allowed = {*identifiers.DESIGNER_KEYS, "malformed"}
+    if not isinstance(value, list) or not all(
+        isinstance(p, dict) and set(p) <= allowed and all(isinstance(v, str) for v in p.values())
+        for p in value
+    ):
+        raise ValidationError(f"勘察设计人员应为“{identifiers.DESIGNER_FORMAT}”的列表。", code="designers")
+    for person in value:
+        for item in person.values():
+            validate_plain_text(item)

@@ -24,7 +24,16 @@ from .forms import (
     add_findings,
     stage_form_class,
 )
-from .models import STAGE_MODELS, STAGE_ORDER, Evidence, Membership, Project, Receipt, StageCode
+from .models import (
+    PROJECT_KIND_OF_ENTERPRISE,
+    STAGE_MODELS,
+    Evidence,
+    Membership,
+    Project,
+    ProjectKind,
+    Receipt,
+    StageCode,
+)
 
 PAGE_SIZE = 20
 
@@ -84,11 +93,12 @@ def own_project_or_404(request, enterprise, pk, action: str):
         return get_object_or_404(selectors.own_projects(enterprise).select_related("authority"), pk=pk)
 
 
-def known_stage_or_404(request, pk, stage_code, action: str):
+def known_stage_or_404(request, pk, stage_code, action: str, project=None):
+    """A stage the record's kind has (a design record has no permit stage, say): else a 404, recorded."""
     with lookups_refused_recorded(
         request, action, Project(pk=pk), f"{NOT_FOUND['stage']}（{stage_code[:50]}）"
     ):
-        if stage_code not in STAGE_MODELS:
+        if stage_code not in STAGE_MODELS or (project is not None and stage_code not in project.stage_codes):
             raise Http404("没有这个环节。")
 
 
@@ -131,7 +141,8 @@ def project_list(request, enterprise):
 
 @enterprise_required
 def project_create(request, enterprise):
-    form = ProjectForm(request.POST or None)
+    kind = PROJECT_KIND_OF_ENTERPRISE.get(enterprise.kind, ProjectKind.CONSTRUCTION)
+    form = ProjectForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
             project = services.create_project(actor=Actor.from_request(request), data=form.cleaned_data)
@@ -140,9 +151,8 @@ def project_create(request, enterprise):
         except PermissionDenied as refusal:  # e.g. a blacklisted enterprise (services.ENTERPRISE_GUARDS)
             form.add_error(None, str(refusal))
         else:
-            messages.success(
-                request, f"已创建补录项目，项目编号{project.project_number}。请依次填写六个环节。"
-            )
+            what = "合同、施工图审查及勘察设计人员（有招标的填写招投标）" if project.is_design else "六个环节"
+            messages.success(request, f"已创建补录项目，项目编号{project.project_number}。请依次填写{what}。")
             return redirect("projects:project_detail", pk=project.pk)
     return render(
         request,
@@ -189,7 +199,7 @@ def project_detail(request, enterprise, pk):
             "stage": stages[code],
             "evidence": [e for e in evidence if e.stage == code],
         }
-        for code in STAGE_ORDER
+        for code in project.stage_codes
     ]
     comments = selectors.open_review_comments(project).select_related("author")
     return render(
@@ -211,8 +221,9 @@ def project_detail(request, enterprise, pk):
 def stage_edit(request, enterprise, pk, stage_code):
     known_stage_or_404(request, pk, stage_code, "stage.save")
     project = own_project_or_404(request, enterprise, pk, "stage.save")
+    known_stage_or_404(request, pk, stage_code, "stage.save", project)
     stage = STAGE_MODELS[stage_code].objects.filter(project=project).first()
-    form_class = stage_form_class(stage_code)
+    form_class = stage_form_class(stage_code, project.kind)
     form = form_class(request.POST or None, request.FILES or None, instance=stage)
     if request.method == "POST":
         if not project.is_editable_by_enterprise:
@@ -241,14 +252,21 @@ def stage_edit(request, enterprise, pk, stage_code):
             "form": form,
             "stage_code": stage_code,
             "stage_label": StageCode(stage_code).label,
-            "stage_tabs": [(code, StageCode(code).label) for code in STAGE_ORDER],
+            "stage_tabs": [(code, StageCode(code).label) for code in project.stage_codes],
             "evidence": evidence,
-            "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
+            "required_evidence": required_evidence(project, stage_code),
             "comments_by_field": selectors.comments_by_field(
                 selectors.open_review_comments(project, stage_code)
             ),
         },
     )
+
+
+def required_evidence(project, stage_code) -> str:
+    """What the stage's evidence must show, as the page says it."""
+    if project.is_design:
+        return "；".join(doc for (code, _part), doc in rules.DESIGN_EVIDENCE.items() if code == stage_code)
+    return rules.EVIDENCE_REQUIRED[stage_code]
 
 
 def save_stage_and_evidence(request, project, stage_code, form) -> bool | None:
@@ -282,6 +300,7 @@ def save_stage_and_evidence(request, project, stage_code, form) -> bool | None:
                 stage_code=stage_code,
                 uploaded_file=upload,
                 description=form.cleaned_data.get("evidence_description", ""),
+                part=form.cleaned_data.get("evidence_part", ""),
             )
         except ValidationError as error:
             for message in error.messages:
@@ -299,6 +318,7 @@ def save_stage_and_evidence(request, project, stage_code, form) -> bool | None:
 def evidence_upload(request, enterprise, pk, stage_code):
     known_stage_or_404(request, pk, stage_code, "evidence.add")
     project = own_project_or_404(request, enterprise, pk, "evidence.add")
+    known_stage_or_404(request, pk, stage_code, "evidence.add", project)
     form = EvidenceUploadForm(request.POST, request.FILES)
     back = reverse("projects:stage_edit", kwargs={"pk": project.pk, "stage_code": stage_code}) + "#evidence"
     if not form.is_valid():
@@ -318,6 +338,7 @@ def evidence_upload(request, enterprise, pk, stage_code):
             stage_code=stage_code,
             uploaded_file=form.cleaned_data["file"],
             description=form.cleaned_data["description"],
+            part=request.POST.get("part", "")[:20],
         )
     except ValidationError as error:
         for message in error.messages:
@@ -372,7 +393,7 @@ def self_check(request, enterprise, pk):
             "label": rules.STAGE_LABELS[stage],
             "findings": [f for f in findings if f.stage == stage],
         }
-        for stage in [rules.PROJECT, *STAGE_ORDER]
+        for stage in [rules.PROJECT, *project.stage_codes]
     ]
     return render(
         request,

@@ -16,6 +16,7 @@ from projects.models import (
     IdDocumentType,
     ProjectFunction,
     ProjectNature,
+    ProjectType,
     StructureType,
     TenderClass,
     TenderMethod,
@@ -54,6 +55,12 @@ CODES = {
     "ContractTypeNum": {c.value: c.value for c in ContractType},
     "PrjStructureTypeNum": {c.value: c.value for c in StructureType},
     "IDCardTypeNum": {c.value: c.value for c in IdDocumentType},
+}
+
+# A design record has no registration stage: its 项目分类 is its project type (房屋建筑工程 / 市政工程).
+WORKS_CATEGORY_OF_DESIGN_TYPE = {
+    ProjectType.BUILDING_WORKS: WorksCategory.BUILDING,
+    ProjectType.MUNICIPAL_WORKS: WorksCategory.MUNICIPAL,
 }
 
 # The stage record number's XX (PrjNum-XX-nnn), by table and, for tenders and contracts, by national type code.
@@ -110,6 +117,49 @@ def joint_venture(members) -> tuple[str, str]:
     return ";".join(m.get("name", "") for m in members), ";".join(m.get("credit_code", "") for m in members)
 
 
+def _design_registration(project: dict, stages: dict) -> dict:
+    """A design record's TBProjectInfo from what it holds: the works category from its project type, the owner
+    from its contract's employer (发包)."""
+    contract = stages.get("contract") or {}
+    return {
+        "works_category": WORKS_CATEGORY_OF_DESIGN_TYPE.get(project.get("project_type"), ""),
+        "owner_name": contract.get("employer_name", ""),
+        "owner_credit_code": contract.get("employer_credit_code", ""),
+    }
+
+
+def _review_units(holder: dict) -> dict:
+    return {
+        "EconCorpName": holder.get("survey_enterprise_name", ""),
+        "EconCorpCode": holder.get("survey_enterprise_credit_code", ""),
+        "DesignCorpName": holder.get("design_enterprise_name", ""),
+        "DesignCorpCode": holder.get("design_enterprise_credit_code", ""),
+    }
+
+
+def _designers(common: dict, censor_number: str, review: dict) -> list[dict]:
+    """TBProjectDesignEconUserInfo: one row per designer, of the design unit, linked by the CensorNum. The code
+    lists of 注册类型及等级 (SpecialtyTypNum) and 承担角色 (PrjDuty) are not public (docs/national-standard.md): the
+    registration stays in the portal (SpecialtyTypNum empty) until the code list is known; the role goes as its name
+    (PrjDuty is varchar(50))."""
+    rows = []
+    for person in review.get("designers") or []:
+        rows.append(
+            {
+                **common,
+                "CensorNum": censor_number,
+                "CorpName": review.get("design_enterprise_name", ""),
+                "CorpCode": review.get("design_enterprise_credit_code", ""),
+                "UserName": person.get("name", ""),
+                "IDCardTypeNum": code("IDCardTypeNum", person.get("id_type")),
+                "IDCard": person.get("id_number", ""),
+                "SpecialtyTypNum": "",
+                "PrjDuty": person.get("role", ""),
+            }
+        )
+    return rows
+
+
 def tables(content: dict, *, numbers: dict[str, str], level: str) -> dict[str, list[dict]]:
     """The snapshot as the standard's tables, one row per stage held, linked by PrjNum. `numbers`: stage code ->
     its stage record number (PrjNum-XX-nnn)."""
@@ -117,7 +167,10 @@ def tables(content: dict, *, numbers: dict[str, str], level: str) -> dict[str, l
     project, stages = content["project"], content["stages"]
     county = project["county_code"] or ""
     common = {"PrjNum": number, "DataSource": DATA_SOURCE_BACKFILL, "DataLevel": level}
+    design = content.get("kind") == "design"
     registration = stages.get("registration") or {}
+    if design:
+        registration = _design_registration(project, stages)
     completion = stages.get("completion") or {}
     permit = stages.get("permit")
     review = stages.get("drawing_review")
@@ -193,11 +246,9 @@ def tables(content: dict, *, numbers: dict[str, str], level: str) -> dict[str, l
                 "CensorCorpName": review["review_agency_name"],
                 "CensorCorpCode": review["review_agency_credit_code"],
                 "CensorEDate": review["completed_on"] or "",
-                # The survey and design units are held on the permit (the same units the review certificate names).
-                "EconCorpName": (permit or {}).get("survey_enterprise_name", ""),
-                "EconCorpCode": (permit or {}).get("survey_enterprise_credit_code", ""),
-                "DesignCorpName": (permit or {}).get("design_enterprise_name", ""),
-                "DesignCorpCode": (permit or {}).get("design_enterprise_credit_code", ""),
+                # A construction record holds the survey and design units on its permit (the same units the review
+                # certificate names); a design record on the review itself.
+                **_review_units(review if design else (permit or {})),
                 "OneCensorIsPass": ""
                 if review["passed_first_review"] is None
                 else int(review["passed_first_review"]),
@@ -206,6 +257,8 @@ def tables(content: dict, *, numbers: dict[str, str], level: str) -> dict[str, l
                 "provinceCensorNum": review["certificate_number"],
             }
         ]
+    if design and review:
+        result["TBProjectDesignEconUserInfo"] = _designers(common, numbers["drawing_review"], review)
     if permit:
         cites_review = review and permit["drawing_review_certificate_number"] == review["certificate_number"]
         result["TBBuilderLicenceManage"] = [
@@ -300,6 +353,11 @@ SOURCES = {
     ("TBProjectCensorInfo", "CensorCorpName"): ("drawing_review", "review_agency_name"),
     ("TBProjectCensorInfo", "CensorCorpCode"): ("drawing_review", "review_agency_credit_code"),
     ("TBProjectCensorInfo", "CensorEDate"): ("drawing_review", "completed_on"),
+    ("TBProjectCensorInfo", "EconCorpCode"): ("drawing_review", "survey_enterprise_credit_code"),
+    ("TBProjectCensorInfo", "DesignCorpCode"): ("drawing_review", "design_enterprise_credit_code"),
+    ("TBProjectDesignEconUserInfo", "IDCard"): ("drawing_review", "designers"),
+    ("TBProjectDesignEconUserInfo", "UserName"): ("drawing_review", "designers"),
+    ("TBProjectDesignEconUserInfo", "PrjDuty"): ("drawing_review", "designers"),
     ("TBBuilderLicenceManage", "CensorNum"): ("permit", "drawing_review_certificate_number"),
     ("TBBuilderLicenceManage", "Area"): ("permit", "area"),
     ("TBBuilderLicenceManage", "IssueCertDate"): ("permit", "issued_on"),

@@ -97,7 +97,42 @@ def start_notice(*, actor: Actor, project: Project, reason: str, content: dict |
 
 @receiver(project_approved, dispatch_uid="publicity.start_notice_on_approval")
 def start_notice_on_approval(sender, project, actor, **kwargs):
+    if project.is_design and not settings.DESIGN_PROJECTS_NOTICED:
+        enter_without_notice(actor=actor, project=project)
+        return
     start_notice(actor=actor, project=project, reason="审核通过")
+
+
+def enter_without_notice(*, actor: Actor, project: Project) -> OutboxMessage:
+    """An approved design record when design records are not noticed (settings.DESIGN_PROJECTS_NOTICED): frozen
+    as a snapshot and sent to the library at once, through the same transitions as a notice that ended
+    (docs/lifecycle.md, "Design records"). Runs inside the approval's transaction."""
+    if project.status != Status.IN_NOTICE:
+        raise RecordLocked(f"该项目当前状态为“{project.get_status_display()}”，不能报送入库。")
+    content = snapshots.build_content(project)
+    version = Snapshot.objects.filter(project=project).count() + 1
+    snapshot = Snapshot.objects.create(
+        project=project, version=version, content=content, reason="审核通过（设计项目不公示）"
+    )
+    before = project.status
+    project.close_notice()
+    message = _outbox_for(project, snapshot)
+    record_transition(actor, project, "notice.skip", before, message="设计项目按设置不公示，报送全国平台入库")
+    transaction.on_commit(lambda: enqueue_deliveries([message.pk]))
+    return message
+
+
+def _outbox_for(project: Project, snapshot: Snapshot) -> OutboxMessage:
+    """The delivery of `snapshot` to the national platform: a new record, or an update of the library's."""
+    entry = LibraryEntry.objects.filter(project=project).first()
+    return OutboxMessage.objects.create(
+        project=project,
+        snapshot=snapshot,
+        kind=OutboxKind.UPDATE if entry else OutboxKind.CREATE,
+        national_version=entry.national_version + 1 if entry else 1,
+        idempotency_key=f"{project.project_number}-v{snapshot.version}",
+        payload=national_payload(project, snapshot.content),
+    )
 
 
 # ---------------------------------------------------------------- objections from the public
@@ -311,16 +346,7 @@ def close_expired_notices(*, now=None, batch: int = 200) -> int:
                 continue
             before = project.status
             project.close_notice()
-            snapshot = notice.snapshot
-            entry = LibraryEntry.objects.filter(project=project).first()
-            message = OutboxMessage.objects.create(
-                project=project,
-                snapshot=snapshot,
-                kind=OutboxKind.UPDATE if entry else OutboxKind.CREATE,
-                national_version=entry.national_version + 1 if entry else 1,
-                idempotency_key=f"{project.project_number}-v{snapshot.version}",
-                payload=national_payload(project, snapshot.content),
-            )
+            message = _outbox_for(project, notice.snapshot)
             record_transition(
                 SYSTEM, project, "notice.close", before, message="公示期满无异议，报送全国平台入库"
             )

@@ -1,10 +1,21 @@
 """What is published and delivered: the snapshot's content, and its public (redacted) rendering."""
 
 from projects import rules
-from projects.models import STAGE_MODELS, STAGE_ORDER, Project, StageCode
+from projects.models import DESIGN_STAGES, STAGE_MODELS, STAGE_ORDER, Project, StageCode
 
 # Personal data: stored, checked, delivered to the national platform (its tables hold them), never shown publicly.
 PERSONAL_FIELDS = {"project_manager_id_number", "chief_supervisor_id_number"}
+# What a design record's public page leaves out: the construction record's questions it was never asked.
+NOT_OF_A_DESIGN_RECORD = {
+    "is_completed",
+    "start_basis",
+    "area",
+    "project_manager_name",
+    "project_manager_id_type",
+    "project_manager_id_number",
+}
+# Kept as structured data in the content (what the national tables are built from), not as text.
+STRUCTURED_FIELDS = {"designers"}
 # Not part of a stage's content.
 INTERNAL_FIELDS = {"id", "project", "updated_at", "updated_by"}
 
@@ -46,6 +57,7 @@ def content_of(loaded: Project, stages: dict) -> dict:
     """The content of a project (loaded with its enterprise and authority) and its stage rows as given."""
     return {
         "project_number": loaded.project_number,
+        "kind": loaded.kind,
         "data_source": DATA_SOURCE_BACKFILL,
         "data_level": DATA_LEVEL_DISTRICT,
         "enterprise": {"name": loaded.enterprise.name, "credit_code": loaded.enterprise.credit_code},
@@ -55,7 +67,9 @@ def content_of(loaded: Project, stages: dict) -> dict:
             code: None
             if stage is None
             else {
-                f.name: plain(getattr(stage, f.attname))
+                f.name: getattr(stage, f.attname)
+                if f.name in STRUCTURED_FIELDS
+                else plain(getattr(stage, f.attname))
                 for f in stage._meta.concrete_fields
                 if f.name not in INTERNAL_FIELDS
             }
@@ -81,6 +95,12 @@ def _display(model, name, value):
     field = model._meta.get_field(name)
     if name in PERSONAL_FIELDS:
         return mask(value) if value else ""
+    if name == "designers":  # names, registrations and roles; never their document numbers
+        return "；".join(
+            f"{p.get('name', '')}（{p.get('registration_level', '')}{p.get('registration_type', '')}，{p.get('role', '')}）"
+            for p in value or []
+            if isinstance(p, dict)
+        )
     if field.choices and value is not None:
         return dict(field.flatchoices).get(value, value)
     if isinstance(value, bool):
@@ -88,8 +108,14 @@ def _display(model, name, value):
     return "" if value is None else value
 
 
+def model_design_only(model) -> tuple:
+    """A stage's fields only a design record fills (a construction record's public page leaves them out)."""
+    return getattr(model, "DESIGN_ONLY_FIELDS", ())
+
+
 def public_sections(content: dict) -> list[dict]:
     """The snapshot as the public reads it: labelled, choices spelled out, ID numbers masked."""
+    design = content.get("kind") == "design"
     sections = [
         {
             "label": "项目基本信息",
@@ -97,16 +123,19 @@ def public_sections(content: dict) -> list[dict]:
             + [
                 (Project._meta.get_field(name).verbose_name, _display(Project, name, value))
                 for name, value in content["project"].items()
+                if not (design and name in NOT_OF_A_DESIGN_RECORD)
             ],
         }
     ]
-    for code in STAGE_ORDER:
+    for code in DESIGN_STAGES if design else STAGE_ORDER:
         stage = content["stages"].get(code)
         model = STAGE_MODELS[code]
         rows = (
             [
                 (model._meta.get_field(name).verbose_name, _display(model, name, value))
                 for name, value in stage.items()
+                if not (design and name in NOT_OF_A_DESIGN_RECORD)
+                and not (not design and name in model_design_only(model))
             ]
             if stage
             else []

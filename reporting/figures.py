@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from inspections.models import Finding, SpotCheckItem
-from projects.models import Authority, Status
+from projects.models import Authority, Enterprise, EnterpriseKind, Project, ProjectKind, Status
 from publicity.models import OutboxMessage, OutboxState, ReconciliationDiscrepancy
 from review.models import ReviewDecision
 
@@ -197,20 +197,26 @@ def figures_table(today: datetime.date | None = None, thresholds: Thresholds | N
     return FiguresTable(rows=rows, totals=totals, thresholds=thresholds, today=today)
 
 
+# A district's figures count the records it reviews: its construction records, and the design records the city
+# routed to it (the others are their agencies': agency_figures, docs/figures.md).
+REVIEWED_BY_DISTRICT = ~Q(projects__kind=ProjectKind.DESIGN) | Q(projects__routed_to_district=True)
+
+
 def _status_counts(today: datetime.date, backlog_days: int) -> list[dict]:
     """Query 1: status counts per authority, one grouped query with a conditional count per column."""
     status_counts = {
-        column: Count("projects", filter=Q(projects__status__in=statuses))
+        column: Count("projects", filter=Q(projects__status__in=statuses) & REVIEWED_BY_DISTRICT)
         for column, statuses in STATUS_COLUMNS.items()
     }
     authorities = Authority.objects.order_by("code").annotate(
-        received=Count("projects", filter=Q(projects__status__in=RECEIVED_STATUSES)),
+        received=Count("projects", filter=Q(projects__status__in=RECEIVED_STATUSES) & REVIEWED_BY_DISTRICT),
         backlog=Count(
             "projects",
             filter=Q(
                 projects__status=Status.SUBMITTED,
                 projects__submitted_at__lt=backlog_cutoff(today, backlog_days),
-            ),
+            )
+            & REVIEWED_BY_DISTRICT,
         ),
         **status_counts,
     )
@@ -238,6 +244,7 @@ def _review_durations() -> dict[int, list[float]]:
     durations: dict[int, list[float]] = {}
     for authority_id, submitted_at, decided_at in (
         ReviewDecision.objects.filter(version__isnull=False)
+        .filter(~Q(project__kind=ProjectKind.DESIGN) | Q(project__routed_to_district=True))
         .order_by()
         .values_list("project__authority_id", "version__submitted_at", "decided_at")
     ):
@@ -285,6 +292,102 @@ def _with_reasons(row: DistrictFigures, t: Thresholds) -> DistrictFigures:
         if row.false_rate > t.max_false_rate:
             reasons.append(f"抽查信息虚假率{percent(row.false_rate)}，超过{percent(t.max_false_rate)}")
     return replace(row, reasons=tuple(reasons))
+
+
+# ---------------------------------------------------------------- one row per drawing-review agency
+
+
+@dataclass(frozen=True)
+class AgencyFigures:
+    """A drawing-review agency's design records (渝建〔2018〕103号), counted as a district's are."""
+
+    name: str
+    credit_code: str
+    received: int = 0
+    under_review: int = 0
+    returned: int = 0
+    rejected: int = 0
+    in_notice: int = 0
+    entering: int = 0
+    entered: int = 0
+    reviews: int = 0
+    median_review_days: float | None = None
+
+
+AGENCY_HEADERS = [
+    "审查机构",
+    "统一社会信用代码",
+    "已收到",
+    "待审核",
+    "退回修改",
+    "不予受理",
+    "公示中",
+    "入库中",
+    "已入库",
+    "审核次数",
+    "审核用时中位数（天）",
+]
+
+
+def agency_figures() -> tuple[list[AgencyFigures], int]:
+    """A row per drawing-review agency that has design records routed to it (name order), and the number of
+    design records waiting in the city's queue. Three queries whatever the amount of data."""
+    counts = {
+        column: Count("design_projects_to_review", filter=Q(design_projects_to_review__status__in=statuses))
+        for column, statuses in STATUS_COLUMNS.items()
+    }
+    agencies = (
+        Enterprise.objects.filter(kind=EnterpriseKind.DRAWING_REVIEW)
+        .annotate(
+            received=Count(
+                "design_projects_to_review",
+                filter=Q(design_projects_to_review__status__in=RECEIVED_STATUSES),
+            ),
+            **counts,
+        )
+        .filter(received__gt=0)
+        .order_by("name")
+        .values("id", "name", "credit_code", "received", *counts)
+    )
+    durations: dict[int, list[float]] = {}
+    for agency_id, submitted_at, decided_at in (
+        ReviewDecision.objects.filter(version__isnull=False, project__kind=ProjectKind.DESIGN)
+        .exclude(project__reviewing_agency__isnull=True)
+        .exclude(project__routed_to_district=True)
+        .order_by()
+        .values_list("project__reviewing_agency_id", "version__submitted_at", "decided_at")
+    ):
+        durations.setdefault(agency_id, []).append((decided_at - submitted_at).total_seconds())
+    rows = [
+        AgencyFigures(
+            name=entry["name"],
+            credit_code=entry["credit_code"],
+            received=entry["received"],
+            **{column: entry[column] for column in STATUS_COLUMNS},
+            reviews=len(durations.get(entry["id"], [])),
+            median_review_days=_median_days(durations.get(entry["id"], [])),
+        )
+        for entry in agencies
+    ]
+    waiting = Project.objects.filter(
+        kind=ProjectKind.DESIGN,
+        status=Status.SUBMITTED,
+        reviewing_agency__isnull=True,
+        routed_to_district=False,
+    ).count()
+    return rows, waiting
+
+
+def agency_display_rows(rows: list[AgencyFigures]) -> list[list[str]]:
+    return [
+        [
+            row.name,
+            row.credit_code,
+            *[str(getattr(row, column)) for column in ("received", *STATUS_COLUMNS, "reviews")],
+            "—" if row.median_review_days is None else f"{row.median_review_days:.1f}",
+        ]
+        for row in rows
+    ]
 
 
 # ---------------------------------------------------------------- the table as shown and exported

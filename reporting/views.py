@@ -14,11 +14,15 @@ from . import figures
 @city_required
 def dashboard(request):
     table = figures.figures_table()
+    agencies, awaiting_routing = figures.agency_figures()
     return render(
         request,
         "reporting/dashboard.html",
         {
             "table": table,
+            "agency_headers": figures.AGENCY_HEADERS,
+            "agency_rows": figures.agency_display_rows(agencies),
+            "awaiting_routing": awaiting_routing,
             "headers": figures.HEADERS,
             "header_groups": figures.HEADER_GROUPS,
             "rows": figures.display_rows(table),

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition
 
-from projects import rules
+from projects import audit, rules
 from projects import selectors as project_selectors
 from projects.audit import Actor
 from projects.files import private_file_response
@@ -29,7 +29,7 @@ from projects.models import STAGE_ORDER, BackfillWindow, Enterprise, Project
 from projects.permissions import (
     is_city,
     is_console_user,
-    is_reviewer,
+    is_review_staff,
     may_decide,
     may_handle_objections,
     may_retry_delivery,
@@ -99,6 +99,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
         "name",
         "enterprise",
         "authority",
+        "kind",
         "project_type",
         "status",
         "submitted_at",
@@ -107,6 +108,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     list_display_links = ["project_number", "name"]
     list_filter = [
         "status",
+        "kind",
         "project_type",
         StageFilter,
         EnterpriseFilter,
@@ -137,6 +139,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "project_number",
+                    "kind",
                     "name",
                     "enterprise_display",
                     "authority_display",
@@ -157,6 +160,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "status",
+                    "reviewed_by_display",
                     "assigned_reviewer",
                     "created_by_display",
                     "created_at",
@@ -175,6 +179,21 @@ class ProjectReviewAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return Project.objects.all()
         return project_selectors.visible_projects(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        """A record opened by id that the user may not see answers as one that does not exist (the admin's
+        redirect), and the trail records who asked for which id (docs/permissions.md, "Refusals are audited"):
+        an agency reviewer opening another agency's design record, a reviewer another district's record."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and is_console_user(request.user):
+            asked = parse_row_id(object_id)
+            audit.record_refusal(
+                Actor.from_request(request),
+                "project.view",
+                Project(pk=asked) if asked else None,
+                message="该补录项目不存在或不在本单位的审核范围内。",
+            )
+        return obj
 
     def has_module_permission(self, request):
         return is_console_user(request.user)
@@ -219,6 +238,15 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     def authority_display(self, obj):
         return obj.authority.name
 
+    @admin.display(description="审核单位")
+    def reviewed_by_display(self, obj):
+        """Who decides: the district, or for a design record its agency, its district or the city's queue."""
+        if not obj.is_design or obj.routed_to_district:
+            return obj.authority.name
+        if obj.reviewing_agency_id:
+            return f"{obj.reviewing_agency.name}（施工图审查机构）"
+        return "待市城乡建委分派（审查合格书所列审查机构尚无审核账号）" if obj.status != "draft" else "—"
+
     @admin.display(description="录入人")
     def created_by_display(self, obj):
         return obj.created_by.get_full_name() or obj.created_by.get_username()
@@ -238,7 +266,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not is_reviewer(request.user):
+        if not is_review_staff(request.user):
             actions.pop("assign_to_me", None)
         return actions
 
@@ -260,7 +288,9 @@ class ProjectReviewAdmin(admin.ModelAdmin):
                 initial = {"expected_status": obj.status}
                 # Three forms on one page: ids prefixed so that none repeats.
                 context["approve_form"] = ApproveForm(initial=initial, auto_id="approve_%s")
-                context["return_form"] = ReturnForm(initial=initial, auto_id="return_%s")
+                context["return_form"] = ReturnForm(
+                    initial=initial, auto_id="return_%s", stages=obj.stage_codes
+                )
                 context["reject_form"] = RejectForm(initial=initial, auto_id="reject_%s")
             context.update(self.publicity_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -583,7 +613,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 @admin.register(BackfillWindow)
 class BackfillWindowAdmin(admin.ModelAdmin):
     form = BackfillWindowForm
-    list_display = ["enterprise_kind", "opens_on", "closes_on", "basis"]
+    list_display = ["enterprise_kind", "opens_on", "closes_on", "basis", "drawings_reviewed_by"]
 
     def has_module_permission(self, request):
         return is_console_user(request.user)
@@ -610,5 +640,6 @@ class BackfillWindowAdmin(admin.ModelAdmin):
             opens_on=form.cleaned_data["opens_on"],
             closes_on=form.cleaned_data["closes_on"],
             basis=form.cleaned_data.get("basis", ""),
+            drawings_reviewed_by=form.cleaned_data.get("drawings_reviewed_by"),
         )
         obj.pk = saved.pk

@@ -14,8 +14,9 @@ COMMENT_ROWS = 3
 WHOLE_PROJECT = ":"
 
 
-def comment_targets() -> list:
-    """Where a return comment can be pinned, as one select grouped by stage: "stage:field" ("" = the project)."""
+def comment_targets(stages=STAGE_ORDER) -> list:
+    """Where a return comment can be pinned, as one select grouped by stage: "stage:field" ("" = the project).
+    `stages`: the record's (a design record's three); a posted form accepts any stage (review.services checks)."""
     project_fields = [
         f for f in selectors.section_fields(selectors.PROJECT) if f.name in PROJECT_EDITABLE_FIELDS
     ]
@@ -25,7 +26,7 @@ def comment_targets() -> list:
             [(WHOLE_PROJECT, "项目整体"), *[(f":{f.name}", str(f.verbose_name)) for f in project_fields]],
         )
     ]
-    for code in STAGE_ORDER:
+    for code in stages:
         label = rules.STAGE_LABELS[code]
         choices.append(
             (
@@ -57,9 +58,9 @@ class ApproveForm(DecisionForm):
 class ReturnForm(DecisionForm):
     """A fixed set of comment rows; blank rows are ignored, at least one must be written (the service says so)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stages=STAGE_ORDER, **kwargs):
         super().__init__(*args, **kwargs)
-        targets = comment_targets()
+        targets = comment_targets(stages)
         for i in range(1, COMMENT_ROWS + 1):
             self.fields[f"target_{i}"] = forms.ChoiceField(
                 label=f"意见{i}针对", choices=targets, initial=WHOLE_PROJECT, required=False
@@ -116,14 +117,16 @@ class BackfillWindowForm(forms.ModelForm):
 
     class Meta:
         model = BackfillWindow
-        fields = ["enterprise_kind", "opens_on", "closes_on", "basis"]
+        fields = ["enterprise_kind", "opens_on", "closes_on", "basis", "drawings_reviewed_by"]
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("opens_on") and cleaned.get("closes_on"):
             # Before _post_clean, self.instance still holds the stored dates.
             current = self.instance if self.instance.pk else None
-            problems = services.window_change_problems(current, cleaned["opens_on"], cleaned["closes_on"])
+            problems = services.window_change_problems(
+                current, cleaned["opens_on"], cleaned["closes_on"], cleaned.get("drawings_reviewed_by")
+            )
             if problems:
                 raise forms.ValidationError(problems)
         return cleaned

@@ -59,7 +59,8 @@ class QueueRow:
 
 
 def _authority_records(user):
-    return permissions.visible_projects(user) if permissions.is_reviewer(user) else Project.objects.none()
+    """The records the user reviews: its authority's (a design record once routed there) or its agency's."""
+    return permissions.decided_projects(user)
 
 
 def todo(user):
@@ -91,7 +92,7 @@ def failed_deliveries(user):
     """Records whose delivery to the national platform failed for good: the reviewer's authority's, or all for
     the city (who may send them again: permissions.may_retry_delivery)."""
     failed = OutboxMessage.objects.filter(state=OutboxState.FAILED).values("project_id")
-    if permissions.is_reviewer(user):
+    if permissions.is_review_staff(user):
         records = _authority_records(user)
     elif permissions.is_city(user):
         records = Project.objects.all()
@@ -111,7 +112,7 @@ def listing(user, tab):
 
 
 def counts(user) -> dict[str, int]:
-    if permissions.is_reviewer(user):
+    if permissions.is_review_staff(user):
         return {
             TODO: todo(user).count(),
             IN_NOTICE: in_status(user, Status.IN_NOTICE).count(),
@@ -145,4 +146,16 @@ def tabs_of(user) -> list[tuple[str, str, int]]:
     counted = counts(user)
     own = [(key, label, counted[key]) for key, label in TABS.items() if key in counted]
     registered = [(work.key, work.label, rows.count()) for work, rows in other_work(user)]
-    return own + registered if permissions.is_reviewer(user) else registered + own
+    return own + registered if permissions.is_review_staff(user) else registered + own
+
+
+def awaiting_routing(user):
+    """The city's design records waiting to be given to an agency or a district, oldest first; None for anyone
+    else (not their work: the queue shows no tab, projects.extensions)."""
+    if not permissions.is_city(user):
+        return None
+    return (
+        permissions.awaiting_routing(user)
+        .select_related("enterprise", "authority", "drawing_review")
+        .order_by("submitted_at", "pk")
+    )

@@ -272,7 +272,7 @@ def review_page(project: Project) -> dict:
             evidence=[e for e in evidence if e.stage == code],
             findings=[row for row in located if row["finding"].stage == code],
         )
-        for code in STAGE_ORDER
+        for code in loaded.stage_codes  # a design record's three, a construction record's six
     ]
     return {
         "project_findings": [row for row in located if row["finding"].stage == PROJECT],

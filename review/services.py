@@ -12,7 +12,13 @@ from django_fsm import can_proceed
 from projects import audit, notifications, rules
 from projects.audit import Actor, audits_refusals
 from projects.models import STAGE_MODELS, BackfillWindow, Project, ReviewComment, SubmissionVersion
-from projects.permissions import ensure_city, ensure_may_assign
+from projects.permissions import (
+    agency_reviewers,
+    authority_reviewers,
+    ensure_city,
+    ensure_may_assign,
+    ensure_may_route,
+)
 from projects.services import (
     RecordLocked,
     ensure_expected_status,
@@ -183,10 +189,56 @@ def assign(*, actor: Actor, projects, reviewer) -> int:
     return count
 
 
+# ---------------------------------------------------------------- routing design records (the city's queue)
+
+
+@refusals_audited("review.route")
+@transaction.atomic
+def route_design_project(
+    *, actor: Actor, project: Project, agency=None, to_district: bool = False
+) -> Project:
+    """Give a submitted design record that waits for a reviewer (its agency has no account) to a drawing-review
+    agency that has one, or to the district where the project lies (docs/design-projects.md, "Routing")."""
+    from projects.services import agency_with_account
+
+    ensure_may_route(actor.user, project)
+    project = lock_project(project)
+    ensure_may_route(actor.user, project)
+    if (agency is None) == (not to_district):
+        raise ValidationError("请选择一个施工图审查机构，或选择由项目所在地区县审核（二选一）。")
+    if agency is not None:
+        agency = agency_with_account(agency.credit_code)
+        if agency is None:
+            raise ValidationError("该施工图审查机构尚无审核账号，不能分派给它。")
+        project.reviewing_agency = agency
+        who, members = agency.name, agency_reviewers(agency.pk)
+    else:
+        project.routed_to_district = True
+        who, members = project.authority.name, authority_reviewers(project.authority_id)
+    project.save(update_fields=["reviewing_agency", "routed_to_district"])
+    audit.record(
+        actor,
+        "review.route",
+        project,
+        project=project,
+        changes={"reviewer": [None, who]},
+        message=f"设计项目分派给{who}审核",
+    )
+    notifications.notify(
+        [m.user for m in members.select_related("user")],
+        project=project,
+        title=f"设计项目“{project.name}”待审核",
+        body=f"市城乡建委将设计项目“{project.name}”（{project.project_number}）分派给{who}审核，请在工作台中处理。",
+    )
+    return project
+
+
 # ---------------------------------------------------------------- backfill windows
 
 
-def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) -> list[str]:
+def window_change_problems(
+    current: BackfillWindow | None, opens_on, closes_on, drawings_reviewed_by=None
+) -> list[str]:
     """A window can be extended, never shortened (docs/domain.md, "Lessons taken from planning back-offices"): its
     end only moves later and its start only earlier, so nobody who could backfill yesterday is shut out by an edit
     today."""
@@ -200,7 +252,16 @@ def window_change_problems(current: BackfillWindow | None, opens_on, closes_on) 
             problems.append(
                 f"开始日期只能提前，不能推后（会缩短补录时限）：当前为{current.opens_on}，不能改为{opens_on}。"
             )
+        # The design records' cut-off widens the scope the same way: later, or kept (docs/design-projects.md).
+        cutoff = current.drawings_reviewed_by
+        if cutoff and (drawings_reviewed_by is None or drawings_reviewed_by < cutoff):
+            problems.append(
+                f"施工图审查完成日期截止只能延后，不能提前或清除：当前为{cutoff}，不能改为{drawings_reviewed_by or '空'}。"
+            )
     return problems
+
+
+KEEP = object()  # change_window: leave the cut-off as it is
 
 
 def _window_refused(kwargs):
@@ -210,16 +271,28 @@ def _window_refused(kwargs):
 
 @audits_refusals("window.change", target=_window_refused, refusals=(PermissionDenied, RecordLocked))
 @transaction.atomic
-def change_window(*, actor: Actor, window: BackfillWindow, opens_on, closes_on, basis: str | None = None):
-    """Create a window, or extend one (city only). Audited; a refused attempt is audited too."""
+def change_window(
+    *,
+    actor: Actor,
+    window: BackfillWindow,
+    opens_on,
+    closes_on,
+    basis: str | None = None,
+    drawings_reviewed_by=KEEP,
+):
+    """Create a window, or extend one (city only); for design records, set or move on the drawings' review cut-off
+    (KEEP: unchanged). Audited; a refused attempt is audited too."""
     ensure_city(actor.user, "设置补录时限")
     current = BackfillWindow.objects.select_for_update().get(pk=window.pk) if window.pk else None
-    problems = window_change_problems(current, opens_on, closes_on)
+    if drawings_reviewed_by is KEEP:
+        drawings_reviewed_by = current.drawings_reviewed_by if current else None
+    problems = window_change_problems(current, opens_on, closes_on, drawings_reviewed_by)
     if problems:
         raise ValidationError(problems)
     target = current or BackfillWindow(enterprise_kind=window.enterprise_kind)
     before = audit.field_values(target) if current else {}
     target.opens_on, target.closes_on = opens_on, closes_on
+    target.drawings_reviewed_by = drawings_reviewed_by
     if basis is not None:
         target.basis = basis
     target.full_clean()

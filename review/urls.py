@@ -11,4 +11,6 @@ urlpatterns = [
     path("review/queue/<int:pk>/take/", views.take, name="take"),
     path("city/reused-evidence/", views.reuse_list, name="reuse_list"),
     path("review/national/", views.national_answers, name="national_answers"),
+    path("city/design-routing/", views.design_routing, name="design_routing"),
+    path("city/design-routing/<int:pk>/", views.route_design_project, name="route_design_project"),
 ]

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 
 from projects import audit, permissions, working_days
 from projects.audit import Actor
-from projects.models import Project
+from projects.identifiers import parse_row_id
+from projects.models import Enterprise, EnterpriseKind, Project
 from publicity import national_selectors
 
 from . import queue, reuse, services
@@ -57,7 +58,7 @@ def work_queue(request):
             "page": page,
             "work": work,
             "rows": [] if work is not None else queue.rows(page.object_list),
-            "may_take": permissions.is_reviewer(user) and tab == queue.TODO,
+            "may_take": permissions.is_review_staff(user) and tab == queue.TODO,
             "limit": working_days.review_time_limit(),
         },
     )
@@ -74,8 +75,8 @@ def take(request, pk):
         raise Http404("没有这个项目。")
     actor = Actor.from_request(request)
     with audit.refusals_recorded(actor, "review.assign", project, project=project):
-        if not permissions.is_reviewer(request.user):
-            raise PermissionDenied("只有区县（开发区）主管部门的审核人员可以领取项目。")
+        if not permissions.is_review_staff(request.user):
+            raise PermissionDenied("只有区县（开发区）主管部门或施工图审查机构的审核人员可以领取项目。")
     try:
         with audit.refusals_recorded(actor, "review.assign", project, project=project):
             services.assign(actor=actor, projects=[project], reviewer=request.user)
@@ -114,3 +115,62 @@ def national_answers(request):
             "flags_page": flags_page,
         },
     )
+
+
+# ---------------------------------------------------------------- the city's queue of design records to route
+
+
+def _agencies_with_account():
+    return Enterprise.objects.filter(
+        kind=EnterpriseKind.DRAWING_REVIEW,
+        pk__in=permissions.agency_reviewers_with_account().values("enterprise_id"),
+    ).order_by("name")
+
+
+@login_required
+def design_routing(request):
+    """Design records whose certificate names an agency without a reviewer account wait here until the city gives
+    each to an agency that has one or to the district where the project lies (docs/design-projects.md)."""
+    with audit.refusals_recorded(Actor.from_request(request), "review.route.view"):
+        permissions.ensure_city(request.user, "分派设计项目的审核")
+    records = (
+        permissions.awaiting_routing(request.user)
+        .select_related("enterprise", "authority", "drawing_review")
+        .order_by("submitted_at", "id")
+    )
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/design_routing.html",
+        {"page": page, "agencies": list(_agencies_with_account())},
+    )
+
+
+@require_POST
+@login_required
+def route_design_project(request, pk):
+    """Not narrowed to the queue: a forged id reaches the service, which refuses it and audits the refusal."""
+    project = Project.objects.filter(pk=pk).first()
+    if project is None:
+        raise Http404("没有这个项目。")
+    with audit.refusals_recorded(Actor.from_request(request), "review.route", project, project=project):
+        permissions.ensure_city(request.user, "分派设计项目的审核")
+    target = request.POST.get("target", "")
+    agency = None
+    if target.startswith("agency:"):
+        agency_id = parse_row_id(target.removeprefix("agency:"))
+        agency = Enterprise.objects.filter(pk=agency_id, kind=EnterpriseKind.DRAWING_REVIEW).first()
+        if agency is None:
+            raise Http404("没有这个施工图审查机构。")
+    try:
+        services.route_design_project(
+            actor=Actor.from_request(request),
+            project=project,
+            agency=agency,
+            to_district=target == "district",
+        )
+    except (PermissionDenied, services.RecordLocked, ValidationError) as refusal:
+        messages.error(request, "；".join(getattr(refusal, "messages", [str(refusal)])))
+    else:
+        messages.success(request, f"已分派“{project.name}”。")
+    return redirect("review:design_routing")

@@ -35,8 +35,10 @@ from projects.models import (
     Enterprise,
     EnterpriseKind,
     Evidence,
+    EvidencePart,
     Membership,
     Project,
+    ProjectKind,
     ProjectType,
     Role,
     StartBasis,
@@ -252,6 +254,74 @@ def valid_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
     }
 
 
+DESIGNER_ID = id_number("50010319800101123")  # 渝中区, 1980
+DESIGNER_TWO_ID = id_number("50010619820202234")  # 沙坪坝区, 1982
+
+
+def design_stage_data(enterprise, *, seq: int | None = None) -> dict[str, dict]:
+    """Field values of a clean design record of `enterprise` (a survey/design enterprise, the design contractor and
+    the design unit): a design tender, the design contract and the drawing review by REVIEW_AGENCY_CREDIT_CODE's
+    agency, completed before the cut-off 2018-06-30, with two registered designers."""
+    n = next(_sequence) if seq is None else seq
+    tag = f"{_run}{n:05d}"
+    amount = Decimal("860000.00")
+    return {
+        "tendering": {
+            "award_notice_number": f"SJZB-2016-{tag}",
+            "tender_class": "design",
+            "tender_method": "open",
+            "awarded_on": datetime.date(2016, 2, 1),
+            "award_amount": amount,
+            "tender_agency_name": "重庆市建设工程招标代理有限公司",
+            "tender_agency_credit_code": TENDER_AGENCY_CREDIT_CODE,
+            "winner_name": enterprise.name,
+            "winner_credit_code": enterprise.credit_code,
+        },
+        "contract": {
+            "filing_number": f"SJHT-2016-{tag}",
+            "contract_number": f"SJ-2016-{tag}",
+            "contract_type": "200",
+            "amount": amount,
+            "signed_on": datetime.date(2016, 2, 20),
+            "employer_name": "重庆市渝中区城市建设投资有限公司",
+            "employer_credit_code": OWNER_CREDIT_CODE,
+            "contractor_name": enterprise.name,
+            "contractor_credit_code": enterprise.credit_code,
+        },
+        "drawing_review": {
+            "certificate_number": f"渝设审（2016）第{tag}号",
+            "review_agency_name": "重庆市施工图审查中心",
+            "review_agency_credit_code": REVIEW_AGENCY_CREDIT_CODE,
+            "completed_on": datetime.date(2016, 6, 20),
+            "passed_first_review": False,
+            "first_review_violation_count": 1,
+            "first_review_violations": "GB 50016-2014 第5.5.17条",
+            "survey_enterprise_name": "重庆市勘察院",
+            "survey_enterprise_credit_code": SURVEY_CREDIT_CODE,
+            "design_enterprise_name": enterprise.name,
+            "design_enterprise_credit_code": enterprise.credit_code,
+            "designers": [
+                {
+                    "name": "王设计",
+                    "id_type": "1",
+                    "id_number": DESIGNER_ID,
+                    "registration_type": "注册建筑师",
+                    "registration_level": "一级",
+                    "role": "项目负责人",
+                },
+                {
+                    "name": "赵结构",
+                    "id_type": "1",
+                    "id_number": DESIGNER_TWO_ID,
+                    "registration_type": "注册结构工程师",
+                    "registration_level": "一级",
+                    "role": "专业负责人",
+                },
+            ],
+        },
+    }
+
+
 # ---------------------------------------------------------------- users and organisations
 
 TEST_PASSWORD = "test-pass-2018"
@@ -299,6 +369,31 @@ def make_reviewer(authority: Authority, username=None, **user_fields):
     return _member(user, role=Role.REVIEWER, authority=authority)
 
 
+def make_design_enterprise_user(enterprise=None, username=None, **user_fields):
+    """A clerk of a survey/design enterprise (a new one if None): backfills design records."""
+    return make_enterprise_user(
+        enterprise or EnterpriseFactory(kind=EnterpriseKind.SURVEY_DESIGN), username, **user_fields
+    )
+
+
+def make_agency(credit_code=None, name="重庆市施工图审查中心"):
+    """A drawing-review agency (施工图审查机构), REVIEW_AGENCY_CREDIT_CODE's by default (what design records name)."""
+    agency, _ = Enterprise.objects.get_or_create(
+        credit_code=credit_code or REVIEW_AGENCY_CREDIT_CODE,
+        defaults={"name": name, "kind": EnterpriseKind.DRAWING_REVIEW},
+    )
+    return agency
+
+
+def make_agency_reviewer(agency=None, username=None, **user_fields):
+    """A reviewer of a drawing-review agency (审查机构审核人员), with access to the console."""
+    if username:
+        user_fields["username"] = username
+    user_fields.setdefault("is_staff", True)
+    user = UserFactory(**user_fields)
+    return _member(user, role=Role.AGENCY_REVIEWER, enterprise=agency or make_agency())
+
+
 def make_city_user(username=None, department="", **user_fields):
     """A city commission user (spot checks, corrections, figures per district), of `department` (a
     projects.models.CityDepartment value; "" = the commission as a whole)."""
@@ -312,11 +407,15 @@ def make_city_user(username=None, department="", **user_fields):
 # ---------------------------------------------------------------- records
 
 
-def add_evidence(project, stage_code, user, content=PDF_BYTES, *, name=None, content_type="application/pdf"):
-    """One active evidence file of a stage, stored in the private storage (no rule check, no audit event)."""
+def add_evidence(
+    project, stage_code, user, content=PDF_BYTES, *, name=None, content_type="application/pdf", part=""
+):
+    """One active evidence file of a stage (of `part` where the stage asks for several), stored in the private
+    storage (no rule check, no audit event)."""
     evidence = Evidence(
         project=project,
         stage=stage_code,
+        part=part,
         original_name=name or f"{stage_code}.pdf",
         content_type=content_type,
         size=len(content),
@@ -375,6 +474,61 @@ def make_project(
         for code in codes if evidence is True else evidence:
             add_evidence(project, code, user)
 
+    if status != Status.DRAFT:
+        now = timezone.now()
+        Project.objects.filter(pk=project.pk).update(status=status, submitted_at=now, first_submitted_at=now)
+    project.refresh_from_db()
+    return project
+
+
+def make_design_project(
+    enterprise,
+    user,
+    authority,
+    *,
+    status=Status.DRAFT,
+    stages=True,
+    evidence=True,
+    stage_data=None,
+    reviewing_agency=None,
+    **overrides,
+) -> Project:
+    """A design record of `enterprise` (survey/design), clean by default: basic information, a design tender, the
+    design contract and the drawing review with designers, each part evidenced (the review by its certificate and
+    the drawings' cover sheet). `stages`: True (all three) or a list; `reviewing_agency`: where it was routed."""
+    data = design_stage_data(enterprise)
+    for code, values in (stage_data or {}).items():
+        data[code] = {**data[code], **values}
+    county_code = overrides.pop("county_code", None) or authority.division_code or "500103"
+    fields = {
+        "name": "渝中区示范综合楼工程设计",
+        "address": "重庆市渝中区解放碑街道民族路1号",
+        "project_type": ProjectType.BUILDING_WORKS,
+        "total_investment": Decimal("15000000.00"),
+        "total_area": Decimal("8888.00"),
+        **overrides,
+    }
+    if not fields.get("project_number"):
+        fields["project_number"] = services.issue_project_number(county_code, timezone.localdate())
+    project = Project.objects.create(
+        kind=ProjectKind.DESIGN,
+        enterprise=enterprise,
+        authority=authority,
+        county_code=county_code,
+        created_by=user,
+        reviewing_agency=reviewing_agency,
+        **fields,
+    )
+    codes = list(data) if stages is True else list(stages or [])
+    for code in codes:
+        STAGE_MODELS[code].objects.create(project=project, updated_by=user, **data[code])
+    if evidence:
+        for code in codes:
+            if code == "drawing_review":
+                for part in EvidencePart.values:
+                    add_evidence(project, code, user, name=f"{part}.pdf", part=part)
+            else:
+                add_evidence(project, code, user)
     if status != Status.DRAFT:
         now = timezone.now()
         Project.objects.filter(pk=project.pk).update(status=status, submitted_at=now, first_submitted_at=now)

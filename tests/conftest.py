@@ -78,6 +78,7 @@ def open_windows(db):
                 "opens_on": datetime.date(2018, 1, 1),
                 "closes_on": datetime.date(2099, 12, 31),
                 "basis": "测试用时限",
+                "drawings_reviewed_by": datetime.date(2018, 6, 30),
             },
         )[0]
         for kind in EnterpriseKind.values

@@ -9,10 +9,20 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from demo.accounts import DEMO_ENTERPRISES, usernames
-from demo.records import PLANS
+from demo.records import DESIGN_PLANS, PLANS
 from inspections.models import Finding, SpotCheckCampaign, SpotCheckItem
 from integrity.models import Blacklisting
-from projects.models import AuditEvent, CityDepartment, Enterprise, Membership, Project, Role, Status
+from projects.models import (
+    AuditEvent,
+    CityDepartment,
+    Enterprise,
+    EnterpriseKind,
+    Membership,
+    Project,
+    ProjectKind,
+    Role,
+    Status,
+)
 from publicity.models import (
     LibraryEntry,
     Notice,
@@ -69,7 +79,7 @@ def test_it_seeds_every_state_once_through_the_services(demo_settings, client):
     statuses = list(Project.objects.values_list("status", flat=True))
     assert set(statuses) == set(Status.values)
     assert {plan.state for plan in PLANS} == set(Status.values)
-    assert len(statuses) == len(PLANS)
+    assert len(statuses) == len(PLANS) + len(DESIGN_PLANS)
     assert Project.objects.values("authority").distinct().count() >= 5
     waiting = set(Project.objects.filter(status=Status.SUBMITTED).values_list("authority__name", flat=True))
     assert {"渝中区", "两江新区"} <= waiting
@@ -86,7 +96,9 @@ def test_it_seeds_every_state_once_through_the_services(demo_settings, client):
     assert paused.objections.filter(status="pending").exists()
     # Entries delivered through the simulator; one corrected to a second version; one still to deliver.
     entries = LibraryEntry.objects.all()
-    assert entries.count() == sum(plan.state == Status.IN_NATIONAL_LIBRARY for plan in PLANS)
+    assert entries.count() == sum(plan.state == Status.IN_NATIONAL_LIBRARY for plan in PLANS) + sum(
+        state == Status.IN_NATIONAL_LIBRARY for *_, state in DESIGN_PLANS
+    )
     assert all(entry.national_id.startswith("NP-") for entry in entries)
     assert sorted(entries.values_list("national_version", flat=True))[-1] == 2
     assert OutboxMessage.objects.filter(state=OutboxState.PENDING).count() == 1
@@ -107,6 +119,16 @@ def test_it_seeds_every_state_once_through_the_services(demo_settings, client):
     console = client.get(reverse("admin:projects_project_changelist")).content.decode()
     assert "渝中区大坪医院门诊综合楼工程" in console
     assert "两江新区悦来会展配套酒店工程" not in console  # another authority's
+    # Design records (渝建〔2018〕103号): in review with the agency, in notice, in the library, one for the city.
+    design = dict(Project.objects.filter(kind=ProjectKind.DESIGN).values_list("name", "status"))
+    assert {state for *_, state in DESIGN_PLANS} <= set(design.values())
+    assert design["南岸区弹子石滨江步道设计"] == Status.IN_NATIONAL_LIBRARY
+    assert "江北区观音桥商圈步行街改造设计" in client.get("/notices/").content.decode()
+    client.force_login(get_user_model().objects.get(username="demo-review-agency"))
+    queue = client.get(reverse("review:queue")).content.decode()
+    assert "渝中区鹅岭公园游客中心设计" in queue and "沙坪坝区大学城图书馆扩建设计" not in queue
+    client.force_login(get_user_model().objects.get(username="demo-city"))
+    assert "沙坪坝区大学城图书馆扩建设计" in client.get(reverse("review:design_routing")).content.decode()
 
 
 def test_it_creates_the_logins_and_resets_their_password(demo_settings, monkeypatch):
@@ -116,7 +138,9 @@ def test_it_creates_the_logins_and_resets_their_password(demo_settings, monkeypa
 
     memberships = {m.user.username: m for m in Membership.objects.select_related("user", "authority")}
     assert sorted(memberships) == sorted(usernames())
-    assert Enterprise.objects.count() == len(DEMO_ENTERPRISES)
+    assert Enterprise.objects.count() == len(DEMO_ENTERPRISES) + 2  # and demo-design's, demo-review-agency's
+    assert memberships["demo-design"].enterprise.kind == EnterpriseKind.SURVEY_DESIGN
+    assert memberships["demo-review-agency"].role == Role.AGENCY_REVIEWER
     assert memberships["demo-reviewer-yuzhong"].authority.name == "渝中区"
     assert memberships["demo-reviewer-liangjiang"].authority.name == "两江新区"
     city = memberships["demo-city"]

@@ -467,7 +467,13 @@ def refused_by_the_database(statement):
 @on_postgresql
 @pytest.mark.parametrize(
     "field, value",
-    [("name", "改名后的工程"), ("address", "重庆市某处"), ("total_area", 1), ("enterprise_id", None)],
+    [
+        ("name", "改名后的工程"),
+        ("address", "重庆市某处"),
+        ("total_area", 1),
+        ("enterprise_id", None),
+        ("kind", "design"),
+    ],
 )
 def test_the_database_refuses_a_queryset_update_of_the_project(clerk, entered, field, value):
     if field == "enterprise_id":

@@ -1,7 +1,7 @@
 """projects.permissions as one table: every function of the policy against every kind of actor.
 
 The world: enterprise A's submitted record P and its draft D, both in 渝中区; enterprise B's submitted record Q in
-大渡口区. The actors, one column each:
+大渡口区; design enterprise C's submitted design records E and R in 渝中区 (docs/design-projects.md). The actors, one column each:
 
     anon      an anonymous visitor
     a         a clerk of enterprise A (the owner of P and D)
@@ -14,6 +14,10 @@ The world: enterprise A's submitted record P and its draft D, both in 渝中区;
     staff     a staff user without a membership
     su        a superuser without a membership
     off       an inactive user of enterprise A (the login keeps it out; the policy answers as for A)
+    c         a clerk of survey/design enterprise C, which has two submitted design records in 渝中区: E, routed to
+              the agency 审图机构, and R, whose agency has no account (it waits in the city's queue)
+    arev      a reviewer of the agency 审图机构 (审查机构审核人员)
+    arev2     a reviewer of another agency, 审图机构二
 
 Each row states every cell: "Y" allowed / "." not, a value, or the refusal message of an ensure_ helper ("ok" when
 it lets the actor through). The expected answers are written out here, not recomputed by the policy's logic.
@@ -27,12 +31,15 @@ from django.core.exceptions import PermissionDenied
 
 from corrections.models import CorrectionRequest
 from projects import permissions
-from projects.models import CityDepartment, EnterpriseKind, Membership, Notification, Status
+from projects.models import CityDepartment, EnterpriseKind, Membership, Notification, ProjectKind, Status
 from publicity.models import Snapshot
 from tests.builders import (
     EnterpriseFactory,
     UserFactory,
+    make_agency_reviewer,
     make_city_user,
+    make_design_enterprise_user,
+    make_design_project,
     make_enterprise_user,
     make_project,
     make_reviewer,
@@ -55,6 +62,9 @@ ACTORS = (
     "staff",
     "su",
     "off",
+    "c",
+    "arev",
+    "arev2",
 )
 CITY = {
     "cm": CityDepartment.CONSTRUCTION_MANAGEMENT,
@@ -71,6 +81,8 @@ def world(authorities):
     enterprise_a = EnterpriseFactory(name="企业A")
     enterprise_b = EnterpriseFactory(name="企业B")
     agency = EnterpriseFactory(name="审图机构", kind=EnterpriseKind.DRAWING_REVIEW)
+    other_agency = EnterpriseFactory(name="审图机构二", kind=EnterpriseKind.DRAWING_REVIEW)
+    enterprise_c = EnterpriseFactory(name="设计企业C", kind=EnterpriseKind.SURVEY_DESIGN)
     users = {
         "anon": AnonymousUser(),
         "a": make_enterprise_user(enterprise_a, username="a"),
@@ -82,12 +94,27 @@ def world(authorities):
         "staff": UserFactory(username="staff", is_staff=True),
         "su": UserFactory(username="su", is_staff=True, is_superuser=True),
         "off": make_enterprise_user(enterprise_a, username="off", is_active=False),
+        "c": make_design_enterprise_user(enterprise_c, username="c"),
+        "arev": make_agency_reviewer(agency, username="arev"),
+        "arev2": make_agency_reviewer(other_agency, username="arev2"),
     }
     p = make_project(enterprise_a, users["a"], yuzhong, status=Status.SUBMITTED, stages=False, evidence=False)
     d = make_project(enterprise_a, users["a"], yuzhong, stages=False, evidence=False)
     q = make_project(enterprise_b, users["b"], dadukou, status=Status.SUBMITTED, stages=False, evidence=False)
+    e, r = (
+        make_design_project(
+            enterprise_c,
+            users["c"],
+            yuzhong,
+            status=Status.SUBMITTED,
+            stages=False,
+            evidence=False,
+            reviewing_agency=routed_to,
+        )
+        for routed_to in (agency, None)
+    )
     # Rows about records (as correction requests and orders are), one per record, for the scoped_to_ filters.
-    for name, project in (("P", p), ("D", d), ("Q", q)):
+    for name, project in (("P", p), ("D", d), ("Q", q), ("E", e), ("R", r)):
         Notification.objects.create(recipient=users["a"], project=project, title=name, body=name)
     # Correction requests for correction_requests_awaiting: filed on P (渝中区), sent up to the city on Q.
     for project, clerk, status in ((p, users["a"], "filed"), (q, users["b"], "at_city")):
@@ -95,7 +122,9 @@ def world(authorities):
         CorrectionRequest.objects.create(
             project=project, base_snapshot=snapshot, statement="更正", status=status, filed_by=clerk
         )
-    return SimpleNamespace(users=users, p=p, d=d, q=q, yuzhong=yuzhong, enterprise_a=enterprise_a)
+    return SimpleNamespace(
+        users=users, p=p, d=d, q=q, e=e, r=r, yuzhong=yuzhong, enterprise_a=enterprise_a, agency=agency
+    )
 
 
 def request_on(project, status):
@@ -121,7 +150,7 @@ def cells(*values):
 
 def names(rows, w):
     """Rows (records or memberships) named as the table names them."""
-    by_project = {w.p.pk: "P", w.d.pk: "D", w.q.pk: "Q"}
+    by_project = {w.p.pk: "P", w.d.pk: "D", w.q.pk: "Q", w.e.pk: "E", w.r.pk: "R"}
     out = set()
     for item in rows:
         if isinstance(item, Membership):
@@ -152,7 +181,13 @@ def outcome(check):
 # Columns:        anon  a  b  rev rev2 agency cm design tender quality approval staff su off
 
 NOT_ENTERPRISE = "只有企业填报人员可以补录项目信息。"
-NOT_REVIEWER = "只有区县（开发区）主管部门的审核人员可以审核补录项目。"
+NOT_REVIEWER = "只有区县（开发区）主管部门或施工图审查机构的审核人员可以审核补录项目。"
+AGENCY_NOT_CONSTRUCTION = "施工图审查机构只审核设计项目；施工项目由项目所在地区县（开发区）主管部门审核。"
+DISTRICT_READS_DESIGN = (
+    "设计项目由施工图审查机构审核；项目所在地区县（开发区）主管部门可以查阅，市级分派给本辖区后方可审核。"
+)
+NOT_ROUTER = "只有市级管理人员可以分派设计项目的审核。"
+ROUTED = "该项目不在待分派的设计项目中（可能已分派或已处理），请刷新后查看。"
 NO_RETRY = "只有项目所在地审核部门或市级管理人员可以重新报送。"
 NOT_ASSIGNER = "只有审核人员可以分派。"
 NOT_CITY = "只有市级管理人员可以设置补录时限。"
@@ -162,24 +197,46 @@ NOT_DISTRICT = "只有项目所在地区县（开发区）主管部门的审核�
 NOT_CENTER = "只有市审批服务中心可以审定更正申请。"
 NOT_ORDERER = "只有区县（开发区）主管部门或市级管理人员可以发出更正通知。"
 NOT_DESIGN = "该抽查事项（施工图审查）由市城乡建委设计处核查，只有市城乡建委设计处的人员可以记录核查结论。"
-ALL = {"P", "D", "Q"}
+ALL = {"P", "D", "Q", "E", "R"}
 NONE: set = set()
 
 MATRIX = {
     # ------------------------------------------------ role predicates
     "membership_of": (
         lambda u, w: permissions.membership_of(u) is not None,
-        row(".  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  Y"),
+        row(".  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  Y  Y  Y  Y"),
     ),
-    "is_enterprise": (of_user(permissions.is_enterprise), row(".  Y  Y  .  .  Y  .  .  .  .  .  .  .  Y")),
+    "is_enterprise": (
+        of_user(permissions.is_enterprise),
+        row(".  Y  Y  .  .  Y  .  .  .  .  .  .  .  Y  Y  .  ."),
+    ),
     "enterprise_of": (
         lambda u, w: getattr(permissions.enterprise_of(u), "name", None),
         cells(
-            None, "企业A", "企业B", None, None, "审图机构", None, None, None, None, None, None, None, "企业A"
+            None,
+            "企业A",
+            "企业B",
+            None,
+            None,
+            "审图机构",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "企业A",
+            "设计企业C",
+            None,
+            None,
         ),
     ),
-    "is_reviewer": (of_user(permissions.is_reviewer), row(".  .  .  Y  Y  .  .  .  .  .  .  .  .  .")),
-    "is_city": (of_user(permissions.is_city), row(".  .  .  .  .  .  Y  Y  Y  Y  Y  .  Y  .")),
+    "is_reviewer": (
+        of_user(permissions.is_reviewer),
+        row(".  .  .  Y  Y  .  .  .  .  .  .  .  .  .  .  .  ."),
+    ),
+    "is_city": (of_user(permissions.is_city), row(".  .  .  .  .  .  Y  Y  Y  Y  Y  .  Y  .  .  .  .")),
     "department_of": (
         of_user(permissions.department_of),
         cells(
@@ -197,19 +254,22 @@ MATRIX = {
             "",
             "",
             "",
+            "",
+            "",
+            "",
         ),
     ),
     "is_approval_center": (
         of_user(permissions.is_approval_center),
-        row(".  .  .  .  .  .  .  .  .  .  Y  .  Y  ."),
+        row(".  .  .  .  .  .  .  .  .  .  Y  .  Y  .  .  .  ."),
     ),
     "is_console_user": (
         of_user(permissions.is_console_user),
-        row(".  .  .  Y  Y  .  Y  Y  Y  Y  Y  .  Y  ."),
+        row(".  .  .  Y  Y  .  Y  Y  Y  Y  Y  .  Y  .  .  Y  Y"),
     ),
     "has_organisation": (
         of_user(permissions.has_organisation),
-        row(".  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  Y  Y"),
+        row(".  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  Y  Y  Y  Y  Y"),
     ),
     "organisation_name": (
         of_user(permissions.organisation_name),
@@ -228,61 +288,67 @@ MATRIX = {
             "",
             "",
             "企业A",
+            "设计企业C",
+            "审图机构",
+            "审图机构二",
         ),
     ),
     # ------------------------------------------------ object checks (P: A's submitted record in 渝中区)
-    "owns(P)": (lambda u, w: permissions.owns(u, w.p), row(".  Y  .  .  .  .  .  .  .  .  .  .  .  Y")),
+    "owns(P)": (
+        lambda u, w: permissions.owns(u, w.p),
+        row(".  Y  .  .  .  .  .  .  .  .  .  .  .  Y  .  .  ."),
+    ),
     "reviewer_of(P)": (
         lambda u, w: permissions.reviewer_of(u, w.p),
-        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_decide(P)": (
         lambda u, w: permissions.may_decide(u, w.p),
-        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_decide(D, a draft)": (
         lambda u, w: permissions.may_decide(u, w.d),
-        row(".  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_handle_objections(P)": (
         lambda u, w: permissions.may_handle_objections(u, w.p),
-        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_retry_delivery(P)": (
         lambda u, w: permissions.may_retry_delivery(u, w.p),
-        row(".  .  .  Y  .  .  Y  Y  Y  Y  Y  .  .  ."),
+        row(".  .  .  Y  .  .  Y  Y  Y  Y  Y  .  .  .  .  .  ."),
     ),
     "may_order(P)": (
         lambda u, w: permissions.may_order(u, w.p),
-        row(".  .  .  Y  .  .  Y  Y  Y  Y  Y  .  Y  ."),
+        row(".  .  .  Y  .  .  Y  Y  Y  Y  Y  .  Y  .  .  .  ."),
     ),
     "may_give_opinion(filed on P)": (
         lambda u, w: permissions.may_give_opinion(u, request_on(w.p, "filed")),
-        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_give_opinion(at_city on P)": (
         lambda u, w: permissions.may_give_opinion(u, request_on(w.p, "at_city")),
-        row(".  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_withdraw_correction(filed on P)": (
         lambda u, w: permissions.may_withdraw_correction(u, request_on(w.p, "filed")),
-        row(".  Y  .  .  .  .  .  .  .  .  .  .  .  Y"),
+        row(".  Y  .  .  .  .  .  .  .  .  .  .  .  Y  .  .  ."),
     ),
     "may_withdraw_correction(approved on P)": (
         lambda u, w: permissions.may_withdraw_correction(u, request_on(w.p, "approved")),
-        row(".  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_decide_correction(at_city on P)": (
         lambda u, w: permissions.may_decide_correction(u, request_on(w.p, "at_city")),
-        row(".  .  .  .  .  .  .  .  .  .  Y  .  Y  ."),
+        row(".  .  .  .  .  .  .  .  .  .  Y  .  Y  .  .  .  ."),
     ),
     "may_decide_correction(filed on P)": (
         lambda u, w: permissions.may_decide_correction(u, request_on(w.p, "filed")),
-        row(".  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "may_record_finding(design's item)": (
         lambda u, w: permissions.may_record_finding(u, DESIGN_ITEM),
-        row(".  .  .  .  .  .  .  Y  .  .  .  .  Y  ."),
+        row(".  .  .  .  .  .  .  Y  .  .  .  .  Y  .  .  .  ."),
     ),
     # ------------------------------------------------ visible querysets (P, D: A's in 渝中区; Q: B's in 大渡口区)
     "visible_projects": (
@@ -291,28 +357,65 @@ MATRIX = {
             NONE,
             {"P", "D"},
             {"Q"},
-            {"P"},
+            {"P", "E", "R"},  # the district reads the design records of its area
             {"Q"},
             NONE,
-            {"P", "Q"},
-            {"P", "Q"},
-            {"P", "Q"},
-            {"P", "Q"},
-            {"P", "Q"},
+            {"P", "Q", "E", "R"},
+            {"P", "Q", "E", "R"},
+            {"P", "Q", "E", "R"},
+            {"P", "Q", "E", "R"},
+            {"P", "Q", "E", "R"},
             NONE,
             NONE,
             {"P", "D"},
+            {"E", "R"},
+            {"E"},
+            NONE,
         ),
     ),
     "scoped_to_records": (
         lambda u, w: names(permissions.scoped_to_records(u, Notification.objects.all()), w),
         cells(
-            NONE, {"P", "D"}, {"Q"}, {"P", "D"}, {"Q"}, NONE, ALL, ALL, ALL, ALL, ALL, NONE, ALL, {"P", "D"}
+            NONE,
+            {"P", "D"},
+            {"Q"},
+            {"P", "D", "E", "R"},
+            {"Q"},
+            NONE,
+            ALL,
+            ALL,
+            ALL,
+            ALL,
+            ALL,
+            NONE,
+            ALL,
+            {"P", "D"},
+            {"E", "R"},
+            {"E"},
+            NONE,
         ),
     ),
     "scoped_to_console": (
         lambda u, w: names(permissions.scoped_to_console(u, Notification.objects.all()), w),
-        cells(NONE, NONE, NONE, {"P", "D"}, {"Q"}, NONE, ALL, ALL, ALL, ALL, ALL, NONE, ALL, NONE),
+        cells(
+            NONE,
+            NONE,
+            NONE,
+            {"P", "D", "E", "R"},
+            {"Q"},
+            NONE,
+            ALL,
+            ALL,
+            ALL,
+            ALL,
+            ALL,
+            NONE,
+            ALL,
+            NONE,
+            NONE,
+            {"E"},
+            NONE,
+        ),
     ),
     "scoped_to_department (memberships)": (
         lambda u, w: names(permissions.scoped_to_department(u, Membership.objects.select_related("user")), w),
@@ -329,7 +432,25 @@ MATRIX = {
             {"quality"},
             {"approval"},
             NONE,
-            {"a", "b", "rev", "rev2", "agency", "cm", "design", "tender", "quality", "approval", "off"},
+            {
+                "a",
+                "b",
+                "rev",
+                "rev2",
+                "agency",
+                "cm",
+                "design",
+                "tender",
+                "quality",
+                "approval",
+                "off",
+                "c",
+                "arev",
+                "arev2",
+            },
+            NONE,
+            NONE,
+            NONE,
             NONE,
         ),
     ),
@@ -339,20 +460,40 @@ MATRIX = {
             if (rows := permissions.correction_requests_awaiting(u, CorrectionRequest.objects.all())) is None
             else names(rows, w)
         ),
-        cells(None, None, None, {"P"}, NONE, None, None, None, None, None, {"Q"}, None, {"Q"}, None),
+        # fmt: off
+        cells(
+            None,
+            None,
+            None,
+            {"P"},
+            NONE,
+            None,
+            None,
+            None,
+            None,
+            None,
+            {"Q"},
+            None,
+            {"Q"},
+            None,
+            None,
+            None,
+            None,
+        ),
+        # fmt: on
     ),
     "checks_spot_checks": (
         of_user(permissions.checks_spot_checks),
-        row(".  .  .  .  .  .  Y  Y  Y  Y  Y  .  Y  ."),
+        row(".  .  .  .  .  .  Y  Y  Y  Y  Y  .  Y  .  .  .  ."),
     ),
     # ------------------------------------------------ who acts for an organisation: is the actor among them
     "in enterprise_members(A)": (
         lambda u, w: permissions.enterprise_members(w.enterprise_a.pk).filter(user_id=u.pk).exists(),
-        row(".  Y  .  .  .  .  .  .  .  .  .  .  .  Y"),
+        row(".  Y  .  .  .  .  .  .  .  .  .  .  .  Y  .  .  ."),
     ),
     "in authority_reviewers(渝中区)": (
         lambda u, w: permissions.authority_reviewers(w.yuzhong.pk).filter(user_id=u.pk).exists(),
-        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  ."),
+        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  .  .  .  ."),
     ),
     "in department_members(design, approval)": (
         lambda u, w: (
@@ -360,7 +501,7 @@ MATRIX = {
             .filter(user_id=u.pk)
             .exists()
         ),
-        row(".  .  .  .  .  .  .  Y  .  .  Y  .  .  ."),
+        row(".  .  .  .  .  .  .  Y  .  .  Y  .  .  .  .  .  ."),
     ),
     # ------------------------------------------------ ensure_ helpers: "ok" or the refusal's message
     "ensure_enterprise": (
@@ -380,6 +521,9 @@ MATRIX = {
             NOT_ENTERPRISE,
             NOT_ENTERPRISE,
             "ok",
+            "ok",
+            NOT_ENTERPRISE,
+            NOT_ENTERPRISE,
         ),
     ),
     "ensure_own_project(P)": (
@@ -399,6 +543,9 @@ MATRIX = {
             NOT_ENTERPRISE,
             NOT_ENTERPRISE,
             "ok",
+            "只能操作本企业的补录项目。",
+            NOT_ENTERPRISE,
+            NOT_ENTERPRISE,
         ),
     ),
     "ensure_reviewer_of(P)": (
@@ -418,6 +565,9 @@ MATRIX = {
             NOT_REVIEWER,
             NOT_REVIEWER,
             NOT_REVIEWER,
+            NOT_REVIEWER,
+            AGENCY_NOT_CONSTRUCTION,
+            AGENCY_NOT_CONSTRUCTION,
         ),
     ),
     "ensure_may_retry_delivery(P)": (
@@ -434,6 +584,9 @@ MATRIX = {
             "ok",
             "ok",
             "ok",
+            NO_RETRY,
+            NO_RETRY,
+            NO_RETRY,
             NO_RETRY,
             NO_RETRY,
             NO_RETRY,
@@ -458,6 +611,9 @@ MATRIX = {
             NOT_ASSIGNER,
             NOT_ASSIGNER,
             NOT_ASSIGNER,
+            NOT_ASSIGNER,
+            "只能分派给本部门的审核人员。",
+            "只能分派给本部门的审核人员。",
         ),
     ),
     "ensure_may_assign(Q to rev)": (
@@ -479,6 +635,9 @@ MATRIX = {
             NOT_ASSIGNER,
             NOT_ASSIGNER,
             NOT_ASSIGNER,
+            NOT_ASSIGNER,
+            "只能分派给本部门的审核人员。",
+            "只能分派给本部门的审核人员。",
         ),
     ),
     "ensure_city(设置补录时限)": (
@@ -498,6 +657,9 @@ MATRIX = {
             NOT_CITY,
             "ok",
             NOT_CITY,
+            NOT_CITY,
+            NOT_CITY,
+            NOT_CITY,
         ),
     ),
     "ensure_has_organisation": (
@@ -515,6 +677,9 @@ MATRIX = {
             "ok",
             "ok",
             NO_ORGANISATION,
+            "ok",
+            "ok",
+            "ok",
             "ok",
             "ok",
         ),
@@ -536,6 +701,9 @@ MATRIX = {
             NOT_OWNER,
             NOT_OWNER,
             "ok",
+            "只能申请更正本企业的项目。",
+            NOT_OWNER,
+            NOT_OWNER,
         ),
     ),
     "ensure_district_of(P)": (
@@ -555,6 +723,9 @@ MATRIX = {
             NOT_DISTRICT,
             NOT_DISTRICT,
             NOT_DISTRICT,
+            NOT_DISTRICT,
+            "只能核查本辖区项目的更正申请。",
+            "只能核查本辖区项目的更正申请。",
         ),
     ),
     "ensure_approval_center": (
@@ -573,6 +744,9 @@ MATRIX = {
             "ok",
             NOT_CENTER,
             "ok",
+            NOT_CENTER,
+            NOT_CENTER,
+            NOT_CENTER,
             NOT_CENTER,
         ),
     ),
@@ -594,6 +768,9 @@ MATRIX = {
             NOT_ORDERER,
             "ok",
             NOT_ORDERER,
+            NOT_ORDERER,
+            "本辖区没有项目编号为“P”的补录项目。",
+            "本辖区没有项目编号为“P”的补录项目。",
         ),
     ),
     "ensure_may_record_finding(design's item)": (
@@ -613,7 +790,115 @@ MATRIX = {
             NOT_DESIGN,
             "ok",
             NOT_DESIGN,
+            NOT_DESIGN,
+            NOT_DESIGN,
+            NOT_DESIGN,
         ),
+    ),
+    # ------------------------------------------------ design records (docs/design-projects.md)
+    # E: C's submitted design record in 渝中区, routed to 审图机构 (arev's agency); R: C's, waiting in the city's queue.
+    "is_agency_reviewer": (
+        of_user(permissions.is_agency_reviewer),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  Y"),
+    ),
+    "agency_of": (
+        lambda u, w: getattr(permissions.agency_of(u), "name", None),
+        cells(*[None] * 15, "审图机构", "审图机构二"),
+    ),
+    "is_review_staff": (
+        of_user(permissions.is_review_staff),
+        row(".  .  .  Y  Y  .  .  .  .  .  .  .  .  .  .  Y  Y"),
+    ),
+    "reviewer_of(E)": (
+        lambda u, w: permissions.reviewer_of(u, w.e),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  ."),
+    ),
+    "reviewer_of(R, waiting for the city)": (
+        lambda u, w: permissions.reviewer_of(u, w.r),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+    ),
+    "may_decide(E)": (
+        lambda u, w: permissions.may_decide(u, w.e),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  ."),
+    ),
+    "may_handle_objections(E)": (
+        lambda u, w: permissions.may_handle_objections(u, w.e),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  ."),
+    ),
+    "may_start(construction)": (
+        lambda u, w: permissions.may_start(u, ProjectKind.CONSTRUCTION),
+        row(".  Y  Y  .  .  .  .  .  .  .  .  .  .  Y  .  .  ."),
+    ),
+    "may_start(design)": (
+        lambda u, w: permissions.may_start(u, ProjectKind.DESIGN),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  .  ."),
+    ),
+    "may_route(R)": (
+        lambda u, w: permissions.may_route(u, w.r),
+        row(".  .  .  .  .  .  Y  Y  Y  Y  Y  .  Y  .  .  .  ."),
+    ),
+    "may_route(E, already routed)": (
+        lambda u, w: permissions.may_route(u, w.e),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+    ),
+    "decided_projects": (
+        lambda u, w: names(permissions.decided_projects(u), w),
+        cells(*[NONE] * 3, {"P"}, {"Q"}, *[NONE] * 10, {"E"}, NONE),
+    ),
+    "awaiting_routing": (
+        lambda u, w: names(permissions.awaiting_routing(u), w),
+        cells(*[NONE] * 6, *[{"R"}] * 5, NONE, {"R"}, *[NONE] * 4),
+    ),
+    "in agency_reviewers(审图机构)": (
+        lambda u, w: permissions.agency_reviewers(w.agency.pk).filter(user_id=u.pk).exists(),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  ."),
+    ),
+    "in agency_reviewers_with_account()": (
+        lambda u, w: permissions.agency_reviewers_with_account().filter(user_id=u.pk).exists(),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  Y"),
+    ),
+    "in project_reviewers(E)": (
+        lambda u, w: permissions.project_reviewers(w.e).filter(user_id=u.pk).exists(),
+        row(".  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y  ."),
+    ),
+    "in project_reviewers(P)": (
+        lambda u, w: permissions.project_reviewers(w.p).filter(user_id=u.pk).exists(),
+        row(".  .  .  Y  .  .  .  .  .  .  .  .  .  .  .  .  ."),
+    ),
+    "ensure_reviewer_of(E)": (
+        lambda u, w: outcome(lambda: permissions.ensure_reviewer_of(u, w.e)),
+        cells(
+            *[NOT_REVIEWER] * 3,
+            DISTRICT_READS_DESIGN,
+            DISTRICT_READS_DESIGN,
+            *[NOT_REVIEWER] * 10,
+            "ok",
+            "只能审核本机构审查的设计项目。",
+        ),
+    ),
+    "ensure_may_start(design)": (
+        lambda u, w: outcome(lambda: permissions.ensure_may_start(u, ProjectKind.DESIGN)),
+        cells(
+            NOT_ENTERPRISE,
+            "建筑企业不能补录设计项目。",
+            "建筑企业不能补录设计项目。",
+            NOT_ENTERPRISE,
+            NOT_ENTERPRISE,
+            "施工图审查机构不能补录设计项目。",
+            *[NOT_ENTERPRISE] * 7,
+            "建筑企业不能补录设计项目。",
+            "ok",
+            NOT_ENTERPRISE,
+            NOT_ENTERPRISE,
+        ),
+    ),
+    "ensure_may_route(R)": (
+        lambda u, w: outcome(lambda: permissions.ensure_may_route(u, w.r)),
+        cells(*[NOT_ROUTER] * 6, *["ok"] * 5, NOT_ROUTER, "ok", *[NOT_ROUTER] * 4),
+    ),
+    "ensure_may_route(E, already routed)": (
+        lambda u, w: outcome(lambda: permissions.ensure_may_route(u, w.e)),
+        cells(*[NOT_ROUTER] * 6, *[ROUTED] * 5, NOT_ROUTER, ROUTED, *[NOT_ROUTER] * 4),
     ),
 }
 
@@ -656,5 +941,5 @@ def test_the_correction_states_it_reads_are_the_corrections_own():
     assert set(permissions.CORRECTION_OPEN) == set(OPEN_CORRECTION_STATUSES)
 
 
-def test_the_matrix_is_fourteen_actors_wide():
-    assert len(ACTORS) == 14 and all(len(expected) == 14 for _check, expected in MATRIX.values())
+def test_the_matrix_is_seventeen_actors_wide():
+    assert len(ACTORS) == 17 and all(len(expected) == 17 for _check, expected in MATRIX.values())

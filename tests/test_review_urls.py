@@ -7,24 +7,36 @@ from django.urls import reverse
 from projects.models import Status
 from review import urls as review_urls
 
-from .builders import make_city_user, make_project
+from .builders import (
+    make_agency,
+    make_agency_reviewer,
+    make_city_user,
+    make_design_enterprise_user,
+    make_design_project,
+    make_project,
+)
 
 LOGIN = "login"
-QUEUE, REVIEW_PAGE = "→queue", "→review page"
-ROLES = ["anonymous", "clerk", "reviewer", "other_reviewer", "city", "superuser"]
+QUEUE, REVIEW_PAGE, ROUTING = "→queue", "→review page", "→routing"
+ROLES = ["anonymous", "clerk", "reviewer", "other_reviewer", "city", "superuser", "agency_reviewer"]
 
 # A submitted record of 渝中区 (the reviewer's authority), not yet assigned, for the take button.
+# A design record of 渝中区 waiting in the city's queue (its agency has no account), for the routing.
 # fmt: off
 MATRIX = [
-    # url name        method  anonymous  clerk  reviewer      other_reviewer  city   superuser
-    ("reuse_list",    "GET",  LOGIN,     403,   403,          403,            200,   200),
-    ("national_answers", "GET", LOGIN,   403,   200,          200,            200,   200),
-    ("queue",         "GET",  LOGIN,     403,   200,          200,            200,   200),
-    ("take",          "POST", LOGIN,     403,   REVIEW_PAGE,  QUEUE,          403,   403),
-    ("take",          "GET",  405,       405,   405,          405,            405,   405),
+    # url name                method  anonymous  clerk  reviewer      other_reviewer  city     superuser  agency_reviewer
+    ("reuse_list",            "GET",  LOGIN,     403,   403,          403,            200,     200,       403),
+    ("national_answers",      "GET",  LOGIN,     403,   200,          200,            200,     200,       200),
+    ("queue",                 "GET",  LOGIN,     403,   200,          200,            200,     200,       200),
+    ("take",                  "POST", LOGIN,     403,   REVIEW_PAGE,  QUEUE,          403,     403,       QUEUE),
+    ("take",                  "GET",  405,       405,   405,          405,            405,     405,       405),
+    ("design_routing",        "GET",  LOGIN,     403,   403,          403,            200,     200,       403),
+    ("route_design_project",  "POST", LOGIN,     403,   403,          403,            ROUTING, ROUTING,   403),
+    ("route_design_project",  "GET",  405,       405,   405,          405,            405,     405,       405),
 ]
 # fmt: on
 NEEDS_RECORD = {"take"}
+NEEDS_DESIGN_RECORD = {"route_design_project"}
 
 
 @pytest.fixture
@@ -37,6 +49,10 @@ def users(clerk, reviewer, other_reviewer, db):
         "other_reviewer": other_reviewer,
         "city": make_city_user(username="city-matrix"),
         "superuser": superuser,
+        # of another agency than the one design records name: that one has no account here
+        "agency_reviewer": make_agency_reviewer(
+            make_agency(credit_code="91500103MC00000124", name="另一审查机构"), username="agency-matrix"
+        ),
     }
 
 
@@ -55,15 +71,25 @@ def test_it_answers_each_role_as_the_matrix_says(
     record = make_project(
         clerk.membership.enterprise, clerk, yuzhong, status=Status.SUBMITTED, evidence=False
     )
-    url = reverse(f"review:{url_name}", args=[record.pk] if url_name in NEEDS_RECORD else [])
+    if url_name in NEEDS_DESIGN_RECORD:
+        designer = make_design_enterprise_user()
+        record = make_design_project(
+            designer.membership.enterprise, designer, yuzhong, status=Status.SUBMITTED, evidence=False
+        )
+    args = [record.pk] if url_name in NEEDS_RECORD | NEEDS_DESIGN_RECORD else []
+    url = reverse(f"review:{url_name}", args=args)
 
-    response = client.post(url) if method == "POST" else client.get(url)
+    response = client.post(url, {"target": "district"}) if method == "POST" else client.get(url)
 
     want = expected[ROLES.index(role)]
     if want == LOGIN:
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), response
     elif want == QUEUE:
         assert (response.status_code, response["Location"]) == (302, reverse("review:queue"))
+    elif want == ROUTING:
+        assert (response.status_code, response["Location"]) == (302, reverse("review:design_routing"))
+        record.refresh_from_db()
+        assert record.routed_to_district
     elif want == REVIEW_PAGE:
         assert (response.status_code, response["Location"]) == (
             302,
