@@ -7,7 +7,7 @@ Everything real, each a process of its own: a Redis of its own on a free loopbac
 and started again mid-outage), a Celery worker (SIGKILLed twice) and beat (stopped across the notices' end), gunicorn
 with 2 workers serving the public pages (sampled every second), the national platform's simulator (failing
 --error-rate of the calls with --latency-ms, then all of them for --outage-seconds). The database: DATABASE_URL or
---database-url, default the PostgreSQL database `bench_chaos` on 127.0.0.1 (created if absent, migrated).
+--database-url, default the PostgreSQL database `bench_chaos` on 127.0.0.1 (dropped and created afresh, migrated).
 The backoff is the production default (5 s base, 1 h cap) unless shortened; the policy is the same code.
 
 The last line printed: `records N entered N lost 0 doubled 0 stuck 0 max_delay_s X` (max_delay_s: the longest
@@ -47,7 +47,7 @@ def main():
     args = arguments()
     from notice_pages import ensure_database  # bench/notice_pages.py, next to this file
 
-    ensure_database(args.database_url, fresh=False)
+    ensure_database(args.database_url, fresh=True)  # the builders' numbers start again in each process
     tmp_path = Path(tempfile.mkdtemp(prefix="bench-chaos-"))
 
     from tests.redis_process import RedisServer, free_port

@@ -118,11 +118,13 @@ def start_gunicorn(tmp_path: Path, env: dict, port: int) -> ChildProcess:
 
 def make_records(count: int, tag: str):
     """`count` records of one enterprise in 渝中区, submitted, then approved by the district's reviewer."""
+    from django.contrib.auth import get_user_model
+
     from projects.audit import Actor
-    from projects.models import Authority, BackfillWindow, EnterpriseKind, Status
+    from projects.models import Authority, BackfillWindow, Enterprise, EnterpriseKind, Status
     from projects.reference import load_authorities
     from review import services as review_services
-    from tests.builders import make_enterprise_user, make_project, make_reviewer
+    from tests.builders import credit_code, make_enterprise_user, make_project, make_reviewer
 
     load_authorities()
     for kind in EnterpriseKind.values:
@@ -135,8 +137,19 @@ def make_records(count: int, tag: str):
             },
         )
     yuzhong = Authority.objects.get(code="500103")
-    clerk = make_enterprise_user(username=f"chaos-clerk-{tag}")
-    reviewer = Actor(user=make_reviewer(yuzhong, username=f"chaos-reviewer-{tag}"))
+    # One enterprise and reviewer per database, kept across runs (bench/chaos.py reuses its database).
+    users = get_user_model().objects
+    clerk = users.filter(username="chaos-clerk").first() or make_enterprise_user(
+        enterprise=Enterprise.objects.get_or_create(
+            credit_code=credit_code("91500103MC0000001"),
+            defaults={"name": "重庆混沌测试建设工程有限公司", "kind": EnterpriseKind.CONSTRUCTION},
+        )[0],
+        username="chaos-clerk",
+    )
+    reviewer = Actor(
+        user=users.filter(username="chaos-reviewer").first()
+        or make_reviewer(yuzhong, username="chaos-reviewer")
+    )
     projects = []
     for n in range(count):
         project = make_project(
