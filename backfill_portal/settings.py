@@ -363,12 +363,23 @@ OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 
 # hands the message to another worker (Redis would only redeliver after its visibility timeout).
 OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 
+# The most messages one run of the delivery sweep hands to the worker.
+OUTBOX_SWEEP_BATCH = int(os.environ.get("OUTBOX_SWEEP_BATCH", "200"))
+# A sweep that has waited in the queue longer than its period is dropped (`expires`): the next one is already on its
+# way, and sweeps that pile up behind a busy worker would each hand over the same messages again.
+_SWEEP_OPTIONS = {"expires": PUBLICITY_SWEEP_SECONDS}
+
 CELERY_BEAT_SCHEDULE = {
     "close-expired-notices": {
         "task": "publicity.tasks.close_expired_notices",
         "schedule": PUBLICITY_SWEEP_SECONDS,
+        "options": _SWEEP_OPTIONS,
     },
-    "deliver-due-outbox": {"task": "publicity.tasks.deliver_due_outbox", "schedule": PUBLICITY_SWEEP_SECONDS},
+    "deliver-due-outbox": {
+        "task": "publicity.tasks.deliver_due_outbox",
+        "schedule": PUBLICITY_SWEEP_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
     # The daily read-back of every delivered record (报送核对), at night Beijing time.
     "reconcile-national-library": {
         "task": "publicity.tasks.reconcile_national_library",

@@ -605,10 +605,12 @@ def mark_refused(message_id: int, problems) -> str:
 
 
 def due_messages(now=None):
+    """Pending messages whose time has come and which no worker holds, the longest waiting first."""
     now = now or timezone.now()
     return (
         OutboxMessage.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
         .exclude(leased_until__gt=now)
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)
     )
 
