@@ -15,6 +15,7 @@ outside it and are deleted first: the bench database only).
 import argparse
 import multiprocessing
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def writer(database_url: str, mode: str, seconds: float, index: int, results):
             else:
                 AuditEvent.objects.create(
                     actor=user, actor_username=user.username, action="bench.bare", object_type="user",
-                    object_id=str(user.pk), message="基准测试", previous_hash="", hash="",
+                    object_id=str(user.pk), message="基准测试", previous_hash="", hash=secrets.token_hex(32),
                 )  # fmt: skip
         count += 1
     connection.close()
