@@ -244,8 +244,10 @@ class ChaosRun:
                 self.mark(f"not all entered: {str(timed_out).splitlines()[0]}")
             self.mark(f"{entered()} entered")
         finally:
-            sampler.stop()
-            web.stop()
+            try:
+                sampler.stop()
+            finally:
+                web.stop()
         return self._outcome(ids, ends_at, sampler)
 
     def _notices_end_while_beat_is_down(self, ids, beat):
