@@ -6,13 +6,26 @@ cache hits make two operations a request (bench/README.md). A `redis.Redis` is s
 takes a connection from the pool per command), and the pools are Django's own, so nothing else changes."""
 
 import base64
+import logging
 import pickle
+import time
 
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# Per server (LOCATION), until when FailSafeRedisCache skips the cache after an error: shared by the threads of a
+# process (Django's cache objects are per thread).
+_bypass_until: dict[str, float] = {}
+_UNAVAILABLE = object()
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
@@ -68,3 +81,72 @@ class CounterDatabaseCache(DatabaseCache):
             pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
             cursor.execute(f"UPDATE {table} SET {value_column} = %s WHERE {cache_key} = %s", [pickled, key])
         return value
+
+
+class FailSafeRedisCache(SharedClientRedisCache):
+    """The Redis cache where a cache that is down or slow never fails its caller (docs/architecture.md, "When the
+    cache or the broker is down"): each call is bounded by the socket timeouts in OPTIONS (settings.CACHES), and an
+    error is logged and answered as a miss — get() gives the default, add() and set() store nothing, incr() raises
+    ValueError as for a missing key (django-ratelimit then applies RATELIMIT_FAIL_OPEN). After an error the cache is
+    bypassed without a call for CACHE_RETRY_AFTER_SECONDS, so a slow cache costs one timeout per process and per
+    period, not one per call, and the log gets one line per period."""
+
+    def _guarded(self, fallback, operation, *args, **kwargs):
+        if time.monotonic() < _bypass_until.get(self._servers[0], 0.0):
+            return fallback
+        try:
+            return operation(*args, **kwargs)
+        except RedisError as error:
+            retry_after = settings.CACHE_RETRY_AFTER_SECONDS
+            _bypass_until[self._servers[0]] = time.monotonic() + retry_after
+            log.warning(
+                "cache unavailable (%s: %s): bypassed for %ss", type(error).__name__, error, retry_after
+            )
+            return fallback
+
+    def available(self) -> bool:
+        """Whether the cache answers a PING now (bounded by the socket timeout); False while it is bypassed."""
+        return self._guarded(False, lambda: bool(self._cache.get_client().ping()))
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(False, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._guarded(default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guarded(False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._guarded({}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._guarded(False, super().has_key, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        value = self._guarded(_UNAVAILABLE, super().incr, key, delta, version)
+        if value is _UNAVAILABLE:
+            raise ValueError(f"Key '{key}' not found: the cache is unavailable")
+        return value
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(list(data), super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._guarded(None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self._guarded(False, super().clear)
+
+
+def cache_available(alias: str = "default") -> bool:
+    """Whether the cache `alias` answers now. A cache that cannot be down on its own (the database cache: the
+    database is needed anyway; local memory) always does."""
+    cache = caches[alias]
+    return cache.available() if isinstance(cache, FailSafeRedisCache) else True

@@ -249,15 +249,48 @@ RULE_AREA_TOLERANCE = float(os.environ.get("RULE_AREA_TOLERANCE", "0.10"))
 
 # Cache: Redis where REDIS_URL is set (shared, atomic increments), else the database cache table.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache is never in the critical path (docs/architecture.md, "When the cache or the broker is down"): each call to
+# Redis waits at most CACHE_TIMEOUT_SECONDS (to connect, then for an answer); a failed call is logged and answered as
+# a miss, and the cache is then skipped for CACHE_RETRY_AFTER_SECONDS before it is tried again.
+CACHE_TIMEOUT_SECONDS = float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.25"))
+CACHE_RETRY_AFTER_SECONDS = float(os.environ.get("CACHE_RETRY_AFTER_SECONDS", "5"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "backfill_portal.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "backfill_portal.cache.FailSafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "backfill_portal.cache.CounterDatabaseCache", "LOCATION": "cache_table"}}
 
 # Celery: Redis where REDIS_URL is set; otherwise kombu's filesystem transport, a broker that needs no server.
+# A broker that is down or silent never holds a request or a transaction (docs/architecture.md, "When the cache or
+# the broker is down"): a publish waits at most BROKER_TIMEOUT_SECONDS per try (to connect, then for an answer),
+# tries twice, then raises, and the caller (always after its commit) logs it and leaves the work to the beat
+# sweeps. The worker and beat reconnect for as long as it takes.
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("BROKER_TIMEOUT_SECONDS", "2"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # socket_timeout outlasts the worker's blocking read (BRPOP, 1 s), or an idle worker would time out.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+        "socket_timeout": max(BROKER_TIMEOUT_SECONDS, 2.0),
+    }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -369,12 +402,23 @@ OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 
 # hands the message to another worker (Redis would only redeliver after its visibility timeout).
 OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 
+# The most messages one run of the delivery sweep hands to the worker.
+OUTBOX_SWEEP_BATCH = int(os.environ.get("OUTBOX_SWEEP_BATCH", "200"))
+# A sweep that has waited in the queue longer than its period is dropped (`expires`): the next one is already on its
+# way, and sweeps that pile up behind a busy worker would each hand over the same messages again.
+_SWEEP_OPTIONS = {"expires": PUBLICITY_SWEEP_SECONDS}
+
 CELERY_BEAT_SCHEDULE = {
     "close-expired-notices": {
         "task": "publicity.tasks.close_expired_notices",
         "schedule": PUBLICITY_SWEEP_SECONDS,
+        "options": _SWEEP_OPTIONS,
     },
-    "deliver-due-outbox": {"task": "publicity.tasks.deliver_due_outbox", "schedule": PUBLICITY_SWEEP_SECONDS},
+    "deliver-due-outbox": {
+        "task": "publicity.tasks.deliver_due_outbox",
+        "schedule": PUBLICITY_SWEEP_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
     # The daily read-back of every delivered record (报送核对), at night Beijing time.
     "reconcile-national-library": {
         "task": "publicity.tasks.reconcile_national_library",
@@ -403,6 +447,11 @@ OBJECTION_RATE = os.environ.get("OBJECTION_RATE", "5/h")
 # a notice or library entry invalidates them at once, the timeout only bounds how stale "days left" may be. 0 = off.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
 RATELIMIT_VIEW = "publicity.views.rate_limited"
+# With the cache down a throttle cannot count: it refuses (429) rather than lets everything through — the password
+# reset (each request an e-mail) and the objection lookup (walking references) can wait for the cache. The objection
+# form alone is fail-open (publicity.views.objection_rate); the login lockout (django-axes) counts in the database and
+# is not affected (docs/architecture.md, "When the cache or the broker is down").
+RATELIMIT_FAIL_OPEN = False
 # W001 names Django's own RedisCache "not officially supported" only because django-ratelimit's list predates it;
 # its incr() is Redis INCR, atomic. Without Redis, E003 names any database cache; ours locks the counter's row.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]

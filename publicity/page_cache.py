@@ -2,12 +2,13 @@
 costs twenty times a bare view; the queries are a fraction of it).
 
 Correctness does not rest on the timeout: every cached page carries the publicity *generation* it was rendered at, a
-number bumped whenever a notice, snapshot or library entry is saved or deleted; a page of an older generation is
-rendered anew, so a new notice, a pause by an objection, a close or an entry
-shows at the next request. What the timeout (PUBLIC_PAGE_CACHE_SECONDS, default 30 s) bounds is only "days left",
-which moves with the clock alone. Logged-in users and anything but GET bypass the cache. A page with a form (the
-notice detail's objection form) is cached with a placeholder where the CSRF token goes, and each visitor gets
-their own token put in on the way out (`csrf_context`).
+number bumped after the commit of every transaction that saves or deletes a notice, snapshot or library entry; a
+page of an older generation is rendered anew, so a new notice, a pause by an objection, a close or an entry shows at
+the next request. What the timeout (PUBLIC_PAGE_CACHE_SECONDS, default 30 s) bounds is only "days left", which moves
+with the clock alone. Logged-in users and anything but GET bypass the cache. The cache is never needed: one that is
+down or slow is bypassed (backfill_portal/cache.py, FailSafeRedisCache) and the page rendered uncached. A page with a
+form (the notice detail's objection form) is cached with a placeholder where the CSRF token goes, and each visitor
+gets their own token put in on the way out (`csrf_context`).
 """
 
 import functools
@@ -53,17 +54,41 @@ def bump_generation():
 @receiver(post_save, sender=LibraryEntry, dispatch_uid="publicity.page_cache.entry_saved")
 @receiver(post_delete, sender=LibraryEntry, dispatch_uid="publicity.page_cache.entry_deleted")
 def public_content_changed(sender, **kwargs):
-    # Now, so that this transaction's own later reads miss; and again on commit, so that a page rendered by another
-    # request between the two (from the state before the commit) is not served after it.
+    # The cache is told after the commit, never inside the transaction (a cache that is down or slow must not hold
+    # or fail a notice's close or a delivery: docs/architecture.md, "When the cache or the broker is down"). A page
+    # rendered by another request before the commit carries the old generation and is not served after it. Until
+    # then this transaction's own pages are rendered uncached: they must show its change.
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        connection.public_content_changed = True
+    transaction.on_commit(_content_committed, robust=True)
+
+
+def _content_committed():
+    transaction.get_connection().public_content_changed = False
     bump_generation()
-    transaction.on_commit(bump_generation)
+
+
+def _changed_in_this_transaction() -> bool:
+    connection = transaction.get_connection()
+    if not getattr(connection, "public_content_changed", False):
+        return False
+    if connection.in_atomic_block:
+        return True
+    connection.public_content_changed = False  # rolled back: nothing changed
+    return False
 
 
 def cached_for_anonymous(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
-        if not seconds or request.method != "GET" or request.user.is_authenticated:
+        if (
+            not seconds
+            or request.method != "GET"
+            or request.user.is_authenticated
+            or _changed_in_this_transaction()
+        ):
             return view(request, *args, **kwargs)
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
         key = f"publicity:page:{getattr(request, 'LANGUAGE_CODE', '')}:{path}"

@@ -383,10 +383,23 @@ def national_payload(project: Project, content: dict) -> dict:
 
 
 def enqueue_deliveries(message_ids):
+    """Hand the messages to the worker; after the commit, so never fatal: with the broker down (or slow: its
+    publish is bounded by CELERY_BROKER_CONNECTION_TIMEOUT and CELERY_TASK_PUBLISH_RETRY_POLICY) the error is logged
+    and the rest is left to the beat sweep (deliver_due_outbox), which finds every pending message once the broker is
+    back (docs/architecture.md, "When the cache or the broker is down")."""
     from .tasks import deliver_outbox
 
-    for message_id in message_ids:
-        deliver_outbox.delay(message_id)
+    for position, message_id in enumerate(message_ids):
+        try:
+            deliver_outbox.delay(message_id)
+        except Exception as error:  # noqa: BLE001 - whatever the broker raises, the messages are safe in the outbox
+            log.warning(
+                "broker unavailable (%s: %s): %s outbox message(s) left to the sweep",
+                type(error).__name__,
+                error,
+                len(message_ids) - position,
+            )
+            return
 
 
 # ---------------------------------------------------------------- delivery to the national platform
@@ -615,10 +628,12 @@ def mark_refused(message_id: int, problems) -> str:
 
 
 def due_messages(now=None):
+    """Pending messages whose time has come and which no worker holds, the longest waiting first."""
     now = now or timezone.now()
     return (
         OutboxMessage.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
         .exclude(leased_until__gt=now)
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)
     )
 

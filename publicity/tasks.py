@@ -1,6 +1,7 @@
 """Celery entry points: thin wrappers over publicity.services (which can be called and tested without Celery)."""
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import services
@@ -25,8 +26,10 @@ def deliver_outbox(self, message_id):
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def deliver_due_outbox():
-    """Every pending delivery whose time has come and which no worker holds: lost tasks, expired leases."""
-    ids = list(services.due_messages())
+    """Every pending delivery whose time has come and which no worker holds: lost tasks, expired leases. At most
+    OUTBOX_SWEEP_BATCH a run, the longest waiting first: a backlog of thousands (after an outage of the broker) is
+    handed over over several runs instead of flooding the queue in one (docs/architecture.md)."""
+    ids = list(services.due_messages()[: settings.OUTBOX_SWEEP_BATCH])
     services.enqueue_deliveries(ids)
     return len(ids)
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
+from backfill_portal.cache import cache_available
 from projects.client_address import client_ip
 from projects.models import ProjectType
 from projects.services import RecordLocked
@@ -36,7 +37,11 @@ LOOKUP_RATE = "30/m"
 
 
 def objection_rate(group, request):
-    """Read at each request, so a test (or an operator) changing settings.OBJECTION_RATE takes effect."""
+    """Read at each request, so a test (or an operator) changing settings.OBJECTION_RATE takes effect. While the
+    cache that counts is down, no limit (fail-open, unlike the other throttles): an objection is a right with a
+    deadline, and one refused in a notice's last hours cannot be filed later (docs/architecture.md)."""
+    if not cache_available(getattr(settings, "RATELIMIT_USE_CACHE", "default")):
+        return None
     return settings.OBJECTION_RATE
 
 

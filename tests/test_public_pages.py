@@ -645,6 +645,8 @@ def test_public_pages_run_a_fixed_number_of_queries_at_5_and_100_records(
     }
 
 
+# The cache is told of a change after its commit (publicity/page_cache.py): a test that commits.
+@pytest.mark.django_db(transaction=True)
 def test_an_anonymous_page_is_served_from_the_cache_until_a_notice_changes(client, clerk, yuzhong, settings):
     settings.CACHES = LOCAL_MEMORY_CACHE
     notice = quick_notice(clerk, yuzhong, "缓存工程")
