@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/password_help/", accounts.password_help, name="password_help"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+    path("", include("api.token_urls")),
     path("", include("review.urls")),
     path("", include("corrections.urls")),
     path("", include("inspections.urls")),

@@ -70,6 +70,10 @@ ACTIONS = {
     "integrity.lift": "移出黑名单",
     "integrity.deduct": "诚信扣分",
     "reuse.view": "查看重复使用的证明材料",
+    # The open API's personal tokens (api/tokens.py): events of the user, on no record.
+    "api_token.create": "创建接口令牌",
+    "api_token.revoke": "吊销接口令牌",
+    "api_token.use": "使用接口令牌",
 }
 REFUSED = ".refused"
 
