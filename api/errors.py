@@ -8,6 +8,8 @@ concerned (or null). The services' refusals keep their meaning: PermissionDenied
 does not allow it), RuleViolation and ValidationError 400, Http404 404 (also for what the caller may not see).
 """
 
+import re
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.http import Http404
 from django_fsm import ConcurrentTransition
@@ -19,6 +21,7 @@ from projects.models import RecordLocked
 from projects.services import RuleViolation
 
 NOT_FOUND = "不存在或无权查看。"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 # DRF's refusals, as the API words them (DRF's own translations are used for the rest).
 MESSAGES = {
@@ -95,7 +98,8 @@ def from_errors(code: str, errors: list[dict], status_code=status.HTTP_400_BAD_R
 def handle(exc, context):
     """settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
     if isinstance(exc, Http404):
-        message = str(exc) if exc.args and str(exc) else NOT_FOUND
+        # Django's get_object_or_404 says it in English ("No Project matches…"): the API says it in Chinese.
+        message = str(exc) if CHINESE.search(str(exc)) else NOT_FOUND
         return _response(404, body("not_found", message))
     if isinstance(exc, RuleViolation):
         return from_errors("rule_violation", [_finding(f) for f in exc.findings])

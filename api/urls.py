@@ -2,7 +2,7 @@
 beside it. The schema (OpenAPI 3) at /api/openapi.json, readable docs at /api/docs/ (Swagger UI from our own static
 files, drf-spectacular-sidecar)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 import backfill_portal.converters  # noqa: F401  (registers <identifier:…>)
@@ -53,4 +53,7 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("v1/", include(v1)),
+    # Anything else under /api/ (an id that is no number, a path of no endpoint): the API's JSON 404, not the
+    # portal's HTML page.
+    re_path(r"", views.no_endpoint, name="no_endpoint"),
 ]

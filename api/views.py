@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from projects import audit, permissions
 from projects.audit import Actor
 
-from . import tokens
+from . import errors, tokens
 from .models import ApiToken
 from .throttling import PublicRateThrottle
 
@@ -35,6 +36,10 @@ def index(request):
             "docs": request.build_absolute_uri(reverse("api:docs")),
         }
     )
+
+
+def no_endpoint(request, *args, **kwargs):
+    return JsonResponse(errors.body("not_found", "没有这个接口。"), status=404)
 
 
 class TokenForm(forms.Form):

@@ -399,11 +399,11 @@ PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "5/h")
 DEBUG_TECHNICAL_ERROR_PAGES = env_bool("DEBUG_TECHNICAL_ERROR_PAGES", False)
 
 # The open JSON API at /api/v1/ (docs/api.md): Django REST framework with its OpenAPI 3 schema (drf-spectacular).
-# Rates in DRF's syntax ("120/min"): the public endpoints per client address (projects/client_address.py), the rest
+# Rates in django-ratelimit's syntax ("120/m"): the public endpoints per client address (projects/client_address.py), the rest
 # per user. A personal token lives at most API_TOKEN_MAX_DAYS. A JSON body is at most DATA_UPLOAD_MAX_MEMORY_SIZE
 # bytes and API_MAX_JSON_DEPTH levels; a call with files at most API_MAX_UPLOAD_BYTES (api/parsers.py).
-API_PUBLIC_RATE = os.environ.get("API_PUBLIC_RATE", "120/min")
-API_USER_RATE = os.environ.get("API_USER_RATE", "600/min")
+API_PUBLIC_RATE = os.environ.get("API_PUBLIC_RATE", "120/m")
+API_USER_RATE = os.environ.get("API_USER_RATE", "600/m")
 API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
 API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "20"))
 API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", str(32 * 1024 * 1024)))
@@ -414,7 +414,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"public": API_PUBLIC_RATE, "user": API_USER_RATE},
     "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
