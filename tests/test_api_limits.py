@@ -338,6 +338,14 @@ def test_the_docs_are_served_from_our_own_static_files(db):
     assert not re.search(r"""(src|href)=["']https?://""", html), "no CDN"
     for path in re.findall(r"""(?:src|href)=["']/static/([^"']+)["']""", html):
         assert finders.find(path), path
+    # Inline styles are allowed on this page only (Swagger UI sets one); scripts stay the portal's own files.
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";") if part.strip()
+    )
+    assert "'unsafe-inline'" in policy["style-src"] and policy["script-src"] == "'self'"
+    assert "'unsafe-inline'" not in APIClient().get("/api/v1/public/notices/").get(
+        "Content-Security-Policy", ""
+    )
     # Swagger UI's start-up script is a file of its own (a Content-Security-Policy without inline scripts holds).
     assert "<script>" not in html.replace(" ", "")
     script = re.search(r"""src=["'](/api/docs/\?script=[^"']*)["']""", html)[1]
