@@ -1,6 +1,6 @@
 """Project-wide middleware."""
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 
 NUL = "\x00"
 
@@ -20,9 +20,12 @@ class RefuseNulBytesMiddleware:
         if NUL in request.path or any(
             NUL in key or NUL in value for key, values in request.GET.lists() for value in values
         ):
-            return HttpResponseBadRequest(
-                "请求地址中含有非法字符（NUL），无法处理。".encode(), content_type="text/plain; charset=utf-8"
-            )
+            message = "请求地址中含有非法字符（NUL），无法处理。"
+            if request.path.startswith("/api/"):  # the open API's error shape (docs/api.md)
+                return JsonResponse(
+                    {"code": "bad_request", "message": message, "field": None, "errors": []}, status=400
+                )
+            return HttpResponseBadRequest(message.encode(), content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "projects",
     "publicity",
     "review",
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "reporting",
     "demo",
     "imports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -490,3 +494,44 @@ PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "5/h")
 # With DEBUG on, error pages are the portal's own (backfill_portal/errors.py) unless this is set: a developer who
 # wants Django's technical pages (tracebacks, the URL list) asks for them. Tracebacks are logged either way.
 DEBUG_TECHNICAL_ERROR_PAGES = env_bool("DEBUG_TECHNICAL_ERROR_PAGES", False)
+
+# The open JSON API at /api/v1/ (docs/api.md): Django REST framework with its OpenAPI 3 schema (drf-spectacular).
+# Rates in django-ratelimit's syntax ("120/m"): the public endpoints per client address (projects/client_address.py), the rest
+# per user. A personal token lives at most API_TOKEN_MAX_DAYS. A JSON body is at most DATA_UPLOAD_MAX_MEMORY_SIZE
+# bytes and API_MAX_JSON_DEPTH levels; a call with files at most API_MAX_UPLOAD_BYTES (api/parsers.py).
+API_PUBLIC_RATE = os.environ.get("API_PUBLIC_RATE", "120/m")
+API_USER_RATE = os.environ.get("API_USER_RATE", "600/m")
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "20"))
+API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", str(32 * 1024 * 1024)))
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    # OPTIONS describes nothing (the schema does): DRF's metadata would ask the views for serializers they do not use.
+    "DEFAULT_METADATA_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "建设工程项目信息补录系统 开放接口",
+    "DESCRIPTION": "补录、审核与公开查询的 JSON 接口（docs/api.md）。版本在路径中：/api/v1/。",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "projects.models.Status"},
+}

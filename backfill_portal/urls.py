@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/two-factor/", include((accounts.two_factor_urls, "two_factor"))),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+    path("", include("api.token_urls")),
     path("", include("review.urls")),
     path("", include("corrections.urls")),
     path("", include("inspections.urls")),

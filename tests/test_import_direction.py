@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Earliest first. reporting sits on top and may import any of them; demo (`make run`'s seed) above all.
+# Earliest first. reporting and api sit on top and may import any of them; demo (`make run`'s seed) above all.
 ORDER = [
     "projects",
     "publicity",
@@ -16,6 +16,7 @@ ORDER = [
     "inspections",
     "integrity",
     "reporting",
+    "api",
     "demo",
 ]
 RANK = {app: rank for rank, app in enumerate(ORDER)}
