@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import notice_pages  # noqa: E402  (the seeding and Django setup of the notice benchmark)
+import notice_pages  # noqa: E402  (its default database)
+import seed_records  # noqa: E402  (the seeding and Django setup)
 
 
 def measure(client, url: str, requests: int):
@@ -55,11 +56,15 @@ def measure(client, url: str, requests: int):
 
 
 def _result_count(response) -> str:
-    changelist = response.context.get("cl") if response.context else None
-    if changelist is None:
-        return "—"
-    shown = len(changelist.result_list)
-    return f"{changelist.result_count}" if changelist.result_count is not None else f"≥{shown}"
+    context = response.context or {}
+    changelist = context.get("cl")
+    if changelist is not None:
+        estimated = getattr(changelist.paginator, "estimated", False)
+        return f"~{changelist.result_count}" if estimated else f"{changelist.result_count}"
+    page = context.get("page")
+    if page is not None and hasattr(page, "paginator"):
+        return f"{page.paginator.count}"
+    return "—"
 
 
 def console_users():
@@ -88,11 +93,11 @@ def main():
     parser.add_argument("--show-sql", action="store_true", help="print each URL's slowest query")
     options = parser.parse_args()
 
-    notice_pages.ensure_database(options.database_url, fresh=False)
+    seed_records.ensure_database(options.database_url, fresh=False)
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    notice_pages.setup_django(options.database_url, options.var_dir)
-    notice_pages.seed(options.records, 0.10, 0.01)
-    notice_pages.real_record()
+    seed_records.setup_django(options.database_url, options.var_dir)
+    seed_records.seed(options.records)
+    seed_records.real_record()
 
     from django.db import connection
     from django.test import Client
@@ -100,12 +105,12 @@ def main():
 
     setup_test_environment()  # the test client records the template context (the changelist's row count)
 
-    from projects.models import Enterprise, PermitStage, Project
+    from projects.models import PermitStage, Project
 
     city, reviewer = console_users()
     real = Project.objects.get(name="渝中区解放碑示范综合楼工程（基准详情页）")
     permit_number = PermitStage.objects.get(project=real).permit_number
-    credit_code = Enterprise.objects.filter(name__startswith="重庆基准测试").order_by("id")[7].credit_code
+    credit_code = seed_records.credit_code(7)
     base = "/admin/projects/project/"
     urls = {
         "list": {},
@@ -116,9 +121,24 @@ def main():
         "search credit code": {"q": credit_code},
         "search permit no.": {"q": permit_number},
     }
+    submitted = (
+        Project.objects.filter(status="submitted", authority__code="500103", name__endswith=seed_records.MARK)
+        .order_by("submitted_at")
+        .first()
+    )
+    queue = {
+        "queue 待我审核": "/review/queue/",
+        "queue 公示中": "/review/queue/?tab=notice",
+        "queue 异议待处理": "/review/queue/?tab=objected",
+        "queue 报送失败": "/review/queue/?tab=failed",
+    }
+    pages = {
+        "review page 6 stages": f"{base}{real.pk}/change/",
+        "review page submitted": f"{base}{submitted.pk}/change/",
+    }
     print(f"{Project.objects.count()} records; {options.requests} requests per URL; in-process test client")
     print(
-        f"{'who':9} {'URL':19} {'rows':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'slowest SQL ms':>14}"
+        f"{'who':9} {'URL':21} {'rows':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'slowest SQL ms':>14}"
     )
     for who, user in (("city", city), ("reviewer", reviewer)):
         client = Client()
@@ -130,16 +150,21 @@ def main():
             url = base + ("?" + urlencode(params) if params else "")
             figures = measure(client, url, options.requests)
             print(
-                f"{who:9} {name:19} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
+                f"{who:9} {name:21} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
                 f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
             )
             if options.show_sql:
                 print("    ", figures["slowest_query"][:1500])
-        figures = measure(client, f"{base}{real.pk}/change/", options.requests)
-        print(
-            f"{who:9} {'review page':19} {'—':>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
-            f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
-        )
+        more = dict(pages)
+        more.update(queue if who == "reviewer" else {"queue 报送失败": queue["queue 报送失败"]})
+        for name, url in more.items():
+            figures = measure(client, url, options.requests)
+            print(
+                f"{who:9} {name:21} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
+                f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
+            )
+            if options.show_sql:
+                print("    ", figures["slowest_query"][:1500])
     connection.close()
 
 
