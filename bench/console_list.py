@@ -1,17 +1,20 @@
-"""Benchmark of the review console's record list at 100k records (a script, not a test; see bench/README.md).
+"""Benchmark of the review console at 100k or 1M records (a script, not a test; see bench/README.md).
 
-Uses the database bench/notice_pages.py seeds (PostgreSQL `bench_notices`: 100,000 records over the 43 authorities,
-seeded here too if absent) and measures, in this process with Django's test client (no web server: what is
-measured is the server's own work per request), the admin changelist `/admin/projects/project/` as
+Uses the database bench/notice_pages.py seeds (bench/seed_records.py: --records, 100,000 by default, kept between
+runs) and measures, in this process with Django's test client (no web server: what is measured is the server's own
+work per request; the public pages' benchmark is the one driven over HTTP by wrk),
 
-- the city (every district's records, ~100k rows) and a reviewer of 渝中区 (its own, ~2,300 rows);
-- unfiltered, filtered by status, filtered by status and project type, searched by a word of the name, by a project
-  number's prefix, by an enterprise's credit code and by a permit number, and page 500 of the city's list.
+- the admin changelist `/admin/projects/project/` as the city (every district's submitted records) and as a
+  reviewer of 渝中区 (its own): unfiltered, filtered by status, by status and project type, searched by a word of the
+  name, a project number's prefix, an enterprise's credit code and a permit number, and page 500 of the city's list;
+- the review page (the change view) of the one record with six stages and of a seeded submitted record;
+- the work queue `/review/queue/` (待我审核 and the other tabs) as the reviewer, and the city's.
 
-For each it prints the median and p99 time of --requests requests, the SQL queries a request runs, and the slowest
-query's own time. A review page (the change view of the one record with six stages) is measured too.
+For each it prints the median and p99 time of --requests requests, the rows the page counts (~ an estimate:
+review.paginator), the SQL queries a request runs, and the slowest query's own time. --exact-count measures the
+admin's own paginator instead (an exact COUNT(*) on every page): the figures before review.paginator.
 
-    env -u DATABASE_URL .venv/bin/python bench/console_list.py
+    env -u DATABASE_URL .venv/bin/python bench/console_list.py [--records 1000000]
 """
 
 import argparse
@@ -91,6 +94,11 @@ def main():
     parser.add_argument("--requests", type=int, default=50, help="requests per URL")
     parser.add_argument("--var-dir", default="/tmp/bench_notice_var")
     parser.add_argument("--show-sql", action="store_true", help="print each URL's slowest query")
+    parser.add_argument(
+        "--exact-count",
+        action="store_true",
+        help="the admin's own paginator (COUNT(*) of every match): the 'before'",
+    )
     options = parser.parse_args()
 
     seed_records.ensure_database(options.database_url, fresh=False)
@@ -104,6 +112,12 @@ def main():
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client records the template context (the changelist's row count)
+    if options.exact_count:
+        from django.core.paginator import Paginator
+
+        from review.admin import ProjectReviewAdmin
+
+        ProjectReviewAdmin.paginator = Paginator
 
     from projects.models import PermitStage, Project
 

@@ -209,6 +209,19 @@ def drop_indexes():
     print(f"  dropped {len(names)} secondary indexes for the load", flush=True)
 
 
+SEEDING_LOCK = 17_017  # a PostgreSQL advisory lock held while a seed runs with the indexes dropped
+
+
+def seeding_lock():
+    """A connection of its own holding SEEDING_LOCK (the seeding processes open and close theirs)."""
+    from django.db import connection
+
+    own = connection.get_new_connection(connection.get_connection_params())
+    own.autocommit = True
+    own.execute("SELECT pg_advisory_lock(%s)", [SEEDING_LOCK])
+    return own
+
+
 def restore_indexes():
     from django.db import connection
 
@@ -217,6 +230,10 @@ def restore_indexes():
     with connection.cursor() as cursor:
         if not _saved_indexes_exist(cursor):
             return
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEEDING_LOCK])
+        if not cursor.fetchone()[0]:
+            return  # a seed is running in another process: it builds them when it is done
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [SEEDING_LOCK])
         cursor.execute(f"SELECT name, definition FROM {SAVED_INDEXES} ORDER BY name")
         saved = cursor.fetchall()
         cursor.execute("SET maintenance_work_mem = '256MB'")
@@ -345,6 +362,7 @@ def seed(records: int, jobs: int = 2) -> float:
     postgres = connection.vendor == "postgresql"
     big = postgres and records - done > INDEX_REBUILD_ABOVE
     if big:
+        lock = seeding_lock()
         drop_indexes()
     chunks = [range(start, min(start + CHUNK, records)) for start in range(0, records, CHUNK)]
     if postgres and jobs > 1:
@@ -358,6 +376,7 @@ def seed(records: int, jobs: int = 2) -> float:
         for chunk in chunks:
             _progress(_seed_missing(chunk), started)
     if big:
+        lock.close()
         restore_indexes()
     if postgres:
         with connection.cursor() as cursor:
