@@ -195,6 +195,9 @@ def run_cases(cases: list[Case], generator: str, seconds: float, rounds: int, co
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as workdir:
 
         def one(port, paths):
+            # The requests a slow page left queued in the server when the previous run stopped are served first:
+            # wait for them (one bare request goes through once they are done), so they do not fall on this run.
+            check(port, [BARE])
             if generator == "wrk":
                 return run_wrk(port, paths, seconds, connections, threads, Path(workdir))
             return run_python(port, paths, seconds, connections)
