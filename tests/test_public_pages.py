@@ -182,7 +182,9 @@ def test_it_searches_by_enterprise_name(client, notice_of, yuzhong):
 def test_a_two_character_word_is_found_in_either_name_whatever_its_case(client, notice_of):
     # Two characters have no trigram: on PostgreSQL they are looked up in the names' bigram index (publicity 0008).
     notice_of(name="渝中区鸳鸯安置房工程")
-    other = make_enterprise_user(enterprise=EnterpriseFactory(name="重庆鸳鸯AB建设有限公司"), username="other")
+    other = make_enterprise_user(
+        enterprise=EnterpriseFactory(name="重庆鸳鸯AB建设有限公司"), username="other"
+    )
     notice_of(name="渝中区朝天门广场", user=other)
     notice_of(name="渝中区解放碑商务楼")
 
