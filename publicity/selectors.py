@@ -130,6 +130,11 @@ def name_search(queryset, term: str, *fields: str):
         match |= Q(**{f"{name}__icontains": term})
     if uses_bigrams(term):
         queryset = queryset.filter(_bigram_filter(queryset.model, term))
+        if set(fields) == {"project_name", "enterprise_name"}:
+            # The bigrams of both names (joined by a space, which a term never holds): the containment says exactly
+            # what the icontains would. Left out, because PostgreSQL has no statistics for the icontains on the
+            # partial trigram indexes, guesses a handful of rows for 工程 and sorts 85,000.
+            return queryset
     return queryset.filter(match)
 
 
