@@ -197,11 +197,14 @@ def main():
     if options.only:
         measured = [case for case in measured if options.only in case.name]
     connection.close()
-    servers = [
-        start_gunicorn(options.port, options.workers, {**env, "PUBLIC_PAGE_CACHE_SECONDS": "30"}),
-        start_gunicorn(options.port + 1, options.workers, {**env, "PUBLIC_PAGE_CACHE_SECONDS": "0"}),
-    ]
+    servers = []
     try:
+        servers.append(
+            start_gunicorn(options.port, options.workers, {**env, "PUBLIC_PAGE_CACHE_SECONDS": "30"})
+        )
+        servers.append(
+            start_gunicorn(options.port + 1, options.workers, {**env, "PUBLIC_PAGE_CACHE_SECONDS": "0"})
+        )
         loadgen.run_cases(
             measured, generator, options.seconds, options.rounds, options.connections, options.wrk_threads
         )
