@@ -1,17 +1,20 @@
-"""Benchmark of the review console's record list at 100k records (a script, not a test; see bench/README.md).
+"""Benchmark of the review console at 100k or 1M records (a script, not a test; see bench/README.md).
 
-Uses the database bench/notice_pages.py seeds (PostgreSQL `bench_notices`: 100,000 records over the 43 authorities,
-seeded here too if absent) and measures, in this process with Django's test client (no web server: what is
-measured is the server's own work per request), the admin changelist `/admin/projects/project/` as
+Uses the database bench/notice_pages.py seeds (bench/seed_records.py: --records, 100,000 by default, kept between
+runs) and measures, in this process with Django's test client (no web server: what is measured is the server's own
+work per request; the public pages' benchmark is the one driven over HTTP by wrk),
 
-- the city (every district's records, ~100k rows) and a reviewer of 渝中区 (its own, ~2,300 rows);
-- unfiltered, filtered by status, filtered by status and project type, searched by a word of the name, by a project
-  number's prefix, by an enterprise's credit code and by a permit number, and page 500 of the city's list.
+- the admin changelist `/admin/projects/project/` as the city (every district's submitted records) and as a
+  reviewer of 渝中区 (its own): unfiltered, filtered by status, by status and project type, searched by a word of the
+  name, a project number's prefix, an enterprise's credit code and a permit number, and page 500 of the city's list;
+- the review page (the change view) of the one record with six stages and of a seeded submitted record;
+- the work queue `/review/queue/` (待我审核 and the other tabs) as the reviewer, and the city's.
 
-For each it prints the median and p99 time of --requests requests, the SQL queries a request runs, and the slowest
-query's own time. A review page (the change view of the one record with six stages) is measured too.
+For each it prints the median and p99 time of --requests requests, the rows the page counts (~ an estimate:
+review.paginator), the SQL queries a request runs, and the slowest query's own time. --exact-count measures the
+admin's own paginator instead (an exact COUNT(*) on every page): the figures before review.paginator.
 
-    env -u DATABASE_URL .venv/bin/python bench/console_list.py
+    env -u DATABASE_URL .venv/bin/python bench/console_list.py [--records 1000000]
 """
 
 import argparse
@@ -24,7 +27,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import notice_pages  # noqa: E402  (the seeding and Django setup of the notice benchmark)
+import notice_pages  # noqa: E402  (its default database)
+import seed_records  # noqa: E402  (the seeding and Django setup)
 
 
 def measure(client, url: str, requests: int):
@@ -55,11 +59,15 @@ def measure(client, url: str, requests: int):
 
 
 def _result_count(response) -> str:
-    changelist = response.context.get("cl") if response.context else None
-    if changelist is None:
-        return "—"
-    shown = len(changelist.result_list)
-    return f"{changelist.result_count}" if changelist.result_count is not None else f"≥{shown}"
+    context = response.context or {}
+    changelist = context.get("cl")
+    if changelist is not None:
+        estimated = getattr(changelist.paginator, "estimated", False)
+        return f"~{changelist.result_count}" if estimated else f"{changelist.result_count}"
+    page = context.get("page")
+    if page is not None and hasattr(page, "paginator"):
+        return f"{page.paginator.count}"
+    return "—"
 
 
 def console_users():
@@ -86,26 +94,37 @@ def main():
     parser.add_argument("--requests", type=int, default=50, help="requests per URL")
     parser.add_argument("--var-dir", default="/tmp/bench_notice_var")
     parser.add_argument("--show-sql", action="store_true", help="print each URL's slowest query")
+    parser.add_argument(
+        "--exact-count",
+        action="store_true",
+        help="the admin's own paginator (COUNT(*) of every match): the 'before'",
+    )
     options = parser.parse_args()
 
-    notice_pages.ensure_database(options.database_url, fresh=False)
+    seed_records.ensure_database(options.database_url, fresh=False)
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    notice_pages.setup_django(options.database_url, options.var_dir)
-    notice_pages.seed(options.records, 0.10, 0.01)
-    notice_pages.real_record()
+    seed_records.setup_django(options.database_url, options.var_dir)
+    seed_records.seed(options.records)
+    seed_records.real_record()
 
     from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client records the template context (the changelist's row count)
+    if options.exact_count:
+        from django.core.paginator import Paginator
 
-    from projects.models import Enterprise, PermitStage, Project
+        from review.admin import ProjectReviewAdmin
+
+        ProjectReviewAdmin.paginator = Paginator
+
+    from projects.models import PermitStage, Project
 
     city, reviewer = console_users()
     real = Project.objects.get(name="渝中区解放碑示范综合楼工程（基准详情页）")
     permit_number = PermitStage.objects.get(project=real).permit_number
-    credit_code = Enterprise.objects.filter(name__startswith="重庆基准测试").order_by("id")[7].credit_code
+    credit_code = seed_records.credit_code(7)
     base = "/admin/projects/project/"
     urls = {
         "list": {},
@@ -116,9 +135,24 @@ def main():
         "search credit code": {"q": credit_code},
         "search permit no.": {"q": permit_number},
     }
+    submitted = (
+        Project.objects.filter(status="submitted", authority__code="500103", name__endswith=seed_records.MARK)
+        .order_by("submitted_at")
+        .first()
+    )
+    queue = {
+        "queue 待我审核": "/review/queue/",
+        "queue 公示中": "/review/queue/?tab=notice",
+        "queue 异议待处理": "/review/queue/?tab=objected",
+        "queue 报送失败": "/review/queue/?tab=failed",
+    }
+    pages = {
+        "review page 6 stages": f"{base}{real.pk}/change/",
+        "review page submitted": f"{base}{submitted.pk}/change/",
+    }
     print(f"{Project.objects.count()} records; {options.requests} requests per URL; in-process test client")
     print(
-        f"{'who':9} {'URL':19} {'rows':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'slowest SQL ms':>14}"
+        f"{'who':9} {'URL':21} {'rows':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'slowest SQL ms':>14}"
     )
     for who, user in (("city", city), ("reviewer", reviewer)):
         client = Client()
@@ -130,16 +164,21 @@ def main():
             url = base + ("?" + urlencode(params) if params else "")
             figures = measure(client, url, options.requests)
             print(
-                f"{who:9} {name:19} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
+                f"{who:9} {name:21} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
                 f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
             )
             if options.show_sql:
                 print("    ", figures["slowest_query"][:1500])
-        figures = measure(client, f"{base}{real.pk}/change/", options.requests)
-        print(
-            f"{who:9} {'review page':19} {'—':>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
-            f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
-        )
+        more = dict(pages)
+        more.update(queue if who == "reviewer" else {"queue 报送失败": queue["queue 报送失败"]})
+        for name, url in more.items():
+            figures = measure(client, url, options.requests)
+            print(
+                f"{who:9} {name:21} {figures['rows']:>7} {figures['p50']:7.1f} {figures['p99']:7.1f} "
+                f"{figures['queries']:7d} {figures['slowest_sql']:14.1f}"
+            )
+            if options.show_sql:
+                print("    ", figures["slowest_query"][:1500])
     connection.close()
 
 

@@ -8,7 +8,7 @@ so a field added to a stage later is not published here by accident.
 Bounded: a search is one query (LIMIT page+1, like the other public lists); an enterprise's page is two (its
 entries, then every version of those entries at once), whatever the number of records. Indexed: the credit code by
 `library_enterprise_recent` (publicity 0004), the name by the trigram index on UPPER(enterprise_name) (publicity
-0003, PostgreSQL).
+0003, PostgreSQL) or, for a two-character word, by the bigram index (publicity 0008).
 """
 
 import re
@@ -109,7 +109,7 @@ def search_page(q: str, number: int) -> selectors.Page:
     if CREDIT_CODE.fullmatch(q.upper()):
         queryset = entries().filter(enterprise_credit_code=q.upper())
     else:
-        queryset = entries().filter(enterprise_name__icontains=q)
+        queryset = selectors.name_search(entries(), q, "enterprise_name")
     return selectors.page_of(queryset, number)
 
 

@@ -42,6 +42,7 @@ from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMess
 from . import reuse, selectors, services
 from .forms import ApproveForm, BackfillWindowForm, ObjectionOutcomeForm, RejectForm, ReturnForm
 from .models import Assignment
+from .paginator import CappedCountPaginator
 
 # ---------------------------------------------------------------- filters
 
@@ -129,6 +130,7 @@ class ProjectReviewAdmin(admin.ModelAdmin):
     search_help_text = "项目名称（包含）、项目编号（开头）、补录企业统一社会信用代码，或任一环节的文件编号（完整编号，如施工许可证编号、合同备案编号）。"
     list_select_related = ["enterprise", "authority", "assignment__reviewer"]
     list_per_page = 50
+    paginator = CappedCountPaginator  # no COUNT(*) of a million rows on every page
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # counts per filter choice would scan the whole list on every page
     ordering = ["-submitted_at", "-id"]

@@ -179,6 +179,24 @@ def test_it_searches_by_enterprise_name(client, notice_of, yuzhong):
     assert names == ["山城路桥的工程"]
 
 
+def test_a_two_character_word_is_found_in_either_name_whatever_its_case(client, notice_of):
+    # Two characters have no trigram: on PostgreSQL they are looked up in the names' bigram index (publicity 0008).
+    notice_of(name="渝中区鸳鸯安置房工程")
+    other = make_enterprise_user(
+        enterprise=EnterpriseFactory(name="重庆鸳鸯AB建设有限公司"), username="other"
+    )
+    notice_of(name="渝中区朝天门广场", user=other)
+    notice_of(name="渝中区解放碑商务楼")
+
+    def found(q):
+        return sorted(listed_names(client.get(reverse("publicity:notice_list"), {"q": q})))
+
+    assert found("鸳鸯") == ["渝中区朝天门广场", "渝中区鸳鸯安置房工程"]
+    assert found("ab") == ["渝中区朝天门广场"]
+    assert found("场重") == []  # not across the end of one name and the start of the other
+    assert found("商务") == ["渝中区解放碑商务楼"]
+
+
 def test_it_searches_by_exact_project_number(client, notice_of):
     wanted = notice_of(name="要找的工程")
     notice_of(name="别的工程")
