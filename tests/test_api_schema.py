@@ -35,7 +35,22 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def api_world(authorities, open_windows, evidence_storage, settings):
+def keep_the_test_connection():
+    """Calls go to the WSGI application itself, not through Django's test client, so Django's request signals would
+    close the database connection after each call, and with it the test's transaction (on PostgreSQL): do what the
+    test client does and keep it open."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_world(authorities, open_windows, evidence_storage, settings, keep_the_test_connection):
     settings.API_PUBLIC_RATE = settings.API_USER_RATE = "100000/m"  # the throttles are tested elsewhere
     yuzhong = authorities["500103"]
     owner = make_enterprise_user(username="schema-owner")
