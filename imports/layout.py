@@ -139,8 +139,11 @@ def project_columns() -> list[Column]:
 
 
 def stage_fields(code):
+    """The stage's fields a construction record's form shows: the import writes construction records only (a design
+    record's own fields, DESIGN_ONLY_FIELDS, are left out: docs/import.md)."""
     model = STAGE_MODELS[code]
-    return [f for f in model._meta.concrete_fields if f.name not in EXCLUDED_STAGE_FIELDS and f.editable]
+    excluded = EXCLUDED_STAGE_FIELDS | set(getattr(model, "DESIGN_ONLY_FIELDS", ()))
+    return [f for f in model._meta.concrete_fields if f.name not in excluded and f.editable]
 
 
 def stage_columns(code) -> list[Column]:

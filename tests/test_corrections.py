@@ -1317,7 +1317,7 @@ def test_a_refused_opinion_page_changes_nothing_and_says_why(client, record, cle
     response = client.post(
         reverse("corrections:opinion", args=[request.reference]), {"accepts": "yes", "opinion": ""}
     )
-    assert response.status_code == 400 and "这个字段是必填项" in response.content.decode()
+    assert response.status_code == 400 and "必填项" in response.content.decode()
     request.refresh_from_db()
     assert request.status == CorrectionStatus.FILED
 

@@ -692,7 +692,7 @@ def test_it_records_an_upload_the_form_refuses_before_the_service_sees_it(
 
     response = clerk_client.post(url, {"description": "没有选择文件"}, follow=True)
 
-    assert_upload_refused(response, evidence_storage, before, files_before, "这个字段是必填项")
+    assert_upload_refused(response, evidence_storage, before, files_before, "必填项")
     assert AuditEvent.objects.latest("id").project == world.draft
 
 
