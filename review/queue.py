@@ -151,11 +151,12 @@ def tabs_of(user) -> list[tuple[str, str, int]]:
 
 def awaiting_routing(user):
     """The city's design records waiting to be given to an agency or a district, oldest first; None for anyone
-    else (not their work: the queue shows no tab, projects.extensions)."""
+    else (not their work: the queue shows no tab, projects.extensions), and None while none waits: every city
+    department may route, so the tab shows only when there is routing to do, and a department still lands on its
+    own work otherwise."""
     if not permissions.is_city(user):
         return None
-    return (
-        permissions.awaiting_routing(user)
-        .select_related("enterprise", "authority", "drawing_review")
-        .order_by("submitted_at", "pk")
-    )
+    waiting = permissions.awaiting_routing(user)
+    if not waiting.exists():
+        return None
+    return waiting.select_related("enterprise", "authority", "drawing_review").order_by("submitted_at", "pk")
