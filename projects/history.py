@@ -73,6 +73,7 @@ ACTIONS = {
     "integrity.lift": "移出黑名单",
     "integrity.deduct": "诚信扣分",
     "reuse.view": "查看重复使用的证明材料",
+    "national.view": "查看全国平台退回与报送核对",
     # Sign-in and the administrators (docs/security.md): not about a record, read in the audit administrator's list.
     "two_factor.enrol": "开启二次验证",
     "two_factor.verify": "二次验证登录",

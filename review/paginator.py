@@ -12,6 +12,7 @@ Two queries on PostgreSQL whatever the size (the capped count and the plan), one
 import json
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 
@@ -36,8 +37,12 @@ class CappedCountPaginator(Paginator):
 
 
 def planner_rows(queryset) -> int:
-    """The number of rows PostgreSQL expects the query to return (EXPLAIN, not run)."""
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    """The number of rows PostgreSQL expects the query to return (EXPLAIN, not run); 0 for a query Django knows
+    matches nothing (a filter on a value no row can hold compiles to no SQL at all)."""
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

@@ -66,3 +66,11 @@ def test_above_the_cap_the_count_is_the_planners_estimate_and_says_so(
     assert len(changelist.result_list) == 12  # the page itself is read as before
     assert f"约 {changelist.result_count} 补录项目（估计数）" in estimated.content.decode()
     assert estimated_queries == exact_queries
+
+
+def test_a_query_that_matches_nothing_by_construction_counts_zero(clerk, yuzhong):
+    submitted(clerk, yuzhong, 2)
+    # Django compiles a filter on an empty list to no SQL at all (EmptyResultSet): no estimate to ask for.
+    pages = paginator.CappedCountPaginator(Project.objects.filter(pk__in=[]).order_by("id"), 5)
+    assert (pages.count, pages.estimated) == (0, False)
+    assert paginator.planner_rows(Project.objects.filter(pk__in=[])) == 0

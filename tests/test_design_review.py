@@ -66,15 +66,28 @@ def test_a_record_naming_an_agency_with_an_account_goes_to_that_agency(
 
 
 def test_a_record_naming_an_agency_without_an_account_waits_in_the_city_queue(
-    designer, reviewer, yuzhong, open_windows
+    client, designer, reviewer, yuzhong, open_windows
 ):
     make_agency()  # the agency exists, but nobody reviews for it
     city = make_city_user(username="city-routing")
+    client.force_login(city)
+    # No design record waits: the city's queue has no routing tab.
+    assert "design_routing" not in [
+        key for key, _label, _n in client.get(reverse("review:queue")).context["tabs"]
+    ]
+
     project = submitted(designer, yuzhong)
 
     assert project.reviewing_agency is None and project.awaits_routing
     assert list(queue.todo(reviewer)) == []  # not the district's to decide
     assert queue.awaiting_routing(city).count() == 1
+    # One waits: the city lands on the routing tab, which lists it.
+    response = client.get(reverse("review:queue"))
+    assert (
+        response.context["tab"] == "design_routing"
+        and ("design_routing", "待分派的设计项目", 1) in response.context["tabs"]
+    )
+    assert f'data-project="{project.pk}"' in response.content.decode()
 
 
 def test_the_city_gives_a_waiting_record_to_the_district_which_then_decides_it(

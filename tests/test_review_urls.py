@@ -115,6 +115,7 @@ QUEUE_TABS = {
     "other_reviewer": ["todo", "notice", "objected", "failed", "corrections"],
     "city":           ["failed"],
     "superuser":      ["corrections", "spot_checks", "failed"],
+    "agency_reviewer": ["todo", "notice", "objected", "failed"],
 }
 # fmt: on
 
