@@ -114,10 +114,9 @@ class MarkedFormMixin:
                 field.widget.attrs.setdefault("aria-required", "true")
 
 
-class JointVentureMembersField(forms.CharField):
-    """联合体成员 typed one per line, "单位名称 统一社会信用代码", kept as [{"name", "credit_code"}]."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "重庆某建设有限公司 91500103MA5U000000"})
+class LinesOfRecordsField(forms.CharField):
+    """A JSON list of records typed one per line, read and written by the subclass's parse_lines and
+    format_lines (projects.identifiers); never required."""
 
     def __init__(self, **kwargs):
         for name in ("encoder", "decoder"):
@@ -127,19 +126,28 @@ class JointVentureMembersField(forms.CharField):
 
     def prepare_value(self, value):
         if isinstance(value, list):
-            return identifiers.format_joint_venture_members(value)
+            return self.format_lines(value)
         return value
 
     def to_python(self, value):
         if isinstance(value, list):
             return value
-        return identifiers.parse_joint_venture_members(super().to_python(value))
+        return self.parse_lines(super().to_python(value))
 
     def has_changed(self, initial, data):
         return self.to_python(initial or []) != self.to_python(data)
 
 
-class DesignersField(forms.CharField):
+class JointVentureMembersField(LinesOfRecordsField):
+    """联合体成员 typed one per line, "单位名称 统一社会信用代码", kept as [{"name", "credit_code"}]."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "重庆某建设有限公司 91500103MA5U000000"})
+
+    format_lines = staticmethod(identifiers.format_joint_venture_members)
+    parse_lines = staticmethod(identifiers.parse_joint_venture_members)
+
+
+class DesignersField(LinesOfRecordsField):
     """勘察设计人员 typed one per line, "姓名 证件类型 证件号码 注册类型 注册等级 承担角色", kept as a list of dicts
     (identifiers.parse_designers); what is wrong with a line is the rule engine's (DLEGAL-2), naming the person."""
 
@@ -147,24 +155,8 @@ class DesignersField(forms.CharField):
         attrs={"rows": 4, "placeholder": "王设计 身份证 500103198001011234 注册建筑师 一级 项目负责人"}
     )
 
-    def __init__(self, **kwargs):
-        for name in ("encoder", "decoder"):
-            kwargs.pop(name, None)
-        kwargs["required"] = False
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return identifiers.format_designers(value)
-        return value
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        return identifiers.parse_designers(super().to_python(value))
-
-    def has_changed(self, initial, data):
-        return self.to_python(initial or []) != self.to_python(data)
+    format_lines = staticmethod(identifiers.format_designers)
+    parse_lines = staticmethod(identifiers.parse_designers)
 
 
 YES_NO_FIELDS = ("is_classified", "is_completed", "already_in_national_library")
