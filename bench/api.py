@@ -121,7 +121,7 @@ def main():
 
     ensure_database(options.database_url, options.fresh)
     setup_django(options.database_url, options.var_dir)
-    seconds = seed(options.records, running_share=0.10, paused_share=0.01)
+    seconds = seed(options.records)
     credit_code, entries = busiest_credit_code()
 
     from django.db import connection
