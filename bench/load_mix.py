@@ -158,22 +158,6 @@ end
 # ---------------------------------------------------------------- the actors and their records
 
 
-def open_windows():
-    import datetime
-
-    from projects.models import BackfillWindow, EnterpriseKind
-
-    for kind in EnterpriseKind.values:
-        BackfillWindow.objects.update_or_create(
-            enterprise_kind=kind,
-            defaults={
-                "opens_on": datetime.date(2018, 1, 1),
-                "closes_on": datetime.date(2099, 12, 31),
-                "basis": "负载测试用时限",
-            },
-        )
-
-
 def clerks(count: int) -> list:
     """`count` construction enterprises with one clerk each (load-ent-NN), kept between runs."""
     from django.contrib.auth import get_user_model
@@ -479,7 +463,9 @@ def main():
 
     from django.db import connection
 
-    open_windows()
+    from tests.builders import open_backfill_windows
+
+    open_backfill_windows("负载测试用时限")
     clerk_users = clerks(options.enterprises)
     reviewer_users = reviewers(options.reviewers)
     sequence = next_sequence()
