@@ -51,6 +51,29 @@ function done(summary, latency, requests)
 end
 """
 
+# For scripts that count per thread: each thread gets an id (`id`, set before init) and is kept, so that done()
+# (in wrk's main state) can add up what the threads counted, `total("name")`, and join what they noted,
+# `joined("name")` (made safe inside a JSON string).
+THREADS_LUA = r"""
+local threads = {}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+function total(name)
+  local sum = 0
+  for _, thread in ipairs(threads) do sum = sum + (thread:get(name) or 0) end
+  return sum
+end
+function joined(name)
+  local text = ""
+  for _, thread in ipairs(threads) do text = text .. (thread:get(name) or "") end
+  return (text:gsub('[%c"\\]', "'"))
+end
+"""
+
 
 @dataclass
 class Run:

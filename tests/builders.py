@@ -32,6 +32,7 @@ from projects.models import (
     STAGE_ORDER,
     AuditEvent,
     Authority,
+    BackfillWindow,
     Enterprise,
     EnterpriseKind,
     Evidence,
@@ -405,6 +406,20 @@ def make_city_user(username=None, department="", **user_fields):
 
 
 # ---------------------------------------------------------------- records
+
+
+def open_backfill_windows(basis: str):
+    """Every enterprise kind's backfill window open from 2018 to 2099 (processes and benches that make records at
+    any date); `basis` is what the window cites."""
+    for kind in EnterpriseKind.values:
+        BackfillWindow.objects.update_or_create(
+            enterprise_kind=kind,
+            defaults={
+                "opens_on": datetime.date(2018, 1, 1),
+                "closes_on": datetime.date(2099, 12, 31),
+                "basis": basis,
+            },
+        )
 
 
 def add_evidence(

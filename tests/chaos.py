@@ -121,21 +121,19 @@ def make_records(count: int, tag: str):
     from django.contrib.auth import get_user_model
 
     from projects.audit import Actor
-    from projects.models import Authority, BackfillWindow, Enterprise, EnterpriseKind, Status
+    from projects.models import Authority, Enterprise, EnterpriseKind, Status
     from projects.reference import load_authorities
     from review import services as review_services
-    from tests.builders import credit_code, make_enterprise_user, make_project, make_reviewer
+    from tests.builders import (
+        credit_code,
+        make_enterprise_user,
+        make_project,
+        make_reviewer,
+        open_backfill_windows,
+    )
 
     load_authorities()
-    for kind in EnterpriseKind.values:
-        BackfillWindow.objects.update_or_create(
-            enterprise_kind=kind,
-            defaults={
-                "opens_on": datetime.date(2018, 1, 1),
-                "closes_on": datetime.date(2099, 12, 31),
-                "basis": "混沌测试用时限",
-            },
-        )
+    open_backfill_windows("混沌测试用时限")
     yuzhong = Authority.objects.get(code="500103")
     # One enterprise and reviewer per database, kept across runs (bench/chaos.py reuses its database).
     users = get_user_model().objects
