@@ -163,21 +163,26 @@ def create_project(*, actor: Actor, data: dict) -> Project:
     raise AssertionError("unreachable")
 
 
-def create_checked_project(*, actor: Actor, project: Project, stages: dict, window=None) -> Project:
+def create_checked_project(
+    *, actor: Actor, project: Project, stages: dict, window=None, restriction_checked=False
+) -> Project:
     """The bulk import's write of a new record (docs/import.md): `project` and `stages` ({code: stage}) are
     unsaved instances the caller has just validated field by field (full_clean) and as a whole record with the
     rule engine (rules.evaluate, refusing on the on-save rules' errors: imports.services.RowImporter.check).
     Checking the whole record once replaces the fourteen partial checks a project and six save_stage calls make.
 
-    What can change between that check and this write is checked here again: who acts (the enterprise, its
-    restrictions), the backfill window (`window`, the enterprise kind's, else read), and the unique project and
-    document numbers (the database's constraints). Written in the caller's transaction: the project, each stage
+    What can change between that check and this write is checked here again: who acts (the enterprise, the kind
+    of record it may start, its restrictions — unless `restriction_checked`: the import asks them once per job),
+    the backfill window (`window`, the enterprise kind's, else read), and the unique project and document numbers
+    (the database's constraints). Written in the caller's transaction: the project, each stage
     and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
     write them), appended to the chain under one lock."""
     enterprise = enterprise_of(actor)
     if project.enterprise_id != enterprise.pk:
         raise PermissionDenied("只能为本企业导入补录项目。")
-    restricted = enterprise_restriction(enterprise)
+    with audit.refusals_recorded(actor, "project.create", enterprise):
+        permissions.ensure_may_start(actor.user, project.kind)
+    restricted = None if restriction_checked else enterprise_restriction(enterprise)
     if restricted:
         with audit.refusals_recorded(actor, "project.create", enterprise):
             raise PermissionDenied(restricted)
