@@ -22,7 +22,9 @@ from .reading import MAX_RATIO
 STAGES_BY_NAME = {rules.STAGE_LABELS[code]: code for code in STAGE_ORDER} | {
     code: code for code in STAGE_ORDER
 }
-PARTS_BY_NAME = {part.label: part.value for part in EvidencePart} | {part.value: part.value for part in EvidencePart}
+PARTS_BY_NAME = {part.label: part.value for part in EvidencePart} | {
+    part.value: part.value for part in EvidencePart
+}
 
 
 def target_of(project, folder) -> tuple[str, str] | str:

@@ -682,7 +682,9 @@ def annotated_bytes(job: ImportJob) -> bytes:
         for p in result["problems"]:
             column = column_index_from_string(p["column"]) if p["column"] else None
             problems.append(
-                reading.Problem(p["row"], column, p["message"], p["severity"], sheet=p.get("sheet", layout.SHEET))
+                reading.Problem(
+                    p["row"], column, p["message"], p["severity"], sheet=p.get("sheet", layout.SHEET)
+                )
             )
     with job.workbook.open("rb") as stored:
         annotated = workbooks.annotate(stored.read(), problems, outcomes, import_kind(job.enterprise))

@@ -52,7 +52,9 @@ def headers_of(data, kind):
 
 
 @pytest.mark.django_db
-def test_a_design_enterprise_downloads_the_design_template_and_a_construction_one_its_own(client, designer_clerk):
+def test_a_design_enterprise_downloads_the_design_template_and_a_construction_one_its_own(
+    client, designer_clerk
+):
     client.force_login(designer_clerk)
     response = client.get(reverse("imports:template"))
     assert response.status_code == 200
@@ -84,7 +86,9 @@ def test_a_design_enterprise_downloads_the_design_template_and_a_construction_on
 def test_it_imports_design_rows_with_designers_and_refuses_a_bad_row_with_its_cell(designer_clerk):
     enterprise = designer_clerk.membership.enterprise
     bad = design_row(enterprise)
-    bad[("drawing_review", "designers")] = "王设计 身份证 500222198508153210 注册建筑师 一级 项目负责人"  # check digit
+    bad[("drawing_review", "designers")] = (
+        "王设计 身份证 500222198508153210 注册建筑师 一级 项目负责人"  # check digit
+    )
     data = fill([design_row(enterprise), bad, design_row(enterprise)], kind=DESIGN)
     job = run(designer_clerk, data)
     assert job.status == JobStatus.DONE, job.message
@@ -197,7 +201,9 @@ def test_design_evidence_comes_in_bulk_by_part(designer_clerk, evidence_storage)
 def test_design_export_then_import_changes_nothing(designer_clerk, yuzhong):
     enterprise = designer_clerk.membership.enterprise
     make_design_project(enterprise, designer_clerk, yuzhong, evidence=False)
-    make_design_project(enterprise, designer_clerk, yuzhong, evidence=False, stages=["contract", "drawing_review"])
+    make_design_project(
+        enterprise, designer_clerk, yuzhong, evidence=False, stages=["contract", "drawing_review"]
+    )
     exported = services.export_bytes(enterprise)
     assert "设计项目" in load_workbook(io.BytesIO(exported)).sheetnames
     before = AuditEvent.objects.count()
@@ -240,7 +246,8 @@ def test_the_blacklist_is_asked_once_per_job_not_once_per_project(designer_clerk
 
 @pytest.mark.django_db(transaction=True)
 @needs_postgresql_and_redis
-def test_design_rows_import_through_the_worker(client, designer_clerk, celery_stack, shared_storage):
+@pytest.mark.usefixtures("shared_storage")
+def test_design_rows_import_through_the_worker(client, designer_clerk, celery_stack):
     enterprise = designer_clerk.membership.enterprise
     bad = design_row(enterprise)
     bad[("contract", "amount")] = "abc"

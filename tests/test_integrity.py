@@ -665,7 +665,9 @@ def test_a_blacklisted_enterprises_import_is_refused_whole_and_audited(world):
     before = Project.objects.count()
     job = import_services.start_import(
         actor=Actor(user=world.users.clerk),
-        workbook=SimpleUploadedFile("a.xlsx", fill([project_row(world.enterprise), project_row(world.enterprise)])),
+        workbook=SimpleUploadedFile(
+            "a.xlsx", fill([project_row(world.enterprise), project_row(world.enterprise)])
+        ),
     )
     job = import_services.run_job(job.pk)
     assert job.status == JobStatus.FAILED and "黑名单" in job.message
