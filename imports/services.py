@@ -258,6 +258,7 @@ class RowImporter:
         self.window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
         self.authorities = {a.code: a for a in Authority.objects.all()}
         self.authority_ids = {a.pk for a in self.authorities.values()}
+        self.numbers = services.ProjectNumbers()  # each county's last serial read once per job
         self.rows_by_project = {}  # project id -> the row that wrote it in this run
         self.projects_by_key = {}  # 序号 and project number -> project (for the evidence zip)
         # Read for the whole workbook at once (prepare), and kept up to date with what this run writes:
@@ -571,7 +572,12 @@ class RowImporter:
         the services a form uses, which lock it and check it again (it may have been submitted meanwhile)."""
         if existing is None:  # the service's transaction is the row's
             return services.create_checked_project(
-                actor=self.actor, project=project, stages=stages, window=self.window, restriction_checked=True
+                actor=self.actor,
+                project=project,
+                stages=stages,
+                window=self.window,
+                restriction_checked=True,
+                numbers=self.numbers,
             )
         with transaction.atomic():
             project = services.update_project(

@@ -99,6 +99,28 @@ def issue_project_number(county_code: str, today) -> str:
     return f"{prefix}{serial:04d}"
 
 
+class ProjectNumbers:
+    """Issues the numbers of many new projects in one run (the bulk import): the last serial of a county and day
+    is read once (issue_project_number), then counted on in memory. A number another writer took meanwhile is
+    refused by the unique constraint; the writer then forgets the prefix (`forget`) and reads it again."""
+
+    def __init__(self):
+        self.last = {}  # prefix -> the last serial issued
+
+    def __call__(self, county_code: str, today) -> str:
+        prefix = f"{county_code}{today:%y%m%d}"
+        if prefix in self.last and self.last[prefix] < 9999:
+            self.last[prefix] += 1
+            number = f"{prefix}{self.last[prefix]:04d}"
+        else:
+            number = issue_project_number(county_code, today)
+            self.last[prefix] = int(number[-4:])
+        return number
+
+    def forget(self, number: str):
+        self.last.pop(number[:-4], None)
+
+
 def field_findings(stage_code: str, invalid: ValidationError) -> list:
     """A model validation error as findings, so every caller of a service gets one kind of refusal."""
     return [
@@ -164,7 +186,13 @@ def create_project(*, actor: Actor, data: dict) -> Project:
 
 
 def create_checked_project(
-    *, actor: Actor, project: Project, stages: dict, window=None, restriction_checked=False
+    *,
+    actor: Actor,
+    project: Project,
+    stages: dict,
+    window=None,
+    restriction_checked=False,
+    numbers: ProjectNumbers | None = None,
 ) -> Project:
     """The bulk import's write of a new record (docs/import.md): `project` and `stages` ({code: stage}) are
     unsaved instances the caller has just validated field by field (full_clean) and as a whole record with the
@@ -174,7 +202,8 @@ def create_checked_project(
     What can change between that check and this write is checked here again: who acts (the enterprise, the kind
     of record it may start, its restrictions — unless `restriction_checked`: the import asks them once per job),
     the backfill window (`window`, the enterprise kind's, else read), and the unique project and document numbers
-    (the database's constraints). Written in the caller's transaction: the project, each stage
+    (the database's constraints). `numbers`: the run's ProjectNumbers, so that a run of new projects reads each county's
+    last serial once. Written in the caller's transaction: the project, each stage
     and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
     write them), appended to the chain under one lock."""
     enterprise = enterprise_of(actor)
@@ -194,7 +223,7 @@ def create_checked_project(
     with transaction.atomic():
         project.created_by = actor.user
         _default_county(project)
-        _save_with_number(project, numbered=bool(project.project_number))
+        _save_with_number(project, numbered=bool(project.project_number), numbers=numbers)
         entries = [
             audit.Entry(
                 "project.create",
@@ -225,18 +254,21 @@ def create_checked_project(
     return project
 
 
-def _save_with_number(project: Project, *, numbered: bool):
+def _save_with_number(project: Project, *, numbered: bool, numbers: ProjectNumbers | None = None):
     """Insert the project, issuing the next project number of its county when it has none (a number taken by
-    another writer meanwhile is drawn again)."""
+    another writer meanwhile is drawn again, read afresh)."""
+    numbers = numbers or issue_project_number
     for attempt in range(3):
         try:
             with transaction.atomic():
                 if not numbered and identifiers.is_chongqing_division(project.county_code):
-                    project.project_number = issue_project_number(project.county_code, timezone.localdate())
+                    project.project_number = numbers(project.county_code, timezone.localdate())
                 project.save(force_insert=True)
                 return
         except IntegrityError:
             project.pk = None
+            if isinstance(numbers, ProjectNumbers):
+                numbers.forget(project.project_number)
             if numbered or attempt == 2:
                 raise RuleViolation([_project_finding("project_number", "该项目编号已被使用。")]) from None
 
