@@ -25,6 +25,7 @@ from import_projects import setup, workbook_of  # noqa: E402 (after the path)
 def shape(sql: str) -> str:
     """A statement with its values left out, so that one per row groups as one."""
     sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
+    sql = re.sub(r'"s\d+_x\d+"', '"s?"', sql)  # savepoint names
     sql = re.sub(r"\b\d+\b", "?", sql)
     sql = re.sub(r"\((?:\?, )+\?\)", "(…)", sql)
     return sql[:150]
@@ -67,7 +68,7 @@ def main():
         f"queries: {len(queries)} in all, {len(queries) / max(created, 1):.2f} per new project ({created} new)"
     )
     counts = collections.Counter(shape(q["sql"]) for q in queries)
-    for statement, n in counts.most_common(25):
+    for statement, n in counts.most_common(40):
         print(f"{n:6d}  {n / max(created, 1):5.2f}/project  {statement}")
     if profiler:
         print(profiler.output_text(unicode=True, color=False, show_all=False))

@@ -203,8 +203,8 @@ def create_checked_project(
     of record it may start, its restrictions — unless `restriction_checked`: the import asks them once per job),
     the backfill window (`window`, the enterprise kind's, else read), and the unique project and document numbers
     (the database's constraints). `numbers`: the run's ProjectNumbers, so that a run of new projects reads each county's
-    last serial once. Written in the caller's transaction: the project, each stage
-    and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
+    last serial once. Written in one transaction (a savepoint of the caller's, if any), retried with a new number when
+    the one issued was taken meanwhile: the project, each stage and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
     write them), appended to the chain under one lock."""
     enterprise = enterprise_of(actor)
     if project.enterprise_id != enterprise.pk:
@@ -220,57 +220,64 @@ def create_checked_project(
     if problem:
         raise RuleViolation([_project_finding("", problem)])
 
-    with transaction.atomic():
-        project.created_by = actor.user
-        _default_county(project)
-        _save_with_number(project, numbered=bool(project.project_number), numbers=numbers)
-        entries = [
-            audit.Entry(
-                "project.create",
-                project,
-                project=project,
-                changes=audit.diff({}, audit.field_values(project)),
-            )
-        ]
-        for code, stage in stages.items():
-            if stage is None:
-                continue
-            stage.project = project
-            stage.updated_by = actor.user
-            # bulk_create: the stage's save() would ask the database whether this draft, created a moment ago in
-            # this transaction, is still editable (models.ensure_content_editable); PostgreSQL's trigger still
-            # guards the row. An IntegrityError (a document number taken meanwhile) rolls the whole project back.
-            try:
-                type(stage).objects.bulk_create([stage])
-            except IntegrityError:
-                raise RuleViolation([_document_used(code)]) from None
-            changes = audit.diff({}, audit.field_values(stage))
-            entries.append(
-                audit.Entry(
-                    "stage.create", stage, project=project, changes=changes, message=StageCode(code).label
-                )
-            )
-        audit.record_many(actor, entries)
-    return project
-
-
-def _save_with_number(project: Project, *, numbered: bool, numbers: ProjectNumbers | None = None):
-    """Insert the project, issuing the next project number of its county when it has none (a number taken by
-    another writer meanwhile is drawn again, read afresh)."""
-    numbers = numbers or issue_project_number
+    project.created_by = actor.user
+    _default_county(project)
+    numbered = bool(project.project_number)
     for attempt in range(3):
+        if not numbered and identifiers.is_chongqing_division(project.county_code):
+            project.project_number = (numbers or issue_project_number)(
+                project.county_code, timezone.localdate()
+            )
         try:
-            with transaction.atomic():
-                if not numbered and identifiers.is_chongqing_division(project.county_code):
-                    project.project_number = numbers(project.county_code, timezone.localdate())
-                project.save(force_insert=True)
-                return
-        except IntegrityError:
+            return _write_checked_project(actor, project, stages)
+        except _NumberTaken:
+            # The whole attempt rolled back (no savepoint around the insert: two queries a project fewer).
             project.pk = None
-            if isinstance(numbers, ProjectNumbers):
+            if numbers is not None:
                 numbers.forget(project.project_number)
             if numbered or attempt == 2:
                 raise RuleViolation([_project_finding("project_number", "该项目编号已被使用。")]) from None
+    raise AssertionError("unreachable")
+
+
+class _NumberTaken(Exception):
+    """The project's number was taken by another writer between issuing it and inserting the project."""
+
+
+@transaction.atomic
+def _write_checked_project(actor: Actor, project: Project, stages: dict) -> Project:
+    try:
+        project.save(force_insert=True)
+    except IntegrityError:
+        raise _NumberTaken from None
+    entries = [
+        audit.Entry(
+            "project.create",
+            project,
+            project=project,
+            changes=audit.diff({}, audit.field_values(project)),
+        )
+    ]
+    for code, stage in stages.items():
+        if stage is None:
+            continue
+        stage.project = project
+        stage.updated_by = actor.user
+        # bulk_create: the stage's save() would ask the database whether this draft, created a moment ago in
+        # this transaction, is still editable (models.ensure_content_editable); PostgreSQL's trigger still
+        # guards the row. An IntegrityError (a document number taken meanwhile) rolls the whole project back.
+        try:
+            type(stage).objects.bulk_create([stage])
+        except IntegrityError:
+            raise RuleViolation([_document_used(code)]) from None
+        changes = audit.diff({}, audit.field_values(stage))
+        entries.append(
+            audit.Entry(
+                "stage.create", stage, project=project, changes=changes, message=StageCode(code).label
+            )
+        )
+    audit.record_many(actor, entries)
+    return project
 
 
 def _document_used(stage_code: str):
