@@ -12,40 +12,37 @@ from tests.builders import design_stage_data, valid_stage_data
 
 def project_row(enterprise, *, seq=None, authority="渝中区", **project) -> dict:
     """{(stage, field): value} of a clean record of `enterprise`: project fields as a clerk types them."""
-    values = {
-        (rules.PROJECT, "authority"): authority,
-        (rules.PROJECT, "county_code"): "500103",
-        (rules.PROJECT, "name"): project.pop("name", "批量导入测试项目"),
-        (rules.PROJECT, "address"): "重庆市渝中区民族路1号",
-        (rules.PROJECT, "project_type"): "建筑工程施工总承包",
-        (rules.PROJECT, "is_classified"): "否",
-        (rules.PROJECT, "is_completed"): "是",
-        (rules.PROJECT, "start_basis"): "施工许可证",
-        (rules.PROJECT, "already_in_national_library"): "否",
-        (rules.PROJECT, "total_area"): "8,888.00",
+    basic = {
+        "name": "批量导入测试项目",
+        "address": "重庆市渝中区民族路1号",
+        "project_type": "建筑工程施工总承包",
+        "is_completed": "是",
+        "start_basis": "施工许可证",
     }
-    values.update({(rules.PROJECT, name): value for name, value in project.items()})
-    for code, fields in valid_stage_data(enterprise, seq=seq).items():
-        for name, value in fields.items():
-            values[(code, name)] = value
-    return values
+    return _row(basic | project, valid_stage_data(enterprise, seq=seq), authority)
 
 
 def design_row(enterprise, *, seq=None, authority="渝中区", **project) -> dict:
     """{(stage, field): value} of a clean design record of `enterprise` (survey/design), its designers typed one
     per line in their cell."""
+    basic = {
+        "name": "批量导入设计项目",
+        "address": "重庆市渝中区民族路2号",
+        "project_type": "房屋建筑工程（设计项目）",
+    }
+    return _row(basic | project, design_stage_data(enterprise, seq=seq), authority)
+
+
+def _row(project, stage_data, authority) -> dict:
     values = {
         (rules.PROJECT, "authority"): authority,
         (rules.PROJECT, "county_code"): "500103",
-        (rules.PROJECT, "name"): project.pop("name", "批量导入设计项目"),
-        (rules.PROJECT, "address"): "重庆市渝中区民族路2号",
-        (rules.PROJECT, "project_type"): "房屋建筑工程（设计项目）",
         (rules.PROJECT, "is_classified"): "否",
         (rules.PROJECT, "already_in_national_library"): "否",
         (rules.PROJECT, "total_area"): "8,888.00",
     }
     values.update({(rules.PROJECT, name): value for name, value in project.items()})
-    for code, fields in design_stage_data(enterprise, seq=seq).items():
+    for code, fields in stage_data.items():
         for name, value in fields.items():
             values[(code, name)] = identifiers.format_designers(value) if name == "designers" else value
     return values
