@@ -74,24 +74,17 @@ def job_results(job):
     return ImportJob.objects.values_list("results", flat=True).get(pk=job.pk)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--projects", type=int, default=1000)
-    parser.add_argument("--fresh", action="store_true")
-    parser.add_argument(
-        "--database", default="bench_import", help="PostgreSQL database on 127.0.0.1 (dropped by --fresh)"
-    )
-    args = parser.parse_args()
-    DATABASE = args.database
-    if not os.environ.get("REDIS_URL"):
-        sys.exit("REDIS_URL is needed (the worker's broker), e.g. redis://127.0.0.1:6379/9")
+def setup(database: str, *, fresh: bool, projects: int) -> str:
+    """Create (or with `fresh` recreate) and migrate the PostgreSQL database `database`, set Django up on it with
+    DEBUG off and files in a folder of this run, load the authorities and open the windows. Returns its URL."""
+    DATABASE = database
     admin = "postgres://postgres@127.0.0.1:5432/postgres"
     url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
     import psycopg
 
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
-        if exists and args.fresh:
+        if exists and fresh:
             connection.execute(f"DROP DATABASE {DATABASE}")
             exists = None
         if not exists:
@@ -104,30 +97,32 @@ def main():
     # settings refuse the demo key when DEBUG is off.
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-on-loopback-0123456789abcdef")
-    os.environ["IMPORT_MAX_ROWS"] = str(max(args.projects, 2000))
+    os.environ["IMPORT_MAX_ROWS"] = str(max(projects, 2000))
     import django
 
     django.setup()
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from imports import reading, services
-    from imports.models import ImportJob, JobStatus
-    from projects.audit import Actor
     from projects.models import BackfillWindow, EnterpriseKind
     from projects.reference import load_authorities
-    from tests.builders import make_enterprise_user
-    from tests.import_builders import fill, project_row
 
     load_authorities()
     for kind in EnterpriseKind.values:
         BackfillWindow.objects.update_or_create(
             enterprise_kind=kind, defaults={"opens_on": "2018-01-01", "closes_on": "2099-12-31"}
         )
+    return url
+
+
+def workbook_of(projects: int):
+    """A clerk and the workbook of `projects` clean projects of its enterprise, 5 % of them with a wrong amount."""
+    from tests.builders import make_enterprise_user
+    from tests.import_builders import fill, project_row
+
     clerk = make_enterprise_user()
     rows = []
-    for n in range(args.projects):
+    for n in range(projects):
         row = project_row(clerk.membership.enterprise)
         if n % 20 == 7:  # 5 %: a wrong amount
             row[("tendering", "award_amount")] = "abc"
@@ -135,10 +130,33 @@ def main():
     started = time.perf_counter()
     data = fill(rows)
     print(
-        f"generated {args.projects} projects × 6 stages in {time.perf_counter() - started:.1f}s, {len(data) / 1e6:.1f} MB"
+        f"generated {projects} projects × 6 stages in {time.perf_counter() - started:.1f}s, {len(data) / 1e6:.1f} MB"
     )
 
-    # The bare reference: merely reading the workbook, with the reader the import uses (imports.reading: openpyxl
+    return clerk, data
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--projects", type=int, default=1000)
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument(
+        "--database", default="bench_import", help="PostgreSQL database on 127.0.0.1 (dropped by --fresh)"
+    )
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("REDIS_URL is needed (the worker's broker), e.g. redis://127.0.0.1:6379/9")
+    url = setup(args.database, fresh=args.fresh, projects=args.projects)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports import reading, services
+    from imports.models import ImportJob, JobStatus
+    from projects.audit import Actor
+
+    clerk, data = workbook_of(args.projects)
+
+    # The bare reference = "postgres://postgres@127.0.0.1:5432/postgres"
+    # merely reading the workbook, with the reader the import uses (imports.reading: openpyxl
     # for the names and dimensions, python-calamine for the cells) and with openpyxl's read-only mode alone.
     started = time.perf_counter()
     sheet = reading.read_workbook(data, "bench.xlsx")

@@ -1,4 +1,6 @@
-"""Evidence in bulk: a zip whose paths are `<序号 or project number>/<stage>/<file>` (docs/import.md).
+"""Evidence in bulk: a zip whose paths are `<序号 or project number>/<stage>/<file>` (docs/import.md). Where a stage
+asks for several documents (a design record's drawing review: the certificate and the drawings' cover sheet), the
+folder names the document instead: `<key>/施工图审查合格书/<file>`.
 
 Each file is read within bounds (its declared size, the archive's total, the ratio of a bomb), checked by content
 as a single upload is (projects.files.check_upload, through projects.services.add_evidence), and reported one by
@@ -13,13 +15,35 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects import audit, rules, services
-from projects.models import STAGE_ORDER, Evidence, RecordLocked
+from projects.models import STAGE_ORDER, Evidence, EvidencePart, RecordLocked
 
 from .reading import MAX_RATIO
 
 STAGES_BY_NAME = {rules.STAGE_LABELS[code]: code for code in STAGE_ORDER} | {
     code: code for code in STAGE_ORDER
 }
+PARTS_BY_NAME = {part.label: part.value for part in EvidencePart} | {
+    part.value: part.value for part in EvidencePart
+}
+
+
+def target_of(project, folder) -> tuple[str, str] | str:
+    """(stage code, evidence part) a folder names for `project`, or the Chinese reason it names none."""
+    folder = folder.strip()
+    for code in project.stage_codes:
+        parts = rules.evidence_parts(project, code)
+        if folder in PARTS_BY_NAME and PARTS_BY_NAME[folder] in parts:
+            return code, PARTS_BY_NAME[folder]
+        if STAGES_BY_NAME.get(folder) == code:
+            if parts:
+                labels = "”或“".join(EvidencePart(part).label for part in parts)
+                return f"“{rules.STAGE_LABELS[code]}”的证明材料请放在“{labels}”目录下。"
+            return code, ""
+    names = []
+    for code in project.stage_codes:
+        parts = rules.evidence_parts(project, code)
+        names += [EvidencePart(part).label for part in parts] or [rules.STAGE_LABELS[code]]
+    return f"“{folder}”不是{project.get_kind_display()}的环节名称（应为：{'、'.join(names)}）。"
 
 
 def result(path, outcome, message, project=None):
@@ -77,10 +101,10 @@ def import_member(actor, bundle, member, projects_by_key) -> dict:
     project = projects_by_key.get(key.strip())
     if project is None:
         return result(path, "refused", f"本次导入中没有序号或项目编号为“{key}”的已导入项目。")
-    stage_code = STAGES_BY_NAME.get(stage_name.strip())
-    if stage_code is None:
-        names = "、".join(rules.STAGE_LABELS[code] for code in STAGE_ORDER)
-        return result(path, "refused", f"“{stage_name}”不是环节名称（应为：{names}）。", project)
+    target = target_of(project, stage_name)
+    if isinstance(target, str):
+        return result(path, "refused", target, project)
+    stage_code, part = target
     limit = settings.EVIDENCE_MAX_BYTES
     if member.file_size > limit or member.file_size > MAX_RATIO * max(member.compress_size, 1) + 65536:
         return result(path, "refused", "文件过大或压缩比异常（可能是“压缩炸弹”），已拒绝。", project)
@@ -94,13 +118,19 @@ def import_member(actor, bundle, member, projects_by_key) -> dict:
     digest = sha256_of(upload)
     upload.seek(0)
     if Evidence.objects.filter(
-        project=project, stage=stage_code, sha256=digest, archived_at__isnull=True
+        project=project, stage=stage_code, part=part, sha256=digest, archived_at__isnull=True
     ).exists():
         return result(path, "duplicate", "该环节已有相同文件。", project)
     try:
         services.add_evidence(
-            actor=actor, project=project, stage_code=stage_code, uploaded_file=upload, description="批量导入"
+            actor=actor,
+            project=project,
+            stage_code=stage_code,
+            uploaded_file=upload,
+            description="批量导入",
+            part=part,
         )
     except (ValidationError, PermissionDenied, RecordLocked) as refusal:
         return result(path, "refused", audit.refusal_message(refusal), project)
-    return result(path, "stored", f"已保存到“{rules.STAGE_LABELS[stage_code]}”环节。", project)
+    where = f"“{rules.STAGE_LABELS[stage_code]}”环节" + (f"（{EvidencePart(part).label}）" if part else "")
+    return result(path, "stored", f"已保存到{where}。", project)

@@ -3,27 +3,46 @@
 Every column is derived from a model field (the Project's editable fields, then each stage model's fields in
 stage order), so a field added to a stage model appears in the template, the import and the export without a
 change here. What is required comes from the rule engine (projects.rules.REQUIRED_FIELDS) and the models.
+
+Each project kind has its own layout (`kind`: a construction record's six stages, or a design record's basic
+information, tender, contract and drawing review with its designers): the fields its forms show
+(projects.forms), in a sheet of its own name, so a workbook of the other kind is recognised and refused.
 """
 
 from dataclasses import dataclass
 
 from django.db import models
 
-from projects import identifiers, rules
-from projects.models import STAGE_MODELS, STAGE_ORDER, Authority, Project
+from projects import forms, identifiers, rules
+from projects.models import (
+    CONSTRUCTION_PROJECT_TYPES,
+    DESIGN_PROJECT_TYPES,
+    STAGE_MODELS,
+    STAGES_OF_KIND,
+    Authority,
+    Project,
+    ProjectKind,
+    ProjectType,
+)
 from projects.services import PROJECT_EDITABLE_FIELDS
 from projects.validators import validate_optional_credit_code, validate_optional_id_number
 
-SHEET = "补录项目"
+CONSTRUCTION = ProjectKind.CONSTRUCTION
+DESIGN = ProjectKind.DESIGN
+SHEET = "补录项目"  # a construction record's sheet
+SHEETS = {CONSTRUCTION: SHEET, DESIGN: "设计项目"}
 HELP_SHEET = "说明"
 CHOICES_SHEET = "选项"
 KEY_HEADER = "序号"
 NOTES_MARK = "格式说明"
 EXAMPLE_MARK = "示例"
 REQUIRED_MARK = "（必填）"
-TITLE = (
-    "建设工程项目信息补录 · 批量导入（每行一个项目；第1列“序号”由您编写，用于定位和证明材料压缩包的目录名）"
-)
+KEY_NOTE = "每行一个项目；第1列“序号”由您编写，用于定位和证明材料压缩包的目录名"
+TITLES = {
+    CONSTRUCTION: f"建设工程项目信息补录 · 批量导入（{KEY_NOTE}）",
+    DESIGN: f"勘察设计项目信息补录 · 批量导入（{KEY_NOTE}）",
+}
+TITLE = TITLES[CONSTRUCTION]
 # Rows of the template above the first data row: title, section, header, format notes, example.
 TITLE_ROW, SECTION_ROW, HEADER_ROW, NOTES_ROW, EXAMPLE_ROW = 1, 2, 3, 4, 5
 FIRST_DATA_ROW = 6
@@ -56,6 +75,8 @@ def kind_of(field) -> str:
         return "authority"
     if field.name == "joint_venture_members":
         return "members"
+    if field.name == "designers":
+        return "designers"
     if field.choices:
         return "choice"
     internal = field.get_internal_type()
@@ -83,6 +104,8 @@ def note_of(field, kind) -> str:
         return "下拉选择：是／否"
     if kind == "members":
         return "每行一个（单元格内换行）：单位名称 统一社会信用代码"
+    if kind == "designers":
+        return f"每行一人（单元格内换行）：{identifiers.DESIGNER_FORMAT}"
     if kind in ("choice", "authority"):
         return "下拉选择"
     # By name as well: the national standard's fields check codes in the rule engine, not with a validator.
@@ -99,14 +122,19 @@ def note_of(field, kind) -> str:
     return "文本"
 
 
-def column_of(stage, field, *, required, header_prefix="") -> Column:
+def column_of(stage, field, *, required, header_prefix="", allowed=None) -> Column:
+    """`allowed`: the stored values a choice column offers, where a kind of record offers only some."""
     kind = kind_of(field)
     if kind == "authority":
         choices = tuple((a.code, a.name) for a in Authority.objects.order_by("code"))
     elif kind == "bool":
         choices = (("1", "是"), ("0", "否"))
     else:
-        choices = tuple((str(value), str(label)) for value, label in field.choices or ())
+        choices = tuple(
+            (str(value), str(label))
+            for value, label in field.choices or ()
+            if allowed is None or value in allowed
+        )
     nullable = field.null or (kind not in ("bool", "date", "decimal", "integer") and field.blank)
     return Column(
         stage=stage,
@@ -124,43 +152,65 @@ def column_of(stage, field, *, required, header_prefix="") -> Column:
     )
 
 
-def project_columns() -> list[Column]:
+def project_fields(kind=CONSTRUCTION) -> list[str]:
+    """The Project's fields the kind's basic-information form asks (projects.forms.ProjectForm)."""
+    skipped = forms.CONSTRUCTION_ONLY_PROJECT_FIELDS if kind == DESIGN else ()
+    return [name for name in PROJECT_EDITABLE_FIELDS if name not in skipped]
+
+
+def project_columns(kind=CONSTRUCTION) -> list[Column]:
     columns = [
         column_of(rules.PROJECT, Project._meta.get_field("project_number"), required=False),
     ]
-    for name in PROJECT_EDITABLE_FIELDS:
+    types = DESIGN_PROJECT_TYPES if kind == DESIGN else CONSTRUCTION_PROJECT_TYPES
+    for name in project_fields(kind):
         field = Project._meta.get_field(name)
         # The county is filled from the authority when blank (projects.services); a yes/no is a required choice.
         required = name != "county_code" and (not field.blank or field.get_internal_type() == "BooleanField")
         if field.null and field.blank:
             required = False
-        columns.append(column_of(rules.PROJECT, field, required=required))
+        allowed = {ProjectType(t).value for t in types} if name == "project_type" else None
+        columns.append(column_of(rules.PROJECT, field, required=required, allowed=allowed))
     return columns
 
 
-def stage_fields(code):
-    """The stage's fields a construction record's form shows: the import writes construction records only (a design
-    record's own fields, DESIGN_ONLY_FIELDS, are left out: docs/import.md)."""
+def stage_codes(kind=CONSTRUCTION) -> list[str]:
+    return list(STAGES_OF_KIND[kind])
+
+
+def stage_fields(code, kind=CONSTRUCTION):
+    """The stage's fields the kind's form shows (projects.forms: a construction record's drawing review leaves out
+    the design record's units and designers; a design record's tender the project manager and the area)."""
     model = STAGE_MODELS[code]
-    excluded = EXCLUDED_STAGE_FIELDS | set(getattr(model, "DESIGN_ONLY_FIELDS", ()))
+    excluded_by_kind = forms.DESIGN_EXCLUDED_FIELDS if kind == DESIGN else forms.CONSTRUCTION_EXCLUDED_FIELDS
+    excluded = EXCLUDED_STAGE_FIELDS | set(excluded_by_kind.get(code, ()))
     return [f for f in model._meta.concrete_fields if f.name not in excluded and f.editable]
 
 
-def stage_columns(code) -> list[Column]:
+def stage_columns(code, kind=CONSTRUCTION) -> list[Column]:
     label = rules.STAGE_LABELS[code]
-    required = set(rules.REQUIRED_FIELDS.get(code, ()))
+    required_by_kind = rules.DESIGN_REQUIRED_FIELDS if kind == DESIGN else rules.REQUIRED_FIELDS
+    required = set(required_by_kind.get(code, ()))
     return [
         column_of(code, field, required=field.name in required, header_prefix=f"{label}·")
-        for field in stage_fields(code)
+        for field in stage_fields(code, kind)
     ]
 
 
-def columns() -> list[Column]:
-    """Every column after the key column, in the template's order."""
-    result = project_columns()
-    for code in STAGE_ORDER:
-        result.extend(stage_columns(code))
+def columns(kind=CONSTRUCTION) -> list[Column]:
+    """Every column after the key column, in the kind's template's order."""
+    result = project_columns(kind)
+    for code in stage_codes(kind):
+        result.extend(stage_columns(code, kind))
     return result
+
+
+def other_kind(kind) -> str:
+    return CONSTRUCTION if kind == DESIGN else DESIGN
+
+
+def kind_label(kind) -> str:
+    return ProjectKind(kind).label
 
 
 def header_text(column: Column) -> str:
@@ -189,4 +239,6 @@ def display_value(column: Column, value) -> object:
         return dict(column.choices).get(str(value), value)
     if column.kind == "members":
         return identifiers.format_joint_venture_members(value)
+    if column.kind == "designers":
+        return identifiers.format_designers(value)
     return value

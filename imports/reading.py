@@ -41,13 +41,18 @@ class WorkbookRefused(Exception):
     """The file as a whole cannot be read: a Chinese message for the clerk."""
 
 
+class OtherKindWorkbook(WorkbookRefused):
+    """A workbook in the other project kind's layout (a construction enterprise's upload of a design workbook, or
+    the reverse): each enterprise imports only its own kind of record."""
+
+
 @dataclass
 class Problem:
     row: int  # the sheet's row number (1-based, as Excel shows it)
     column: int | None  # 1-based; None for the whole row
     message: str
     severity: str = "error"
-    sheet: str = layout.SHEET
+    sheet: str = layout.SHEET  # the kind's sheet: ReadSheet.problem names it
 
     @property
     def where(self) -> str:
@@ -80,6 +85,10 @@ class ReadSheet:
     key_column: int
     rows: list
     header_row: int
+    sheet: str = layout.SHEET
+
+    def problem(self, row: int, column: int | None, message: str, severity: str = "error") -> Problem:
+        return Problem(row, column, message, severity, sheet=self.sheet)
 
     @property
     def headers(self) -> dict:
@@ -143,8 +152,9 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\x00" not in head
 
 
-def read_workbook(data: bytes, name: str) -> ReadSheet:
-    """The import sheet's columns and rows (blank, notes and example rows left out); raises WorkbookRefused.
+def read_workbook(data: bytes, name: str, kind=layout.CONSTRUCTION) -> ReadSheet:
+    """The import sheet's columns and rows (blank, notes and example rows left out) in the layout of `kind`;
+    raises WorkbookRefused (OtherKindWorkbook for the other kind's workbook).
 
     openpyxl (read-only, lazy) reads the sheet names and the sheet's declared dimensions, refusing absurd ones
     before any cell is loaded; python-calamine then reads the cells, about ten times faster (docs/dependencies.md,
@@ -156,31 +166,39 @@ def read_workbook(data: bytes, name: str) -> ReadSheet:
         raise WorkbookRefused(
             "工作簿无法读取（文件可能已损坏）：请在Excel中打开后重新保存为.xlsx。"
         ) from None
+    sheet_name = layout.SHEETS[kind]
     try:
-        if layout.SHEET not in workbook.sheetnames:
+        if sheet_name not in workbook.sheetnames:
+            other = layout.other_kind(kind)
+            if layout.SHEETS[other] in workbook.sheetnames:
+                raise OtherKindWorkbook(
+                    f"这是{layout.kind_label(other)}的导入工作簿（工作表“{layout.SHEETS[other]}”）："
+                    f"本企业补录的是{layout.kind_label(kind)}，"
+                    f"请下载本企业的导入模板（工作表“{sheet_name}”）填写。"
+                )
             raise WorkbookRefused(
-                f"工作簿中没有名为“{layout.SHEET}”的工作表（现有：{'、'.join(workbook.sheetnames[:10])}）：请用导入模板填写。"
+                f"工作簿中没有名为“{sheet_name}”的工作表（现有：{'、'.join(workbook.sheetnames[:10])}）：请用导入模板填写。"
             )
-        sheet = workbook[layout.SHEET]
-        expected = layout.columns()
+        sheet = workbook[sheet_name]
+        expected = layout.columns(kind)
         max_rows = settings.IMPORT_MAX_ROWS
         max_columns = len(expected) + 1 + 20
         declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
         if declared_rows > max_rows + layout.FIRST_DATA_ROW + 1000 or declared_columns > max_columns + 1000:
             raise WorkbookRefused(
-                f"工作表“{layout.SHEET}”声明了{declared_rows}行×{declared_columns}列，超出可导入范围"
+                f"工作表“{sheet_name}”声明了{declared_rows}行×{declared_columns}列，超出可导入范围"
                 f"（最多{max_rows}个项目）：请删除多余的行列或分成几个工作簿。"
             )
     finally:
         workbook.close()
-    return _read_sheet(_cell_rows(data, max_columns), expected, max_rows, max_columns)
+    return _read_sheet(_cell_rows(data, max_columns, sheet_name), expected, max_rows, sheet_name)
 
 
-def _cell_rows(data: bytes, max_columns: int):
+def _cell_rows(data: bytes, max_columns: int, sheet_name: str):
     """The import sheet's rows from row 1 as Excel numbers them, each a tuple of at most `max_columns` values
     (None for an empty cell, as openpyxl gives it)."""
     try:
-        sheet = CalamineWorkbook.from_filelike(_bytes_io(data)).get_sheet_by_name(layout.SHEET)
+        sheet = CalamineWorkbook.from_filelike(_bytes_io(data)).get_sheet_by_name(sheet_name)
     except Exception:  # calamine's errors for a damaged part: the clerk needs one message
         raise WorkbookRefused(
             "工作簿无法读取（文件可能已损坏）：请在Excel中打开后重新保存为.xlsx。"
@@ -193,7 +211,7 @@ def _cell_rows(data: bytes, max_columns: int):
         yield (pad + tuple(None if value == "" else value for value in values))[:max_columns]
 
 
-def _read_sheet(rows, expected, max_rows, max_columns) -> ReadSheet:  # noqa: C901 (to split: header, rows)
+def _read_sheet(rows, expected, max_rows, sheet_name) -> ReadSheet:  # noqa: C901 (to split: header, rows)
     by_header = {layout.plain_header(c.header): c for c in expected}
     header_row = None
     for number, values in enumerate(rows, start=1):
@@ -204,7 +222,7 @@ def _read_sheet(rows, expected, max_rows, max_columns) -> ReadSheet:  # noqa: C9
             break
     if header_row is None:
         raise WorkbookRefused(
-            f"工作表“{layout.SHEET}”前10行中找不到表头（第1列应为“{layout.KEY_HEADER}”）：请用导入模板填写。"
+            f"工作表“{sheet_name}”前10行中找不到表头（第1列应为“{layout.KEY_HEADER}”）：请用导入模板填写。"
         )
     header_number, header_values = header_row
     columns, key_column, unknown, seen = {}, None, [], set()
@@ -227,7 +245,7 @@ def _read_sheet(rows, expected, max_rows, max_columns) -> ReadSheet:  # noqa: C9
         if unknown:
             parts.append(f"无法识别的列：{'、'.join(unknown[:8])}{'等' if len(unknown) > 8 else ''}")
         raise WorkbookRefused(
-            f"工作表“{layout.SHEET}”第{header_number}行的表头与模板不符（{'；'.join(parts)}）：请下载最新模板填写。"
+            f"工作表“{sheet_name}”第{header_number}行的表头与模板不符（{'；'.join(parts)}）：请下载最新模板填写。"
         )
 
     read_rows = []
@@ -246,7 +264,9 @@ def _read_sheet(rows, expected, max_rows, max_columns) -> ReadSheet:  # noqa: C9
                 values={i: values[i - 1] if i - 1 < len(values) else None for i in columns},
             )
         )
-    return ReadSheet(columns=columns, key_column=key_column, rows=read_rows, header_row=header_number)
+    return ReadSheet(
+        columns=columns, key_column=key_column, rows=read_rows, header_row=header_number, sheet=sheet_name
+    )
 
 
 def _present(value) -> bool:
@@ -381,6 +401,8 @@ def parse(column, value):
         return parse_choice(column, value)
     if kind == "members":
         return identifiers.parse_joint_venture_members(text_of(value))
+    if kind == "designers":
+        return identifiers.parse_designers(text_of(value))
     if kind == "code":
         text = text_of(value).translate(FULL_WIDTH_ALNUM).strip()
         return text.upper() if column.upper else text

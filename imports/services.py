@@ -7,6 +7,10 @@ projects.services, which check permission and rules again and audit every change
 
 A re-run (the same workbook again, or a job whose worker died) finds what an earlier run wrote by project number
 or by a stage's document number and leaves it as it is or updates it: nothing is ever created twice.
+
+The same code imports either kind of record (a construction enterprise's six stages, a survey/design enterprise's
+design records: docs/design-projects.md), parametrised by the enterprise's kind (import_kind): the layout, the
+stages and the rules follow it.
 """
 
 import datetime
@@ -24,12 +28,14 @@ from openpyxl.utils import column_index_from_string
 from projects import audit, identifiers, notifications, permissions, rules, services
 from projects.audit import Actor
 from projects.models import (
+    PROJECT_KIND_OF_ENTERPRISE,
     STAGE_MODELS,
     STAGE_ORDER,
     Authority,
     BackfillWindow,
     Evidence,
     Project,
+    ProjectKind,
     RecordLocked,
 )
 
@@ -41,7 +47,13 @@ log = logging.getLogger(__name__)
 PROJECT = rules.PROJECT
 # Findings the self-check makes but a draft may still be saved with: shown as 提示 on the row. Missing evidence
 # is left out (the evidence comes with the zip, or later, stage by stage).
-QUIET_RULES = {"TRUTH-3"}
+QUIET_RULES = {"TRUTH-3", "DTRUTH-3"}
+
+
+def import_kind(enterprise) -> str:
+    """The kind of record the enterprise backfills, and so the layout of its template, import and export (a
+    drawing-review agency backfills none: its clerks are refused by permissions.ensure_may_start)."""
+    return PROJECT_KIND_OF_ENTERPRISE.get(enterprise.kind, ProjectKind.CONSTRUCTION)
 
 
 # ---------------------------------------------------------------- starting a job
@@ -117,15 +129,28 @@ def run_job(job_id: int) -> ImportJob:
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("enterprise", "created_by").get(pk=job_id)
     actor = Actor(user=job.created_by, ip_address=job.ip_address)
+    kind = import_kind(job.enterprise)
+    try:
+        # Who acts and the enterprise's restrictions (the blacklist: services.ENTERPRISE_GUARDS), once per job: a
+        # job takes a minute at most, and a restriction takes effect from a date (integrity.selectors).
+        with audit.refusals_recorded(actor, "import.run", job, refusals=(PermissionDenied,)):
+            permissions.ensure_may_start(actor.user, kind)
+            restricted = services.enterprise_restriction(job.enterprise)
+            if restricted:
+                raise PermissionDenied(restricted)
+    except PermissionDenied as refused:
+        return finish(job, status=JobStatus.FAILED, message=f"未导入：{refused}")
     with job.workbook.open("rb") as stored:
         data = stored.read()
     try:
-        sheet = reading.read_workbook(data, job.workbook_name)
+        sheet = reading.read_workbook(data, job.workbook_name, kind)
     except reading.WorkbookRefused as refused:
+        if isinstance(refused, reading.OtherKindWorkbook):  # an attempt at the other kind's records: audited
+            audit.record_refusal(actor, "import.run", job, message=str(refused))
         return finish(job, status=JobStatus.FAILED, message=str(refused))
 
     ImportJob.objects.filter(pk=job.pk).update(total=len(sheet.rows))
-    importer = RowImporter(actor=actor, enterprise=job.enterprise, sheet=sheet)
+    importer = RowImporter(actor=actor, enterprise=job.enterprise, sheet=sheet, kind=kind)
     parsed = importer.prepare(sheet.rows)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
     results, all_problems, outcomes = [], [], {}
@@ -172,7 +197,7 @@ def run_job(job_id: int) -> ImportJob:
         # After the job is done: loading and saving the whole workbook with openpyxl (the only way to keep its
         # layout, drop-downs and formats) takes about as long as importing it. The clerk has the row-by-row
         # results meanwhile, and a download before it is stored makes it there and then (annotated_bytes).
-        store_annotated(job, workbooks.annotate(data, all_problems, outcomes))
+        store_annotated(job, workbooks.annotate(data, all_problems, outcomes, kind))
     return job
 
 
@@ -221,19 +246,25 @@ ON_SAVE_RULES = {r.code for r in rules.RULES if r.on_save}
 
 
 class RowImporter:
-    def __init__(self, *, actor: Actor, enterprise, sheet: reading.ReadSheet):
+    """Imports rows of `kind`'s layout for `enterprise`, whose permission and restrictions the job has checked
+    (run_job: once per job)."""
+
+    def __init__(self, *, actor: Actor, enterprise, sheet: reading.ReadSheet, kind=ProjectKind.CONSTRUCTION):
         self.actor = actor
         self.enterprise = enterprise
         self.sheet = sheet
+        self.kind = kind
+        self.stage_codes = layout.stage_codes(kind)
         self.window = BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
         self.authorities = {a.code: a for a in Authority.objects.all()}
         self.authority_ids = {a.pk for a in self.authorities.values()}
+        self.numbers = services.ProjectNumbers()  # each county's last serial read once per job
         self.rows_by_project = {}  # project id -> the row that wrote it in this run
         self.projects_by_key = {}  # 序号 and project number -> project (for the evidence zip)
         # Read for the whole workbook at once (prepare), and kept up to date with what this run writes:
         self.by_number = {}  # project number -> (project id, enterprise id)
         self.by_document = {
-            code: {} for code in STAGE_ORDER
+            code: {} for code in self.stage_codes
         }  # document number -> (id, number, enterprise id)
         self.loaded = {}  # project id -> the enterprise's matched project, with its stages (rules.load_project)
         self.evidence_counts = {}  # project id -> {stage code: active evidence files}
@@ -242,7 +273,7 @@ class RowImporter:
         return self.sheet.index_of(stage, name)
 
     def problem(self, row, stage, name, message, severity="error"):
-        return reading.Problem(row.number, self.column(stage, name) if name else None, message, severity)
+        return self.sheet.problem(row.number, self.column(stage, name) if name else None, message, severity)
 
     def prepare(self, rows) -> list:
         """Read every row's cells, then look up in one query per table what the workbook's project and document
@@ -253,7 +284,7 @@ class RowImporter:
             "project_number", "pk", "enterprise_id"
         ):
             self.by_number[number] = (pk, enterprise_id)
-        for code in STAGE_ORDER:
+        for code in self.stage_codes:
             model = STAGE_MODELS[code]
             field = model.document_field
             documents = {values[code].get(field) for _row, values, _problems in parsed} - {"", None}
@@ -291,7 +322,7 @@ class RowImporter:
                 earlier = self.rows_by_project[existing.pk]
                 return (
                     "refused",
-                    [reading.Problem(row.number, None, f"与第{earlier}行是同一个项目，本行未导入。")],
+                    [self.sheet.problem(row.number, None, f"与第{earlier}行是同一个项目，本行未导入。")],
                     None,
                 )
             if not existing.is_editable_by_enterprise:
@@ -299,7 +330,7 @@ class RowImporter:
                     f"项目{existing.project_number}当前状态为“{existing.get_status_display()}”，"
                     "已提交或已入库的项目不能通过导入修改，本行未导入。"
                 )
-                return "refused", [reading.Problem(row.number, None, message)], None
+                return "refused", [self.sheet.problem(row.number, None, message)], None
         changed = existing is None or self.differs(existing, values)
         project, stages = self.candidate(existing, values)
         problems = self.check(row, project, stages)
@@ -314,7 +345,7 @@ class RowImporter:
             problems += [self.finding_problem(row, f) for f in violation.findings]
             return "refused", problems, None
         except (PermissionDenied, RecordLocked, ValidationError) as refusal:
-            problems.append(reading.Problem(row.number, None, audit.refusal_message(refusal)))
+            problems.append(self.sheet.problem(row.number, None, audit.refusal_message(refusal)))
             return "refused", problems, None
         self.remember(row, written, stages)
         return ("updated" if existing is not None else "created"), problems, written
@@ -334,18 +365,18 @@ class RowImporter:
     # -- reading the cells
 
     def parse(self, row):
-        values = {PROJECT: {}, **{code: {} for code in STAGE_ORDER}}
+        values = {PROJECT: {}, **{code: {} for code in self.stage_codes}}
         problems = []
         for index, column in self.sheet.columns.items():
             raw = row.values.get(index)
             try:
                 value = reading.parse(column, raw)
             except reading.BadValue as bad:
-                problems.append(reading.Problem(row.number, index, f"{column.header}：{bad}"))
+                problems.append(self.sheet.problem(row.number, index, f"{column.header}：{bad}"))
                 continue
             if column.required and column.stage == PROJECT and value in (None, ""):
                 if column.kind != "bool" or not column.nullable:
-                    problems.append(reading.Problem(row.number, index, f"请填写“{column.header}”。"))
+                    problems.append(self.sheet.problem(row.number, index, f"请填写“{column.header}”。"))
                     continue
             values[column.stage][column.field] = value
         return values, problems
@@ -364,7 +395,7 @@ class RowImporter:
                 message = f"项目编号“{number}”已被其他企业的补录项目使用（如确属本企业，请联系项目所在地审核部门核实）。"
                 return None, [self.problem(row, PROJECT, "project_number", message)]
             return self.project(pk), []
-        documents = {code: values[code].get(STAGE_MODELS[code].document_field) for code in STAGE_ORDER}
+        documents = {code: values[code].get(STAGE_MODELS[code].document_field) for code in self.stage_codes}
         found = {
             self.by_document[code][document][0]
             for code, document in documents.items()
@@ -375,11 +406,11 @@ class RowImporter:
         if not found:
             if not any(documents.values()):
                 message = "请填写项目编号或至少一个环节的文件编号（如报建编号），重复导入时据此识别同一项目。"
-                return None, [reading.Problem(row.number, None, message)]
+                return None, [self.sheet.problem(row.number, None, message)]
             return None, []
         if len(found) > 1:
             message = "本行各环节的文件编号分别属于本企业的不同补录项目，请核对或填写项目编号。"
-            return None, [reading.Problem(row.number, None, message)]
+            return None, [self.sheet.problem(row.number, None, message)]
         return self.project(found.pop()), []
 
     def project(self, pk) -> Project:
@@ -403,7 +434,7 @@ class RowImporter:
 
     def project_data(self, values) -> dict:
         data = {}
-        for name in services.PROJECT_EDITABLE_FIELDS:
+        for name in layout.project_fields(self.kind):
             if name not in values[PROJECT]:
                 continue
             value = values[PROJECT][name]
@@ -424,14 +455,14 @@ class RowImporter:
             project = existing  # read by prepare() for this row alone; differs() has compared it already
             stages = rules.stages_of(project)
         else:
-            project = Project(enterprise=self.enterprise, created_by=self.actor.user)
+            project = Project(enterprise=self.enterprise, created_by=self.actor.user, kind=self.kind)
             stages = dict.fromkeys(STAGE_ORDER)
             project.project_number = values[PROJECT].get("project_number") or ""
         for name, value in self.project_data(values).items():
             setattr(project, name, value)
         if project.authority_id and not project.county_code:
             project.county_code = project.authority.division_code
-        for code in STAGE_ORDER:
+        for code in self.stage_codes:
             data = self.stage_data(values, code)
             if data is None:
                 continue
@@ -500,7 +531,7 @@ class RowImporter:
             column = self.column(stage, name) if name != "__all__" else None
             for message in messages:
                 header = self.sheet.columns[column].header + "：" if column else ""
-                problems.append(reading.Problem(row.number, column, header + message))
+                problems.append(self.sheet.problem(row.number, column, header + message))
         return problems
 
     def finding_problem(self, row, finding, severity=None):
@@ -508,7 +539,7 @@ class RowImporter:
         if column is None and finding.stage != PROJECT:
             column = self.column(finding.stage, STAGE_MODELS[finding.stage].document_field)
         prefix = "" if column else f"{finding.stage_label}："
-        return reading.Problem(
+        return self.sheet.problem(
             row.number,
             column,
             prefix + finding.message,
@@ -524,7 +555,7 @@ class RowImporter:
             elif not same(stored, value):
                 return True
         stages = rules.stages_of(project)
-        for code in STAGE_ORDER:
+        for code in self.stage_codes:
             data = self.stage_data(values, code)
             if data is None:
                 continue
@@ -541,13 +572,18 @@ class RowImporter:
         the services a form uses, which lock it and check it again (it may have been submitted meanwhile)."""
         if existing is None:  # the service's transaction is the row's
             return services.create_checked_project(
-                actor=self.actor, project=project, stages=stages, window=self.window
+                actor=self.actor,
+                project=project,
+                stages=stages,
+                window=self.window,
+                restriction_checked=True,
+                numbers=self.numbers,
             )
         with transaction.atomic():
             project = services.update_project(
                 actor=self.actor, project=existing, data=self.project_data(values)
             )
-            for code in STAGE_ORDER:
+            for code in self.stage_codes:
                 stage = self.stage_data(values, code)
                 if stage is not None:
                     services.save_stage(actor=self.actor, project=project, stage_code=code, data=stage)
@@ -565,14 +601,25 @@ def same(stored, value) -> bool:
 # ---------------------------------------------------------------- the template and the export
 
 
-def example_row() -> list:
+# A design record's example names a design tender and contract (DSCOPE-3), not the lists' first entries.
+DESIGN_EXAMPLE_CHOICES = {"tender_class": "设计", "contract_type": "设计"}
+
+
+def example_row(kind=ProjectKind.CONSTRUCTION) -> list:
     from stdnum.cn import uscc
 
     credit = "91500103MA5U00000"
     credit += uscc.calc_check_digit(credit)
     example = []
-    for column in layout.columns():
-        if column.kind == "date":
+    for column in layout.columns(kind):
+        if kind == ProjectKind.DESIGN and column.field in DESIGN_EXAMPLE_CHOICES:
+            example.append(DESIGN_EXAMPLE_CHOICES[column.field])
+        elif column.kind == "designers":
+            example.append(
+                "王设计 身份证 500222198508153213 注册建筑师 一级 项目负责人\n"
+                "李结构 身份证 500103197806120031 注册结构工程师 一级 专业负责人"
+            )
+        elif column.kind == "date":
             example.append(datetime.date(2016, 3, 5))
         elif column.kind == "decimal":
             example.append(12345678.9)
@@ -595,15 +642,17 @@ def example_row() -> list:
     return example
 
 
-def template_bytes() -> bytes:
-    return workbooks.build(example=example_row())
+def template_bytes(kind=ProjectKind.CONSTRUCTION) -> bytes:
+    return workbooks.build(example=example_row(kind), kind=kind)
 
 
 def export_bytes(enterprise) -> bytes:
-    """The enterprise's records in the template's layout, keyed by project number: imported back, nothing changes."""
-    columns = layout.columns()
+    """The enterprise's records in its template's layout, keyed by project number: imported back, nothing
+    changes."""
+    kind = import_kind(enterprise)
+    columns = layout.columns(kind)
     projects = (
-        Project.objects.filter(enterprise=enterprise)
+        Project.objects.filter(enterprise=enterprise, kind=kind)
         .select_related("authority", *rules.STAGE_RELATED_NAMES.values())
         .order_by("id")
     )
@@ -616,7 +665,7 @@ def export_bytes(enterprise) -> bytes:
             value = getattr(source, column.field) if source is not None else None
             values.append(layout.display_value(column, value))
         rows.append((project.project_number, values))
-    return workbooks.build(rows)
+    return workbooks.build(rows, kind=kind)
 
 
 def store_annotated(job: ImportJob, annotated: bytes):
@@ -638,9 +687,13 @@ def annotated_bytes(job: ImportJob) -> bytes:
         outcomes[result["row"]] = label
         for p in result["problems"]:
             column = column_index_from_string(p["column"]) if p["column"] else None
-            problems.append(reading.Problem(p["row"], column, p["message"], p["severity"]))
+            problems.append(
+                reading.Problem(
+                    p["row"], column, p["message"], p["severity"], sheet=p.get("sheet", layout.SHEET)
+                )
+            )
     with job.workbook.open("rb") as stored:
-        annotated = workbooks.annotate(stored.read(), problems, outcomes)
+        annotated = workbooks.annotate(stored.read(), problems, outcomes, import_kind(job.enterprise))
     store_annotated(job, annotated)
     return annotated
 

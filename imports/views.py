@@ -12,6 +12,7 @@ from django.utils import timezone
 from projects import audit, permissions
 from projects.audit import Actor
 from projects.files import size_label
+from projects.models import ProjectKind
 
 from . import services
 from .models import ImportJob
@@ -83,15 +84,26 @@ def import_home(request, enterprise):
         )
         return redirect("imports:job", pk=job.pk)
     jobs = ImportJob.objects.filter(enterprise=enterprise).select_related("created_by")[:20]
-    return render(request, "imports/import.html", {"form": form, "jobs": jobs, "enterprise": enterprise})
+    kind = services.import_kind(enterprise)
+    return render(
+        request,
+        "imports/import.html",
+        {"form": form, "jobs": jobs, "enterprise": enterprise, "design": kind == ProjectKind.DESIGN},
+    )
+
+
+# The template's file name per kind, as RFC 5987 encodes it: 补录导入模板.xlsx, 设计项目导入模板.xlsx.
+TEMPLATE_NAMES = {
+    ProjectKind.CONSTRUCTION: "%E8%A1%A5%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
+    ProjectKind.DESIGN: "%E8%AE%BE%E8%AE%A1%E9%A1%B9%E7%9B%AE%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
+}
 
 
 @enterprise_only("import.template")
 def template(request, enterprise):
-    response = HttpResponse(services.template_bytes(), content_type=XLSX)
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''%E8%A1%A5%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
-    )
+    kind = services.import_kind(enterprise)
+    response = HttpResponse(services.template_bytes(kind), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{TEMPLATE_NAMES[kind]}"
     return response
 
 

@@ -99,6 +99,28 @@ def issue_project_number(county_code: str, today) -> str:
     return f"{prefix}{serial:04d}"
 
 
+class ProjectNumbers:
+    """Issues the numbers of many new projects in one run (the bulk import): the last serial of a county and day
+    is read once (issue_project_number), then counted on in memory. A number another writer took meanwhile is
+    refused by the unique constraint; the writer then forgets the prefix (`forget`) and reads it again."""
+
+    def __init__(self):
+        self.last = {}  # prefix -> the last serial issued
+
+    def __call__(self, county_code: str, today) -> str:
+        prefix = f"{county_code}{today:%y%m%d}"
+        if prefix in self.last and self.last[prefix] < 9999:
+            self.last[prefix] += 1
+            number = f"{prefix}{self.last[prefix]:04d}"
+        else:
+            number = issue_project_number(county_code, today)
+            self.last[prefix] = int(number[-4:])
+        return number
+
+    def forget(self, number: str):
+        self.last.pop(number[:-4], None)
+
+
 def field_findings(stage_code: str, invalid: ValidationError) -> list:
     """A model validation error as findings, so every caller of a service gets one kind of refusal."""
     return [
@@ -163,21 +185,33 @@ def create_project(*, actor: Actor, data: dict) -> Project:
     raise AssertionError("unreachable")
 
 
-def create_checked_project(*, actor: Actor, project: Project, stages: dict, window=None) -> Project:
+def create_checked_project(
+    *,
+    actor: Actor,
+    project: Project,
+    stages: dict,
+    window=None,
+    restriction_checked=False,
+    numbers: ProjectNumbers | None = None,
+) -> Project:
     """The bulk import's write of a new record (docs/import.md): `project` and `stages` ({code: stage}) are
     unsaved instances the caller has just validated field by field (full_clean) and as a whole record with the
     rule engine (rules.evaluate, refusing on the on-save rules' errors: imports.services.RowImporter.check).
     Checking the whole record once replaces the fourteen partial checks a project and six save_stage calls make.
 
-    What can change between that check and this write is checked here again: who acts (the enterprise, its
-    restrictions), the backfill window (`window`, the enterprise kind's, else read), and the unique project and
-    document numbers (the database's constraints). Written in the caller's transaction: the project, each stage
-    and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
+    What can change between that check and this write is checked here again: who acts (the enterprise, the kind
+    of record it may start, its restrictions — unless `restriction_checked`: the import asks them once per job),
+    the backfill window (`window`, the enterprise kind's, else read), and the unique project and document numbers
+    (the database's constraints). `numbers`: the run's ProjectNumbers, so that a run of new projects reads each county's
+    last serial once. Written in one transaction (a savepoint of the caller's, if any), retried with a new number when
+    the one issued was taken meanwhile: the project, each stage and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
     write them), appended to the chain under one lock."""
     enterprise = enterprise_of(actor)
     if project.enterprise_id != enterprise.pk:
         raise PermissionDenied("只能为本企业导入补录项目。")
-    restricted = enterprise_restriction(enterprise)
+    with audit.refusals_recorded(actor, "project.create", enterprise):
+        permissions.ensure_may_start(actor.user, project.kind)
+    restricted = None if restriction_checked else enterprise_restriction(enterprise)
     if restricted:
         with audit.refusals_recorded(actor, "project.create", enterprise):
             raise PermissionDenied(restricted)
@@ -186,54 +220,64 @@ def create_checked_project(*, actor: Actor, project: Project, stages: dict, wind
     if problem:
         raise RuleViolation([_project_finding("", problem)])
 
-    with transaction.atomic():
-        project.created_by = actor.user
-        _default_county(project)
-        _save_with_number(project, numbered=bool(project.project_number))
-        entries = [
-            audit.Entry(
-                "project.create",
-                project,
-                project=project,
-                changes=audit.diff({}, audit.field_values(project)),
-            )
-        ]
-        for code, stage in stages.items():
-            if stage is None:
-                continue
-            stage.project = project
-            stage.updated_by = actor.user
-            # bulk_create: the stage's save() would ask the database whether this draft, created a moment ago in
-            # this transaction, is still editable (models.ensure_content_editable); PostgreSQL's trigger still
-            # guards the row. An IntegrityError (a document number taken meanwhile) rolls the whole project back.
-            try:
-                type(stage).objects.bulk_create([stage])
-            except IntegrityError:
-                raise RuleViolation([_document_used(code)]) from None
-            changes = audit.diff({}, audit.field_values(stage))
-            entries.append(
-                audit.Entry(
-                    "stage.create", stage, project=project, changes=changes, message=StageCode(code).label
-                )
-            )
-        audit.record_many(actor, entries)
-    return project
-
-
-def _save_with_number(project: Project, *, numbered: bool):
-    """Insert the project, issuing the next project number of its county when it has none (a number taken by
-    another writer meanwhile is drawn again)."""
+    project.created_by = actor.user
+    _default_county(project)
+    numbered = bool(project.project_number)
     for attempt in range(3):
+        if not numbered and identifiers.is_chongqing_division(project.county_code):
+            project.project_number = (numbers or issue_project_number)(
+                project.county_code, timezone.localdate()
+            )
         try:
-            with transaction.atomic():
-                if not numbered and identifiers.is_chongqing_division(project.county_code):
-                    project.project_number = issue_project_number(project.county_code, timezone.localdate())
-                project.save(force_insert=True)
-                return
-        except IntegrityError:
+            return _write_checked_project(actor, project, stages)
+        except _NumberTaken:
+            # The whole attempt rolled back (no savepoint around the insert: two queries a project fewer).
             project.pk = None
+            if numbers is not None:
+                numbers.forget(project.project_number)
             if numbered or attempt == 2:
                 raise RuleViolation([_project_finding("project_number", "该项目编号已被使用。")]) from None
+    raise AssertionError("unreachable")
+
+
+class _NumberTaken(Exception):
+    """The project's number was taken by another writer between issuing it and inserting the project."""
+
+
+@transaction.atomic
+def _write_checked_project(actor: Actor, project: Project, stages: dict) -> Project:
+    try:
+        project.save(force_insert=True)
+    except IntegrityError:
+        raise _NumberTaken from None
+    entries = [
+        audit.Entry(
+            "project.create",
+            project,
+            project=project,
+            changes=audit.diff({}, audit.field_values(project)),
+        )
+    ]
+    for code, stage in stages.items():
+        if stage is None:
+            continue
+        stage.project = project
+        stage.updated_by = actor.user
+        # bulk_create: the stage's save() would ask the database whether this draft, created a moment ago in
+        # this transaction, is still editable (models.ensure_content_editable); PostgreSQL's trigger still
+        # guards the row. An IntegrityError (a document number taken meanwhile) rolls the whole project back.
+        try:
+            type(stage).objects.bulk_create([stage])
+        except IntegrityError:
+            raise RuleViolation([_document_used(code)]) from None
+        changes = audit.diff({}, audit.field_values(stage))
+        entries.append(
+            audit.Entry(
+                "stage.create", stage, project=project, changes=changes, message=StageCode(code).label
+            )
+        )
+    audit.record_many(actor, entries)
+    return project
 
 
 def _document_used(stage_code: str):

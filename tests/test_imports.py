@@ -358,3 +358,28 @@ def test_export_then_import_changes_nothing(importer, yz):
         job.results
     )
     assert AuditEvent.objects.count() == before + 1  # the import.start event only
+
+
+def test_a_run_counts_serials_in_memory_and_draws_again_a_number_taken_meanwhile(importer, yz):
+    from projects import services as project_services
+    from projects.models import ProjectType
+
+    enterprise = importer.membership.enterprise
+    numbers = project_services.ProjectNumbers()
+    today = timezone.localdate()
+    first = numbers("500103", today)
+    prefix, serial = first[:-4], int(first[-4:])
+    assert numbers("500103", today) == f"{prefix}{serial + 1:04d}"  # counted on, not read again
+    make_project(enterprise, importer, yz, project_number=f"{prefix}{serial + 2:04d}")  # another writer
+    project = Project(
+        enterprise=enterprise,
+        authority=yz,
+        county_code="500103",
+        name="号码测试工程",
+        address="重庆市渝中区民族路3号",
+        project_type=ProjectType.BUILDING_GENERAL,
+    )
+    created = project_services.create_checked_project(
+        actor=Actor(user=importer), project=project, stages={}, numbers=numbers
+    )
+    assert created.project_number == f"{prefix}{serial + 3:04d}"  # the taken one refused, read afresh

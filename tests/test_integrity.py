@@ -652,3 +652,24 @@ def test_the_integrity_pages_run_a_fixed_number_of_queries_at_two_sizes(client, 
         "public": 2,
         "public by code": 2,
     }
+
+
+def test_a_blacklisted_enterprises_import_is_refused_whole_and_audited(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports import services as import_services
+    from imports.models import JobStatus
+    from tests.import_builders import fill, project_row
+
+    list_enterprise(world)
+    before = Project.objects.count()
+    job = import_services.start_import(
+        actor=Actor(user=world.users.clerk),
+        workbook=SimpleUploadedFile(
+            "a.xlsx", fill([project_row(world.enterprise), project_row(world.enterprise)])
+        ),
+    )
+    job = import_services.run_job(job.pk)
+    assert job.status == JobStatus.FAILED and "黑名单" in job.message
+    assert Project.objects.count() == before
+    assert AuditEvent.objects.filter(action="import.run.refused", actor=world.users.clerk).exists()
