@@ -286,6 +286,13 @@ def format_designers(designers) -> str:
     return "\n".join(lines)
 
 
+def format_records(field_name: str, records) -> str:
+    """A list-of-records field's value (联合体成员, 勘察设计人员) as the clerk types it, one record a line."""
+    if field_name == "designers":
+        return format_designers(records)
+    return format_joint_venture_members(records)
+
+
 def designer_problems(designers) -> list[str]:
     """What is wrong with each designer's line: its shape, its choices and its document number (a resident ID by
     GB 11643, another document by the national format)."""

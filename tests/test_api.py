@@ -189,7 +189,11 @@ def cover_sheet_upload(w):
 
 def design_correction(w):
     items = [{"stage": "", "field": "name", "proposed_value": "设计入库项目（更正）", "reason": "以合同为准"}]
-    return {"statement": "项目名称有误。", "items": json.dumps(items, ensure_ascii=False), "evidence": [pdf()]}
+    return {
+        "statement": "项目名称有误。",
+        "items": json.dumps(items, ensure_ascii=False),
+        "evidence": [pdf()],
+    }
 
 
 def design_return_comments(w):
