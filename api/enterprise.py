@@ -181,11 +181,12 @@ class ProjectList(MemberView):
     )
     def post(self, request):
         enterprise = enterprise_of(request)
-        kind = kind_of(enterprise)
-        if isinstance(request.data, dict) and request.data.get("kind") in ProjectKind.values:
-            kind = request.data["kind"]  # another kind than the enterprise's: the service refuses it, audited
+        asked = request.data.get("kind") if isinstance(request.data, dict) else None
+        # Another kind than the enterprise's reaches the service, which refuses it (audited); a kind that is none
+        # is the form's to refuse.
+        kind = asked if asked in ProjectKind.values else kind_of(enterprise)
         data = inputs.form_data(ProjectForm, request.data, base={}, exclude=not_asked(kind))
-        form = ProjectForm({**data, "kind": kind}, kind=kind)
+        form = ProjectForm({**data, "kind": asked or kind}, kind=kind)
         if not form.is_valid():
             inputs.raise_form_errors(form)
         project = services.create_project(actor=self.actor(), data=form.cleaned_data)

@@ -5,9 +5,6 @@ its queue, returns it with a field comment, the enterprise fixes it and resubmit
 refusals: each enterprise starts only its own kind, another agency finds nothing, the district may not decide;
 nothing changes, each refusal is audited. The permission cells are in tests/test_api.py's matrix."""
 
-import datetime
-from decimal import Decimal
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -29,6 +26,7 @@ from tests.builders import (
     make_enterprise_user,
 )
 from tests.needs import needs_service
+from tests.test_api_lifecycle import as_json, ok
 
 pytestmark = [
     needs_service(connection.vendor == "postgresql", reason="the API's design flow is tested on PostgreSQL"),
@@ -38,27 +36,11 @@ pytestmark = [
 OTHER_AGENCY_CODE = "91500103MC00000124"
 
 
-def as_json(values: dict) -> dict:
-    return {
-        name: value.isoformat()
-        if isinstance(value, datetime.date)
-        else str(value)
-        if isinstance(value, Decimal)
-        else value
-        for name, value in values.items()
-    }
-
-
 def bearer(user) -> APIClient:
     _token, key = tokens.create_token(actor=Actor(user=user), name="接口", days=30)
     client = APIClient(REMOTE_ADDR="192.0.2.45")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
-
-
-def ok(response, status=200) -> dict:
-    assert response.status_code == status, response.content.decode()[:1000]
-    return response.json()
 
 
 def refused(response, status) -> dict:
@@ -218,6 +200,12 @@ def test_each_enterprise_starts_only_its_own_kind_of_record_refused_audited_noth
     }
     error = refused(bearer(designer).post(reverse("api:projects"), construction, format="json"), 403)
     assert "施工项目" in error["message"]
+    # A kind that is none: the form's refusal, by field.
+    error = refused(
+        bearer(designer).post(reverse("api:projects"), design_basics(yuzhong, kind="bridge"), format="json"),
+        400,
+    )
+    assert error["field"] == "kind"
 
     assert Project.objects.count() == before
     refusals = AuditEvent.objects.filter(action="project.create.refused")
