@@ -18,12 +18,12 @@ from projects import audit, history, permissions, rules, selectors, services
 from projects.forms import CONSTRUCTION_ONLY_PROJECT_FIELDS, EvidenceUploadForm, ProjectForm, stage_form_class
 from projects.models import (
     DESIGN_STAGES,
-    PROJECT_KIND_OF_ENTERPRISE,
     STAGE_MODELS,
     STAGE_ORDER,
     Project,
     ProjectKind,
     StageCode,
+    project_kind_of,
 )
 from projects.views import (
     NOT_FOUND,
@@ -71,11 +71,6 @@ def stage_values(stage) -> dict | None:
     if stage is None:
         return None
     return {name: plain(value) for name, value in model_to_dict(stage, exclude=STAGE_HIDDEN).items()}
-
-
-def kind_of(enterprise) -> str:
-    """The kind of record the enterprise backfills, as the new-record page offers it."""
-    return PROJECT_KIND_OF_ENTERPRISE.get(enterprise.kind, ProjectKind.CONSTRUCTION)
 
 
 def not_asked(kind) -> tuple:
@@ -184,7 +179,7 @@ class ProjectList(MemberView):
         asked = request.data.get("kind") if isinstance(request.data, dict) else None
         # Another kind than the enterprise's reaches the service, which refuses it (audited); a kind that is none
         # is the form's to refuse.
-        kind = asked if asked in ProjectKind.values else kind_of(enterprise)
+        kind = asked if asked in ProjectKind.values else project_kind_of(enterprise)
         data = inputs.form_data(ProjectForm, request.data, base={}, exclude=not_asked(kind))
         form = ProjectForm({**data, "kind": asked or kind}, kind=kind)
         if not form.is_valid():
