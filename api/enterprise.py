@@ -9,28 +9,51 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status as http_status
 from rest_framework.response import Response
 
 from corrections import services as correction_services
 from projects import audit, history, permissions, rules, selectors, services
-from projects.forms import EvidenceUploadForm, ProjectForm, stage_form_class
-from projects.models import STAGE_MODELS, STAGE_ORDER, Project, StageCode
-from projects.views import NOT_FOUND, known_stage_or_404, lookups_refused_recorded, own_project_or_404
+from projects.forms import CONSTRUCTION_ONLY_PROJECT_FIELDS, EvidenceUploadForm, ProjectForm, stage_form_class
+from projects.models import (
+    DESIGN_STAGES,
+    STAGE_MODELS,
+    STAGE_ORDER,
+    Project,
+    ProjectKind,
+    StageCode,
+    project_kind_of,
+)
+from projects.views import (
+    NOT_FOUND,
+    known_stage_or_404,
+    lookups_refused_recorded,
+    own_project_or_404,
+    required_evidence,
+)
 from publicity.models import LibraryEntry
 
 from . import inputs
 from . import serializers as out
 from .base import MemberView
 from .parsers import BoundedMultiPartParser
+from .records import RecordAction, summary
 
 TAG = ["企业补录"]
 STAGE_HIDDEN = ["id", "project", "updated_by", "updated_at"]
-ProjectInput = inputs.schema_serializer(ProjectForm, "ProjectInput")
-STAGE_INPUTS = {
-    code: inputs.schema_serializer(stage_form_class(code), f"Stage_{code}_Input") for code in STAGE_ORDER
+ProjectInput = inputs.schema_serializer("ProjectInput", ProjectForm)
+# A stage's body: the fields of its form, which depend on the record's kind (a design record's drawing review has
+# the survey and design units and the designers). One body documents them all; each stage takes only its own.
+STAGE_FORMS = {
+    **{(ProjectKind.CONSTRUCTION, code): stage_form_class(code) for code in STAGE_ORDER},
+    **{(ProjectKind.DESIGN, code): stage_form_class(code, ProjectKind.DESIGN) for code in DESIGN_STAGES},
 }
+StageInput = inputs.schema_serializer("StageInput", *STAGE_FORMS.values())
+STAGE_FIELDS_DESCRIPTION = "\n".join(
+    f"- {ProjectKind(kind).label} {code}：{', '.join(inputs.field_names(form))}"
+    for (kind, code), form in STAGE_FORMS.items()
+)
 
 
 def enterprise_of(request):
@@ -50,26 +73,16 @@ def stage_values(stage) -> dict | None:
     return {name: plain(value) for name, value in model_to_dict(stage, exclude=STAGE_HIDDEN).items()}
 
 
+def not_asked(kind) -> tuple:
+    """The basic-information fields a record of `kind` does not ask (the form leaves them out)."""
+    return CONSTRUCTION_ONLY_PROJECT_FIELDS if kind == ProjectKind.DESIGN else ()
+
+
 def project_values(project) -> dict:
-    return {
-        name: plain(getattr(project, name)) for name in ["project_number", *services.PROJECT_EDITABLE_FIELDS]
-    } | {"authority": project.authority_id}
-
-
-def authority(project) -> dict:
-    return {"id": project.authority_id, "code": project.authority.code, "name": project.authority.name}
-
-
-def summary(project) -> dict:
-    return {
-        "id": project.pk,
-        "project_number": project.project_number,
-        "name": project.name,
-        "status": project.status,
-        "status_label": project.get_status_display(),
-        "authority": authority(project),
-        "updated_at": project.updated_at,
-        "submitted_at": project.submitted_at,
+    names = ["project_number", *services.PROJECT_EDITABLE_FIELDS]
+    return {name: plain(getattr(project, name)) for name in names if name not in not_asked(project.kind)} | {
+        "authority": project.authority_id,
+        "kind": project.kind,
     }
 
 
@@ -77,6 +90,7 @@ def evidence_row(e) -> dict:
     return {
         "id": e.pk,
         "stage": e.stage,
+        "part": e.part,
         "name": e.original_name,
         "description": e.description,
         "content_type": e.content_type,
@@ -121,7 +135,7 @@ def project_detail(project, enterprise) -> dict:
     return {
         **summary(loaded),
         "values": project_values(loaded),
-        "stages": {code: stage_values(stages[code]) for code in STAGE_ORDER},
+        "stages": {code: stage_values(stages[code]) for code in loaded.stage_codes},
         "evidence": [
             evidence_row(e) for e in loaded.evidence.filter(archived_at__isnull=True).order_by("id")
         ],
@@ -152,11 +166,22 @@ class ProjectList(MemberView):
         )
 
     @extend_schema(
-        tags=TAG, summary="新建补录项目（草稿）", request=ProjectInput, responses={201: out.Project}
+        tags=TAG,
+        summary="新建补录项目（草稿）",
+        description="kind 缺省为本企业补录的类别：建筑企业 construction（施工项目），勘察设计企业 design（设计项目）；"
+        "企业不能补录另一类项目（403）。设计项目不填 is_completed、start_basis，project_type 为 building_works 或"
+        " municipal_works。",
+        request=ProjectInput,
+        responses={201: out.Project},
     )
     def post(self, request):
         enterprise = enterprise_of(request)
-        form = ProjectForm(inputs.form_data(ProjectForm, request.data, base={}))
+        asked = request.data.get("kind") if isinstance(request.data, dict) else None
+        # Another kind than the enterprise's reaches the service, which refuses it (audited); a kind that is none
+        # is the form's to refuse.
+        kind = asked if asked in ProjectKind.values else project_kind_of(enterprise)
+        data = inputs.form_data(ProjectForm, request.data, base={}, exclude=not_asked(kind))
+        form = ProjectForm({**data, "kind": asked or kind}, kind=kind)
         if not form.is_valid():
             inputs.raise_form_errors(form)
         project = services.create_project(actor=self.actor(), data=form.cleaned_data)
@@ -181,7 +206,8 @@ class ProjectDetail(MemberView):
         enterprise = enterprise_of(request)
         project = own_project_or_404(request, enterprise, pk, "project.update")
         base = model_to_dict(project, fields=services.PROJECT_EDITABLE_FIELDS)
-        data = inputs.form_data(ProjectForm, request.data, base=base, exclude=("project_number",))
+        exclude = ("project_number", "kind", *not_asked(project.kind))
+        data = inputs.form_data(ProjectForm, request.data, base=base, exclude=exclude)
         form = ProjectForm(data, instance=project)
         if not form.is_valid():
             inputs.raise_form_errors(form)
@@ -195,22 +221,34 @@ def stage_payload(project, stage_code, stage, warnings=()) -> dict:
         "label": StageCode(stage_code).label,
         "filled": stage is not None,
         "values": stage_values(stage),
-        "required_fields": list(rules.REQUIRED_FIELDS.get(stage_code, ())),
-        "required_evidence": rules.EVIDENCE_REQUIRED[stage_code],
+        "required_fields": list(STAGE_FORMS[project.kind, stage_code].required_fields),
+        "required_evidence": required_evidence(project, stage_code),
+        "evidence_parts": rules.evidence_parts(project, stage_code),
         "warnings": [w.message for w in warnings],
     }
 
 
 STAGE_PARAMETER = OpenApiParameter(
-    "stage_code", str, OpenApiParameter.PATH, enum=STAGE_ORDER, description="环节代码"
+    "stage_code",
+    str,
+    OpenApiParameter.PATH,
+    enum=STAGE_ORDER,
+    description="环节代码（设计项目只有 tendering、contract、drawing_review）",
 )
+
+
+def stage_of_own_project_or_404(request, pk, stage_code, action):
+    """As the stage page: the enterprise's own record, and a stage its kind has (else a 404, recorded)."""
+    enterprise = enterprise_of(request)
+    known_stage_or_404(request, pk, stage_code, action)
+    project = own_project_or_404(request, enterprise, pk, action)
+    known_stage_or_404(request, pk, stage_code, action, project)
+    return project
 
 
 class StageDetail(MemberView):
     def _project(self, request, pk, stage_code, action):
-        enterprise = enterprise_of(request)
-        known_stage_or_404(request, pk, stage_code, action)
-        return own_project_or_404(request, enterprise, pk, action)
+        return stage_of_own_project_or_404(request, pk, stage_code, action)
 
     @extend_schema(tags=TAG, summary="一个环节的信息", parameters=[STAGE_PARAMETER], responses=out.Stage)
     def get(self, request, pk, stage_code):
@@ -222,8 +260,9 @@ class StageDetail(MemberView):
         tags=TAG,
         summary="填写或修改一个环节（只改所给字段）",
         parameters=[STAGE_PARAMETER],
-        request=STAGE_INPUTS["registration"],
-        description="请求体的字段随环节而定，见各 Stage_<环节>_Input 模式。",
+        request=StageInput,
+        description="请求体的字段随项目类别和环节而定（其他字段答 400“没有这个字段”）：\n"
+        + STAGE_FIELDS_DESCRIPTION,
         responses=out.Stage,
     )
     def put(self, request, pk, stage_code):
@@ -232,7 +271,7 @@ class StageDetail(MemberView):
         with audit.refusals_recorded(self.actor(), "stage.save", project, project=project):
             services.ensure_editable(project)
         stage = STAGE_MODELS[stage_code].objects.filter(project=project).first()
-        form_class = stage_form_class(stage_code)
+        form_class = STAGE_FORMS[project.kind, stage_code]
         base = model_to_dict(stage, exclude=STAGE_HIDDEN) if stage else {}
         form = form_class(inputs.form_data(form_class, request.data, base=base), instance=stage)
         if not form.is_valid():
@@ -256,15 +295,15 @@ class EvidenceUpload(MemberView):
 
     @extend_schema(
         tags=TAG,
-        summary="上传证明材料（multipart/form-data：file, description）",
+        summary="上传证明材料（multipart/form-data：file, description, part）",
+        description="part：该环节要求多份材料时是哪一份（设计项目的施工图审查：certificate 审查合格书、cover_sheet"
+        " 图签页），见环节的 evidence_parts。",
         parameters=[STAGE_PARAMETER],
         request={"multipart/form-data": out.EvidenceInput},
         responses={201: out.Evidence},
     )
     def post(self, request, pk, stage_code):
-        enterprise = enterprise_of(request)
-        known_stage_or_404(request, pk, stage_code, "evidence.add")
-        project = own_project_or_404(request, enterprise, pk, "evidence.add")
+        project = stage_of_own_project_or_404(request, pk, stage_code, "evidence.add")
         form = EvidenceUploadForm(request.data, request.FILES)
         if not form.is_valid():
             # As the page: refused before the service sees it, audited as the service's own refusals are.
@@ -279,6 +318,7 @@ class EvidenceUpload(MemberView):
             stage_code=stage_code,
             uploaded_file=form.cleaned_data["file"],
             description=form.cleaned_data["description"],
+            part=str(request.data.get("part") or "")[:30],  # one the stage asks for: the service checks
         )
         return Response(out.Evidence(evidence_row(evidence)).data, status=http_status.HTTP_201_CREATED)
 
@@ -289,53 +329,54 @@ class SelfCheck(MemberView):
     )
     def get(self, request, pk):
         enterprise = enterprise_of(request)
-        own_project_or_404(request, enterprise, pk, "project.self_check")
+        project = own_project_or_404(request, enterprise, pk, "project.self_check")
         findings = rules.evaluate(rules.load_project(pk))
         data = {
             "project_id": pk,
             **rules.summarise(findings),
-            "rule_count": len(rules.RULES),
+            "rule_count": sum(1 for r in rules.RULES if project.kind in r.kinds),
             "findings": [finding_row(f) for f in findings],
         }
         return Response(out.SelfCheck(data).data)
 
 
-def expected_status(request):
-    serializer = out.TransitionInput(data=request.data if isinstance(request.data, dict) else {})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data.get("expected_status")
+class OwnRecordAction(RecordAction):
+    def find(self, request, pk):
+        return own_project_or_404(request, enterprise_of(request), pk, self.action)
 
 
-class Submit(MemberView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG,
         summary="提交审核（自查有错误时拒绝，并列出规则与字段）",
         request=out.TransitionInput,
         responses=out.ProjectSummary,
     )
-    def post(self, request, pk):
-        enterprise = enterprise_of(request)
-        project = own_project_or_404(request, enterprise, pk, "project.submit")
-        project = services.submit_project(
-            actor=self.actor(), project=project, expected_status=expected_status(request)
+)
+class Submit(OwnRecordAction):
+    action = "project.submit"
+
+    def perform(self, project, data):
+        return services.submit_project(
+            actor=self.actor(), project=project, expected_status=data.get("expected_status")
         )
-        return Response(out.ProjectSummary(summary(project)).data)
 
 
-class Withdraw(MemberView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG,
         summary="撤回提交（审核人员作出决定之前）",
         request=out.TransitionInput,
         responses=out.ProjectSummary,
     )
-    def post(self, request, pk):
-        enterprise = enterprise_of(request)
-        project = own_project_or_404(request, enterprise, pk, "project.withdraw")
-        project = services.withdraw_project(
-            actor=self.actor(), project=project, expected_status=expected_status(request)
+)
+class Withdraw(OwnRecordAction):
+    action = "project.withdraw"
+
+    def perform(self, project, data):
+        return services.withdraw_project(
+            actor=self.actor(), project=project, expected_status=data.get("expected_status")
         )
-        return Response(out.ProjectSummary(summary(project)).data)
 
 
 class Status(MemberView):

@@ -7,24 +7,29 @@ from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from projects.forms import EVIDENCE_FIELDS, JointVentureMembersField, YesNoField
+from projects import identifiers
+from projects.forms import EVIDENCE_FIELDS, DesignersField, LinesOfRecordsField, YesNoField
 
 SCALARS = (str, int, float, bool)
+
+
+def _records(value, keys) -> bool:
+    """A JSON list of objects whose keys are among `keys` and whose values are text."""
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and set(item) <= set(keys) and all(isinstance(v, str) for v in item.values())
+        for item in value
+    )
 
 
 def _value(name, value, field, problems):
     if value is None:
         return ""
-    if isinstance(field, JointVentureMembersField):
-        if isinstance(value, str):
+    if isinstance(field, LinesOfRecordsField):
+        # 联合体成员, 勘察设计人员: a list of objects (the form field takes each as a typed line) or the page's text.
+        if isinstance(value, str) or _records(value, field.record_keys):
             return value
-        if isinstance(value, list) and all(
-            isinstance(item, dict) and all(isinstance(v, str) for v in item.values()) for item in value
-        ):
-            return value
-        problems.setdefault(name, []).append(
-            '联合体成员须为 [{"name": …, "credit_code": …}] 或每行一个的文本。'
-        )
+        keys = ", ".join(f'"{key}": …' for key in field.record_keys)
+        problems.setdefault(name, []).append(f"{field.label}须为 [{{{keys}}}] 的列表或每行一个的文本。")
         return None
     if not isinstance(value, SCALARS):
         problems.setdefault(name, []).append("须为文本、数字或布尔值。")
@@ -63,10 +68,35 @@ def raise_form_errors(form):
 # ---------------------------------------------------------------- the schema's description of a form
 
 
+class Designer(serializers.Serializer):
+    """One of a design record's designers (TBProjectDesignEconUserInfo): checked by DLEGAL-2 (docs/rules.md)."""
+
+    name = serializers.CharField(help_text="姓名")
+    id_type = serializers.CharField(
+        help_text="证件类型：代码（"
+        + "、".join(f"{code} {label}" for label, code in identifiers.DOCUMENT_TYPES.items())
+        + "）或名称"
+    )
+    id_number = serializers.CharField(help_text="证件号码（身份证按 GB 11643 校验）")
+    registration_type = serializers.CharField(
+        help_text="注册类型：" + "、".join(identifiers.REGISTRATION_TYPES)
+    )
+    registration_level = serializers.CharField(
+        help_text="注册等级：" + "、".join(identifiers.REGISTRATION_LEVELS)
+    )
+    role = serializers.CharField(help_text="承担角色：" + "、".join(identifiers.DESIGNER_ROLES))
+
+
+class JointVentureMember(serializers.Serializer):
+    name = serializers.CharField(help_text="单位名称")
+    credit_code = serializers.CharField(help_text="统一社会信用代码")
+
+
 def _schema_field(field: forms.Field):
     common = {"required": False, "help_text": str(field.label or "")}
-    if isinstance(field, JointVentureMembersField):
-        return serializers.ListField(child=serializers.DictField(child=serializers.CharField()), **common)
+    if isinstance(field, LinesOfRecordsField):
+        item = Designer if isinstance(field, DesignersField) else JointVentureMember
+        return serializers.ListField(child=item(), **common)
     if isinstance(field, YesNoField | forms.BooleanField):
         return serializers.BooleanField(**common)
     if isinstance(field, forms.NullBooleanField):
@@ -89,10 +119,16 @@ def _schema_field(field: forms.Field):
     )
 
 
-def schema_serializer(form_class, name: str) -> type[serializers.Serializer]:
-    fields = {
-        field_name: _schema_field(field)
-        for field_name, field in form_class.base_fields.items()
-        if field_name not in EVIDENCE_FIELDS
-    }
+def schema_serializer(name: str, form_class, *more_form_classes) -> type[serializers.Serializer]:
+    """The fields of `form_class` (and of `more_form_classes`, where a name is not already taken: one body
+    documented for several stages, each of which accepts only its own fields)."""
+    fields = {}
+    for each in (form_class, *more_form_classes):
+        for field_name, field in each.base_fields.items():
+            if field_name not in EVIDENCE_FIELDS and field_name not in fields:
+                fields[field_name] = _schema_field(field)
     return type(name, (serializers.Serializer,), fields)
+
+
+def field_names(form_class) -> list[str]:
+    return [name for name in form_class.base_fields if name not in EVIDENCE_FIELDS]

@@ -6,7 +6,7 @@ are review.services', which check the policy, the state and audit."""
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.response import Response
 
 from projects import permissions, selectors
@@ -17,8 +17,9 @@ from review import selectors as review_selectors
 
 from . import serializers as out
 from .base import MemberView
-from .enterprise import evidence_row, finding_row, project_values, summary
+from .enterprise import evidence_row, finding_row, project_values
 from .pagination import cursor_ordered
+from .records import RecordAction, summary
 
 TAG = ["审核"]
 
@@ -49,7 +50,7 @@ class Queue(MemberView):
         user = request.user
         if not permissions.is_console_user(user):
             raise PermissionDenied("此接口仅供审核人员和市级管理人员使用。")
-        is_reviewer = permissions.is_reviewer(user)
+        is_reviewer = permissions.is_review_staff(user)  # a district's or a drawing-review agency's
         tab = request.query_params.get("tab", queue.TODO if is_reviewer else queue.FAILED)
         if tab not in queue.TABS or (not is_reviewer and tab != queue.FAILED):
             tab = queue.TODO if is_reviewer else queue.FAILED
@@ -134,66 +135,74 @@ class Record(MemberView):
         return Response(out.ReviewRecord(data).data)
 
 
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data if isinstance(request.data, dict) else {})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+class DecisionAction(RecordAction):
+    """A decision on a record the caller may see (the district may read a design record it may not decide: the
+    service refuses it, 403, audited)."""
+
+    def find(self, request, pk):
+        return visible_or_404(request, pk, self.action)
 
 
-class Approve(MemberView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG, summary="审核通过（进入公示）", request=out.ApproveInput, responses=out.ProjectSummary
     )
-    def post(self, request, pk):
-        project = visible_or_404(request, pk, "review.approve")
-        data = _valid(out.ApproveInput, request)
-        project = services.approve(
+)
+class Approve(DecisionAction):
+    action = "review.approve"
+    input_class = out.ApproveInput
+
+    def perform(self, project, data):
+        return services.approve(
             actor=self.actor(),
             project=project,
             expected_status=data.get("expected_status"),
             comment=data.get("comment", ""),
         )
-        return Response(out.ProjectSummary(summary(project)).data)
 
 
-class Return(MemberView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG,
         summary="退回修改（至少一条意见，可指定环节与字段）",
         request=out.ReturnInput,
         responses=out.ProjectSummary,
     )
-    def post(self, request, pk):
-        project = visible_or_404(request, pk, "review.return")
-        data = _valid(out.ReturnInput, request)
+)
+class Return(DecisionAction):
+    action = "review.return"
+    input_class = out.ReturnInput
+
+    def perform(self, project, data):
         comments = [
             {"stage": c.get("stage", ""), "field": c.get("field", ""), "text": c["text"]}
             for c in data["comments"]
         ]
-        project = services.return_for_revision(
+        return services.return_for_revision(
             actor=self.actor(),
             project=project,
             comments=comments,
             expected_status=data.get("expected_status"),
         )
-        return Response(out.ProjectSummary(summary(project)).data)
 
 
-class Reject(MemberView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG,
         summary="不予受理（最终决定，须写明理由）",
         request=out.RejectInput,
         responses=out.ProjectSummary,
     )
-    def post(self, request, pk):
-        project = visible_or_404(request, pk, "review.reject")
-        data = _valid(out.RejectInput, request)
-        project = services.reject(
+)
+class Reject(DecisionAction):
+    action = "review.reject"
+    input_class = out.RejectInput
+
+    def perform(self, project, data):
+        return services.reject(
             actor=self.actor(),
             project=project,
             ground=data["ground"],
             reason=data["reason"],
             expected_status=data.get("expected_status"),
         )
-        return Response(out.ProjectSummary(summary(project)).data)

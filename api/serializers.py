@@ -3,7 +3,7 @@ and the responses are one definition. Free-form parts (a stage's fields, a snaps
 
 from rest_framework import serializers
 
-from projects.models import STAGE_ORDER, Status
+from projects.models import STAGE_ORDER, EvidencePart, ProjectKind, Status
 
 
 class Authority(serializers.Serializer):
@@ -24,6 +24,9 @@ class Finding(serializers.Serializer):
 class Evidence(serializers.Serializer):
     id = serializers.IntegerField()
     stage = serializers.ChoiceField(choices=STAGE_ORDER)
+    part = serializers.CharField(
+        allow_blank=True, help_text="该环节要求多份材料时是哪一份（EvidencePart），否则为空"
+    )
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     content_type = serializers.CharField()
@@ -47,6 +50,10 @@ class ProjectSummary(serializers.Serializer):
     id = serializers.IntegerField()
     project_number = serializers.CharField()
     name = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=ProjectKind.choices, help_text="construction 施工项目，design 设计项目"
+    )
+    kind_label = serializers.CharField()
     status = serializers.ChoiceField(choices=Status.choices)
     status_label = serializers.CharField()
     authority = Authority()
@@ -56,7 +63,9 @@ class ProjectSummary(serializers.Serializer):
 
 class Project(ProjectSummary):
     values = serializers.JSONField(help_text="项目基本信息（字段名同 ProjectInput）")
-    stages = serializers.JSONField(help_text="六个环节：环节代码 → 字段值，未填写的为 null")
+    stages = serializers.JSONField(
+        help_text="该类项目的各环节（施工项目六个，设计项目三个）：环节代码 → 字段值，未填写的为 null"
+    )
     evidence = Evidence(many=True)
     comments = Comment(many=True)
     restriction = serializers.CharField(
@@ -71,6 +80,10 @@ class Stage(serializers.Serializer):
     values = serializers.JSONField(allow_null=True)
     required_fields = serializers.ListField(child=serializers.CharField())
     required_evidence = serializers.JSONField()
+    evidence_parts = serializers.ListField(
+        child=serializers.ChoiceField(choices=EvidencePart.choices),
+        help_text="要求多份材料时，上传时用 part 指明的各份",
+    )
     warnings = serializers.ListField(child=serializers.CharField())
 
 
@@ -155,6 +168,12 @@ class Correction(serializers.Serializer):
 class EvidenceInput(serializers.Serializer):
     file = serializers.FileField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    part = serializers.ChoiceField(
+        choices=EvidencePart.choices,
+        required=False,
+        allow_blank=True,
+        help_text="设计项目施工图审查的材料：certificate 审查合格书，cover_sheet 图签页（盖章）",
+    )
 
 
 # ---------------------------------------------------------------- review

@@ -9,7 +9,7 @@ from django.db import models
 
 from projects import identifiers, rules
 from projects.forms import ProjectForm, stage_form_class
-from projects.models import STAGE_MODELS, STAGE_ORDER, Project
+from projects.models import STAGE_MODELS, STAGE_ORDER, Project, ProjectKind
 from publicity import snapshots
 from review.selectors import display_value
 
@@ -112,12 +112,18 @@ def _normalise(model_field, value):
 
 def form_field(model_field):
     """The field the record's own form uses for `model_field` (the stage form's, or the project form's): its date
-    bounds, its joint-venture members as name + credit-code pairs, its choices."""
+    bounds, its joint-venture members as name + credit-code pairs, its designers as typed lines, its choices. A
+    field only a design record's form has (the drawing review's survey and design units and designers) is that
+    form's (docs/design-projects.md)."""
     if model_field.model is Project:
-        form_class = ProjectForm
+        form_classes = [ProjectForm]
     else:
-        form_class = stage_form_class(model_field.model.code)
-    return form_class.base_fields.get(model_field.name) or model_field.formfield()
+        code = model_field.model.code
+        form_classes = [stage_form_class(code), stage_form_class(code, ProjectKind.DESIGN)]
+    for form_class in form_classes:
+        if model_field.name in form_class.base_fields:
+            return form_class.base_fields[model_field.name]
+    return model_field.formfield()
 
 
 def parse_value(model_field, text: str):
@@ -154,7 +160,7 @@ def value_text(model_field, plain_value) -> str:
     if isinstance(model_field, models.BooleanField):
         return "是" if plain_value else "否"
     if isinstance(plain_value, list):
-        return identifiers.format_joint_venture_members(plain_value)
+        return identifiers.format_records(model_field.name, plain_value)
     return str(plain_value)
 
 

@@ -116,7 +116,11 @@ class MarkedFormMixin:
 
 class LinesOfRecordsField(forms.CharField):
     """A JSON list of records typed one per line, read and written by the subclass's parse_lines and
-    format_lines (projects.identifiers); never required."""
+    format_lines (projects.identifiers); never required. A list given as such (the API's JSON) is taken item by
+    item through the subclass's `record_of`, as a typed line's words are; its keys are `record_keys`."""
+
+    record_keys: tuple = ()
+    record_of = staticmethod(dict)
 
     def __init__(self, **kwargs):
         for name in ("encoder", "decoder"):
@@ -131,7 +135,7 @@ class LinesOfRecordsField(forms.CharField):
 
     def to_python(self, value):
         if isinstance(value, list):
-            return value
+            return [self.record_of(item) if isinstance(item, dict) else item for item in value]
         return self.parse_lines(super().to_python(value))
 
     def has_changed(self, initial, data):
@@ -143,6 +147,7 @@ class JointVentureMembersField(LinesOfRecordsField):
 
     widget = forms.Textarea(attrs={"rows": 3, "placeholder": "重庆某建设有限公司 91500103MA5U000000"})
 
+    record_keys = ("name", "credit_code")
     format_lines = staticmethod(identifiers.format_joint_venture_members)
     parse_lines = staticmethod(identifiers.parse_joint_venture_members)
 
@@ -155,6 +160,8 @@ class DesignersField(LinesOfRecordsField):
         attrs={"rows": 4, "placeholder": "王设计 身份证 500103198001011234 注册建筑师 一级 项目负责人"}
     )
 
+    record_keys = identifiers.DESIGNER_KEYS
+    record_of = staticmethod(identifiers.designer_of)
     format_lines = staticmethod(identifiers.format_designers)
     parse_lines = staticmethod(identifiers.parse_designers)
 

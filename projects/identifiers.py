@@ -246,20 +246,28 @@ DESIGNER_FORMAT = "姓名 证件类型 证件号码 注册类型 注册等级 �
 def parse_designers(text: str) -> list[dict]:
     """Lines of "姓名 证件类型 证件号码 注册类型 注册等级 承担角色" as dicts of DESIGNER_KEYS. A line with another
     number of words is kept with what it has, so the check names it instead of losing it."""
-    type_of_label = DOCUMENT_TYPES
     designers = []
     for line in (text or "").replace("；", "\n").replace(";", "\n").splitlines():
         words = line.replace("\u3000", " ").replace("，", " ").replace(",", " ").split()
         if not words:
             continue
-        values = dict(zip(DESIGNER_KEYS, words, strict=False))
-        row = {key: values.get(key, "") for key in DESIGNER_KEYS}
-        row["id_type"] = type_of_label.get(row["id_type"], row["id_type"])
-        row["id_number"] = row["id_number"].upper()
+        row = designer_of(dict(zip(DESIGNER_KEYS, words, strict=False)))
         if len(words) != len(DESIGNER_KEYS):
             row["malformed"] = line.strip()[:200]
         designers.append(row)
     return designers
+
+
+def designer_of(values: dict) -> dict:
+    """One designer as stored, from a typed line's words or a JSON object of DESIGNER_KEYS (the API): every key
+    (a missing one blank, so the check names it), the document type as its code (its label accepted), the number
+    in upper case. Values that are not text are left as given: the model's validator refuses them."""
+    row = {key: values.get(key, "") for key in DESIGNER_KEYS}
+    if isinstance(row["id_type"], str):
+        row["id_type"] = DOCUMENT_TYPES.get(row["id_type"].strip(), row["id_type"].strip())
+    if isinstance(row["id_number"], str):
+        row["id_number"] = row["id_number"].strip().upper()
+    return row
 
 
 def format_designers(designers) -> str:
@@ -276,6 +284,13 @@ def format_designers(designers) -> str:
         values[1] = label_of_type.get(values[1], values[1])
         lines.append(" ".join(v for v in values if v))
     return "\n".join(lines)
+
+
+def format_records(field_name: str, records) -> str:
+    """A list-of-records field's value (联合体成员, 勘察设计人员) as the clerk types it, one record a line."""
+    if field_name == "designers":
+        return format_designers(records)
+    return format_joint_venture_members(records)
 
 
 def designer_problems(designers) -> list[str]:

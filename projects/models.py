@@ -298,6 +298,11 @@ PROJECT_KIND_OF_ENTERPRISE = {
 }
 
 
+def project_kind_of(enterprise) -> str:
+    """The kind of record an enterprise backfills (what its new-record page and the API start by default)."""
+    return PROJECT_KIND_OF_ENTERPRISE.get(enterprise.kind, ProjectKind.CONSTRUCTION)
+
+
 class StartBasis(models.TextChoices):
     PERMIT = "permit", "施工许可证"
     START_APPROVAL = "start_approval", "县级以上主管部门同意开工的证明材料"

@@ -307,13 +307,14 @@ def scoped_to_console(user, queryset, *, project="project"):
 
 
 def correction_requests_awaiting(user, requests):
-    """The correction requests waiting for this user's hand (the work queue's 更正待处理): a reviewer its
-    authority's filed ones (the district's opinion: may_give_opinion), the approval service center (a superuser
-    too) those sent up (the city's decision: may_decide_correction); None for anyone else: not their work."""
-    if is_reviewer(user):
-        return requests.filter(
-            status=CORRECTION_FILED, project__authority_id=membership_of(user).authority_id
-        )
+    """The correction requests waiting for this user's hand (the work queue's 更正待处理): a reviewer the filed
+    ones of the records it reviews (the district's or the agency's opinion: may_give_opinion), the approval
+    service center (a superuser too) those sent up (the city's decision: may_decide_correction); None for anyone
+    else: not their work."""
+    if is_review_staff(user):
+        # The record's reviewer gives the opinion (may_give_opinion): a design record's agency, or its district
+        # once the city routed it there (docs/design-projects.md).
+        return requests.filter(status=CORRECTION_FILED).filter(_reviewed_by(membership_of(user), "project"))
     if is_approval_center(user):
         return requests.filter(status=CORRECTION_AT_CITY)
     return None

@@ -25,14 +25,13 @@ from .forms import (
     stage_form_class,
 )
 from .models import (
-    PROJECT_KIND_OF_ENTERPRISE,
     STAGE_MODELS,
     Evidence,
     Membership,
     Project,
-    ProjectKind,
     Receipt,
     StageCode,
+    project_kind_of,
 )
 
 PAGE_SIZE = 20
@@ -141,7 +140,7 @@ def project_list(request, enterprise):
 
 @enterprise_required
 def project_create(request, enterprise):
-    kind = PROJECT_KIND_OF_ENTERPRISE.get(enterprise.kind, ProjectKind.CONSTRUCTION)
+    kind = project_kind_of(enterprise)
     form = ProjectForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:

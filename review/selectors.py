@@ -55,8 +55,8 @@ def display_value(model_field: models.Field, value) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, list):  # joint-venture members: name + credit code pairs
-        return "；".join(identifiers.format_joint_venture_members(value).splitlines())
+    if isinstance(value, list):  # joint-venture members, designers: one record a line, as typed
+        return "；".join(identifiers.format_records(model_field.name, value).splitlines())
     if isinstance(model_field, models.DecimalField):
         try:
             return f"{Decimal(str(value)):,.2f}"

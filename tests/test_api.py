@@ -2,13 +2,17 @@
 error shape; the limits on bodies; the throttles.
 
 Roles as in tests/test_permissions.py: anonymous; enterprise A, which owns the records; enterprise B; a reviewer of
-the records' authority (渝中区); a reviewer of another authority (大渡口区); a city user. Each calls with a personal
-token of its own (anonymous with none). What the table says, in words:
+the records' authority (渝中区); a reviewer of another authority (大渡口区); a city user; a survey/design enterprise,
+which owns the design records (docs/design-projects.md); a reviewer of the drawing-review agency they name. Each
+calls with a personal token of its own (anonymous with none). What the table says, in words:
 - anonymous: 401 on every endpoint behind a login, the public ones answer (200);
 - enterprise B: A's records do not exist for it (404, never 403), by every endpoint, and nothing changes;
 - reviewers and the city: the enterprise's endpoints are not theirs (403); a reviewer reads and decides only its own
   authority's submitted records (another's is a 404);
-- the enterprise on a decision: its own record is visible to it, the service refuses (403); B's is a 404.
+- the enterprise on a decision: its own record is visible to it, the service refuses (403); B's is a 404;
+- each enterprise starts only its own kind of record (403 from the service, audited); a design record's stages are
+  its three (the permit stage is a 404); the agency reads and decides its design records, the district reads them
+  and may not decide (403), another district's reviewer finds nothing (404).
 """
 
 import datetime
@@ -28,10 +32,14 @@ from projects.audit import Actor
 from projects.models import AuditEvent, Evidence, Project, RegistrationStage, Status
 from review import services as review_services
 from tests.builders import (
+    DESIGNER_ID,
     PDF_BYTES,
     UserFactory,
     enter_library,
+    make_agency_reviewer,
     make_city_user,
+    make_design_enterprise_user,
+    make_design_project,
     make_enterprise_user,
     make_project,
     make_reviewer,
@@ -39,7 +47,16 @@ from tests.builders import (
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "owner", "other_enterprise", "reviewer", "reviewer_elsewhere", "city")
+ROLES = (
+    "anonymous",
+    "owner",
+    "other_enterprise",
+    "reviewer",
+    "reviewer_elsewhere",
+    "city",
+    "designer",
+    "agency",
+)
 
 
 @pytest.fixture
@@ -56,6 +73,29 @@ def world(authorities, open_windows):
     )
     b_draft = make_project(other.membership.enterprise, other, yuzhong, name="B的草稿项目")
     reviewer = make_reviewer(yuzhong, username="reviewer-yuzhong")
+    designer = make_design_enterprise_user(username="designer")
+    agency = make_agency_reviewer(username="agency-reviewer")
+    d = designer.membership.enterprise
+    d_draft = make_design_project(d, designer, yuzhong, name="设计草稿项目")
+    d_submitted = make_design_project(
+        d,
+        designer,
+        yuzhong,
+        status=Status.SUBMITTED,
+        reviewing_agency=agency.membership.enterprise,
+        name="设计已提交项目",
+    )
+    d_library = enter_library(
+        make_design_project(
+            d,
+            designer,
+            yuzhong,
+            status=Status.SUBMITTED,
+            reviewing_agency=agency.membership.enterprise,
+            name="设计入库项目",
+            evidence=False,
+        )
+    )
     noticed = review_services.approve(
         actor=Actor(user=reviewer),
         project=make_project(a, owner, yuzhong, status=Status.SUBMITTED, name="A的公示项目"),
@@ -67,6 +107,8 @@ def world(authorities, open_windows):
         "reviewer": reviewer,
         "reviewer_elsewhere": make_reviewer(dadukou, username="reviewer-dadukou"),
         "city": make_city_user(username="city"),
+        "designer": designer,
+        "agency": agency,
     }
     keys = {
         role: tokens.create_token(actor=Actor(user=user), name="测试", days=30)[1]
@@ -81,6 +123,9 @@ def world(authorities, open_windows):
         b_project=b_project,
         b_draft=b_draft,
         noticed=noticed,
+        d_draft=d_draft,
+        d_submitted=d_submitted,
+        d_library=d_library,
         users=users,
         keys=keys,
     )
@@ -110,7 +155,49 @@ def new_project(w):
         "is_classified": False,
         "already_in_national_library": False,
         "start_basis": "permit",
+        "kind": "construction",  # a survey/design enterprise asking for it is refused
     }
+
+
+def new_design_project(w):
+    return {
+        "kind": "design",  # a construction enterprise asking for it is refused
+        "name": "接口新建的设计项目",
+        "authority": w.yuzhong.pk,
+        "address": "重庆市渝中区民族路5号",
+        "project_type": "building_works",
+        "is_classified": False,
+        "already_in_national_library": False,
+    }
+
+
+def designers_change(w):
+    designer = {
+        "name": "王设计",
+        "id_type": "身份证",
+        "id_number": DESIGNER_ID,
+        "registration_type": "注册建筑师",
+        "registration_level": "一级",
+        "role": "项目负责人",
+    }
+    return {"designers": [designer]}
+
+
+def cover_sheet_upload(w):
+    return {"file": pdf("图签页.pdf"), "description": "图签页", "part": "cover_sheet"}
+
+
+def design_correction(w):
+    items = [{"stage": "", "field": "name", "proposed_value": "设计入库项目（更正）", "reason": "以合同为准"}]
+    return {
+        "statement": "项目名称有误。",
+        "items": json.dumps(items, ensure_ascii=False),
+        "evidence": [pdf()],
+    }
+
+
+def design_return_comments(w):
+    return {"comments": [{"stage": "drawing_review", "field": "designers", "text": "请补充结构专业负责人"}]}
 
 
 def rename(w):
@@ -173,6 +260,26 @@ def a_draft_stage(w):
     return {"pk": w.draft.pk, "stage_code": "registration"}
 
 
+def d_draft(w):
+    return {"pk": w.d_draft.pk}
+
+
+def d_submitted(w):
+    return {"pk": w.d_submitted.pk}
+
+
+def d_library(w):
+    return {"pk": w.d_library.pk}
+
+
+def d_review_stage(w):
+    return {"pk": w.d_draft.pk, "stage_code": "drawing_review"}
+
+
+def d_permit_stage(w):
+    return {"pk": w.d_draft.pk, "stage_code": "permit"}
+
+
 def a_notice(w):
     from publicity.models import Notice
 
@@ -203,36 +310,53 @@ def row(name, kwargs_of, method, body, *cells):
 
 # fmt: off
 MATRIX = [
-    #   url name                  kwargs         method   body              anon owner other rev  rev-else city
-    row("api:notices",            no_kwargs,     "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:notice",             a_notice,      "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:library",            no_kwargs,     "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:library_entry",      a_national_id, "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:library_version",    a_version,     "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:performance",        a_credit_code, "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:blacklist",          a_credit_code, "get",   None,             200, 200,  200,  200, 200,     200),
-    row("api:projects",           no_kwargs,     "get",   None,             401, 200,  200,  E,   E,       E),
-    row("api:projects",           no_kwargs,     "post",  new_project,      401, 201,  201,  E,   E,       E),
-    row("api:project",            a_draft,       "get",   None,             401, 200,  404,  E,   E,       E),
-    row("api:project",            a_draft,       "patch", rename,           401, 200,  404,  E,   E,       E),
-    row("api:stage",              a_draft_stage, "get",   None,             401, 200,  404,  E,   E,       E),
-    row("api:stage",              a_draft_stage, "put",   stage_change,     401, 200,  404,  E,   E,       E),
-    row("api:stage",              a_draft_stage, "patch", stage_change,     401, 200,  404,  E,   E,       E),
-    row("api:evidence",           a_draft_stage, "post",  evidence_upload,  401, 201,  404,  E,   E,       E),
-    row("api:self_check",         a_draft,       "get",   None,             401, 200,  404,  E,   E,       E),
-    row("api:submit",             a_draft,       "post",  nothing,          401, 200,  404,  E,   E,       E),
-    row("api:withdraw",           a_submitted,   "post",  nothing,          401, 200,  404,  E,   E,       E),
-    row("api:status",             a_draft,       "get",   None,             401, 200,  404,  E,   E,       E),
-    row("api:history",            a_draft,       "get",   None,             401, 200,  404,  404, 404,     404),
-    row("api:history",            a_submitted,   "get",   None,             401, 200,  404,  200, 404,     200),
-    row("api:comments",           a_draft,       "get",   None,             401, 200,  404,  E,   E,       E),
-    row("api:correction_create",  a_library,     "post",  correction,       401, 201,  404,  E,   E,       E),
-    row("api:review_queue",       no_kwargs,     "get",   None,             401, 403,  403,  200, 200,     200),
-    row("api:review_record",      a_submitted,   "get",   None,             401, 403,  403,  200, 404,     200),
-    row("api:review_record",      a_draft,       "get",   None,             401, 403,  403,  404, 404,     404),
-    row("api:review_approve",     a_submitted,   "post",  approval,         401, 403,  404,  200, 404,     403),
-    row("api:review_return",      a_submitted,   "post",  return_comments,  401, 403,  404,  200, 404,     403),
-    row("api:review_reject",      a_submitted,   "post",  rejection,        401, 403,  404,  200, 404,     403),
+    #   url name                  kwargs          method   body                    anon owner other rev  rev-else city designer agency  # noqa: E501
+    row("api:notices",            no_kwargs,      "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:notice",             a_notice,       "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:library",            no_kwargs,      "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:library_entry",      a_national_id,  "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:library_version",    a_version,      "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:performance",        a_credit_code,  "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:blacklist",          a_credit_code,  "get",   None,                   200, 200,  200,  200, 200,     200, 200,     200),
+    row("api:projects",           no_kwargs,      "get",   None,                   401, 200,  200,  E,   E,       E,   200,     E),
+    row("api:projects",           no_kwargs,      "post",  new_project,            401, 201,  201,  E,   E,       E,   403,     E),
+    row("api:projects",           no_kwargs,      "post",  new_design_project,     401, 403,  403,  E,   E,       E,   201,     E),
+    row("api:project",            a_draft,        "get",   None,                   401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:project",            d_draft,        "get",   None,                   401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:project",            a_draft,        "patch", rename,                 401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:project",            d_draft,        "patch", rename,                 401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:stage",              a_draft_stage,  "get",   None,                   401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:stage",              d_permit_stage, "get",   None,                   401, 404,  404,  E,   E,       E,   404,     E),
+    row("api:stage",              a_draft_stage,  "put",   stage_change,           401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:stage",              d_review_stage, "put",   designers_change,       401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:stage",              a_draft_stage,  "patch", stage_change,           401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:evidence",           a_draft_stage,  "post",  evidence_upload,        401, 201,  404,  E,   E,       E,   404,     E),
+    row("api:evidence",           d_review_stage, "post",  cover_sheet_upload,     401, 404,  404,  E,   E,       E,   201,     E),
+    row("api:self_check",         a_draft,        "get",   None,                   401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:self_check",         d_draft,        "get",   None,                   401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:submit",             a_draft,        "post",  nothing,                401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:submit",             d_draft,        "post",  nothing,                401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:withdraw",           a_submitted,    "post",  nothing,                401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:withdraw",           d_submitted,    "post",  nothing,                401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:status",             a_draft,        "get",   None,                   401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:status",             d_draft,        "get",   None,                   401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:history",            a_draft,        "get",   None,                   401, 200,  404,  404, 404,     404, 404,     404),
+    row("api:history",            a_submitted,    "get",   None,                   401, 200,  404,  200, 404,     200, 404,     404),
+    row("api:history",            d_submitted,    "get",   None,                   401, 404,  404,  200, 404,     200, 200,     200),
+    row("api:comments",           a_draft,        "get",   None,                   401, 200,  404,  E,   E,       E,   404,     E),
+    row("api:comments",           d_draft,        "get",   None,                   401, 404,  404,  E,   E,       E,   200,     E),
+    row("api:correction_create",  a_library,      "post",  correction,             401, 201,  404,  E,   E,       E,   404,     E),
+    row("api:correction_create",  d_library,      "post",  design_correction,      401, 404,  404,  E,   E,       E,   201,     E),
+    row("api:review_queue",       no_kwargs,      "get",   None,                   401, 403,  403,  200, 200,     200, 403,     200),
+    row("api:review_record",      a_submitted,    "get",   None,                   401, 403,  403,  200, 404,     200, 403,     404),
+    row("api:review_record",      d_submitted,    "get",   None,                   401, 403,  403,  200, 404,     200, 403,     200),
+    row("api:review_record",      a_draft,        "get",   None,                   401, 403,  403,  404, 404,     404, 403,     404),
+    row("api:review_approve",     a_submitted,    "post",  approval,               401, 403,  404,  200, 404,     403, 404,     404),
+    row("api:review_approve",     d_submitted,    "post",  approval,               401, 404,  404,  403, 404,     403, 403,     200),
+    row("api:review_return",      a_submitted,    "post",  return_comments,        401, 403,  404,  200, 404,     403, 404,     404),
+    row("api:review_return",      d_submitted,    "post",  design_return_comments, 401, 404,  404,  403, 404,     403, 403,     200),
+    row("api:review_reject",      a_submitted,    "post",  rejection,              401, 403,  404,  200, 404,     403, 404,     404),
+    row("api:review_reject",      d_submitted,    "post",  rejection,              401, 404,  404,  403, 404,     403, 403,     200),
 ]
 # fmt: on
 
@@ -474,7 +598,7 @@ def test_nobody_revokes_another_users_token(world, client):
 
 
 # The URL × role matrix of the page (as tests/test_permissions.py's): a user without an organisation is refused (403).
-TOKEN_PAGE_ROLES = (*ROLES, "staff_without_organisation")
+TOKEN_PAGE_ROLES = (*ROLES[:6], "staff_without_organisation")
 
 
 def own_token(w, role):

@@ -116,8 +116,13 @@ def world(authorities):
     # Rows about records (as correction requests and orders are), one per record, for the scoped_to_ filters.
     for name, project in (("P", p), ("D", d), ("Q", q), ("E", e), ("R", r)):
         Notification.objects.create(recipient=users["a"], project=project, title=name, body=name)
-    # Correction requests for correction_requests_awaiting: filed on P (渝中区), sent up to the city on Q.
-    for project, clerk, status in ((p, users["a"], "filed"), (q, users["b"], "at_city")):
+    # Correction requests for correction_requests_awaiting: filed on P (渝中区), sent up to the city on Q, filed on
+    # the design record E (its agency's opinion: docs/corrections.md).
+    for project, clerk, status in (
+        (p, users["a"], "filed"),
+        (q, users["b"], "at_city"),
+        (e, users["c"], "filed"),
+    ):
         snapshot = Snapshot.objects.create(project=project, version=1, content={}, reason="测试")
         CorrectionRequest.objects.create(
             project=project, base_snapshot=snapshot, statement="更正", status=status, filed_by=clerk
@@ -454,7 +459,7 @@ MATRIX = {
             NONE,
         ),
     ),
-    "correction_requests_awaiting (filed on P, at_city on Q)": (
+    "correction_requests_awaiting (filed on P and E, at_city on Q)": (
         lambda u, w: (
             None
             if (rows := permissions.correction_requests_awaiting(u, CorrectionRequest.objects.all())) is None
@@ -477,8 +482,8 @@ MATRIX = {
             {"Q"},
             None,
             None,
-            None,
-            None,
+            {"E"},
+            NONE,
         ),
         # fmt: on
     ),
