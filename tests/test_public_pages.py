@@ -147,8 +147,11 @@ def test_it_lists_running_and_paused_notices_but_not_closed_ones(client, notice_
 
 def test_it_shows_days_left_and_the_deadline_at_24_00_beijing_time(client, notice_of):
     notice = notice_of()
-    end = timezone.now() + datetime.timedelta(days=3, hours=12)
-    Notice.objects.filter(pk=notice.pk).update(ends_at=end)
+    # Noon of the fourth Beijing day after today: the days counted are the three after today and that one
+    # (publicity/timing.py days_left), at whatever time of day the test runs.
+    today = timezone.now().astimezone(BEIJING).date()
+    end = datetime.datetime.combine(today + datetime.timedelta(days=4), datetime.time(12), tzinfo=BEIJING)
+    Notice.objects.filter(pk=notice.pk).update(starts_at=timezone.now(), ends_at=end)
 
     text = page_text(client.get(reverse("publicity:notice_list")))
 
