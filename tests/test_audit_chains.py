@@ -4,6 +4,7 @@ so a project chain's tail deleted with its head wound back is found too. Tamperi
 tests/test_audit.py."""
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections, transaction
@@ -182,6 +183,31 @@ def test_beat_anchors_the_chains_every_minute():
 postgres_only = pytest.mark.skipif(not POSTGRES, reason="row locks across connections are PostgreSQL's")
 
 
+@contextmanager
+def head_held(actor, project):
+    """Another connection appends an event of `project` and keeps its transaction open (its chain's head locked)
+    until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                note(actor, project, 100)
+                holding.set()
+                release.wait(timeout=20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(timeout=10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=10)
+
+
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_of_another_project_does_not_wait_for_an_open_transaction(two_projects):
@@ -189,16 +215,7 @@ def test_a_writer_of_another_project_does_not_wait_for_an_open_transaction(two_p
     and a second writer of A waits for the first."""
     clerk, a, b = two_projects
     actor = Actor(clerk, "192.0.2.10")
-    holding, release, done = threading.Event(), threading.Event(), {}
-
-    def holder():
-        try:
-            with transaction.atomic():
-                note(actor, a, 100)
-                holding.set()
-                release.wait(timeout=20)
-        finally:
-            connections.close_all()
+    done = {}
 
     def writer(project, key):
         try:
@@ -207,19 +224,16 @@ def test_a_writer_of_another_project_does_not_wait_for_an_open_transaction(two_p
         finally:
             connections.close_all()
 
-    first = threading.Thread(target=holder)
-    first.start()
-    assert holding.wait(timeout=10)
-    other = threading.Thread(target=writer, args=(b, "b"))
-    other.start()
-    other.join(timeout=10)
     same = threading.Thread(target=writer, args=(a, "a"))
-    same.start()
-    same.join(timeout=1)
-
-    assert done == {"b": True}  # B committed while A's transaction was open; A's second writer still waits
-    release.set()
-    first.join(timeout=10)
+    with head_held(actor, a):
+        other = threading.Thread(target=writer, args=(b, "b"))
+        other.start()
+        other.join(timeout=10)
+        same.start()
+        same.join(timeout=1)
+        assert done == {
+            "b": True
+        }  # B committed while A's transaction was open; A's second writer still waits
     same.join(timeout=10)
     assert done == {"b": True, "a": True}
     assert audit.verify_chain().intact
@@ -280,27 +294,9 @@ def test_a_transaction_holding_a_head_does_not_wait_for_another_but_appends_to_i
     clerk, a, b = two_projects
     actor = Actor(clerk, "192.0.2.10")
     note(actor, b, 0)  # B's head exists
-    holding, release = threading.Event(), threading.Event()
-
-    def holder():
-        try:
-            with transaction.atomic():
-                note(actor, b, 1)
-                holding.set()
-                release.wait(timeout=20)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    assert holding.wait(timeout=10)
-    try:
-        with transaction.atomic():
-            on_a = note(actor, a, 0)
-            on_b = note(actor, b, 2)  # B's head is held: no wait, onto A's chain
-    finally:
-        release.set()
-        thread.join(timeout=10)
+    with head_held(actor, b), transaction.atomic():
+        on_a = note(actor, a, 0)
+        on_b = note(actor, b, 2)  # B's head is held: no wait, onto A's chain
     with transaction.atomic():
         note(actor, a, 1)
         free_b = note(actor, b, 3)  # B's head is free now: its own chain
