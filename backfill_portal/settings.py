@@ -408,6 +408,11 @@ OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 
 # The most messages one run of the delivery sweep hands to the worker.
 OUTBOX_SWEEP_BATCH = int(os.environ.get("OUTBOX_SWEEP_BATCH", "200"))
+# The audit chains (docs/security.md, "The audit chains"): events of no project spread over this many chains, and
+# the heads anchored into the global chain this often (the window in which a chain's newest events could be
+# deleted with its head wound back unseen).
+AUDIT_CHAIN_SHARDS = int(os.environ.get("AUDIT_CHAIN_SHARDS", "8"))
+AUDIT_ANCHOR_SECONDS = float(os.environ.get("AUDIT_ANCHOR_SECONDS", "60"))
 # A sweep that has waited in the queue longer than its period is dropped (`expires`): the next one is already on its
 # way, and sweeps that pile up behind a busy worker would each hand over the same messages again.
 _SWEEP_OPTIONS = {"expires": PUBLICITY_SWEEP_SECONDS}
@@ -431,6 +436,12 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-imports": {
         "task": "imports.tasks.resume_stalled_imports",
         "schedule": IMPORT_SWEEP_SECONDS,
+    },
+    # The anchor of the audit chains (projects/audit.py, docs/security.md "The audit chains"): the heads that moved
+    # hashed into the global chain, so a chain's tail deleted with its head wound back is found by the next check.
+    "anchor-audit-chains": {
+        "task": "projects.tasks.anchor_audit_chains",
+        "schedule": AUDIT_ANCHOR_SECONDS,
     },
     # The daily check of the audit chain (projects/retention.py), at night Beijing time; on a break: an ERROR log
     # line, an e-mail to OPERATIONS_EMAIL and the audit administrators, a banner in the console. AUDIT_VERIFY_SECONDS

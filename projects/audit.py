@@ -2,13 +2,16 @@
 
 import datetime
 import ipaddress
+import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -99,10 +102,93 @@ class Entry:
     message: str = ""
 
 
+# The chains (docs/security.md, "The audit chains"): a project's events on the project's own chain (its id), events
+# of no project on one of AUDIT_CHAIN_SHARDS shards (-1, -2, …), and the global chain (0), which holds the events
+# made before the chains were split and, since, the anchors: each an event hashing the heads of the chains that
+# moved since the anchor before (anchor(): beat, and every check).
+GLOBAL_CHAIN = 0
+ANCHOR_ACTION = "audit.anchor"
+ANCHOR_BATCH = 5000  # heads per anchor event
+
+
+def shard_of(user) -> int:
+    """The shard for events of no project: the user's own (so one user's events stay in order on one chain), a
+    random one for the anonymous."""
+    shards = max(1, getattr(settings, "AUDIT_CHAIN_SHARDS", 8))
+    key = user.pk if user is not None else random.randrange(shards)
+    return -1 - key % shards
+
+
+class _HeadHeld:
+    """The mark of a chain head locked by the current transaction: an on_commit callback that does nothing.
+    Django drops it when the transaction commits or rolls back, and when the savepoint it was registered in
+    rolls back: exactly when the database lets go of the head's lock."""
+
+    def __init__(self, chain: int):
+        self.chain = chain
+
+    def __call__(self):
+        pass
+
+
+def held_chains() -> list[int]:
+    """The chains whose heads the current transaction holds, the first taken first."""
+    connection = transaction.get_connection()
+    marks = getattr(connection, "audit_heads_held", [])
+    if not marks:
+        return []
+    registered = {id(func) for _sids, func, _robust in connection.run_on_commit}
+    marks[:] = [mark for mark in marks if id(mark) in registered]
+    return [mark.chain for mark in marks]
+
+
+def wanted_chain(entry: "Entry", user) -> int:
+    if entry.action == ANCHOR_ACTION:
+        return GLOBAL_CHAIN
+    if entry.project is not None:
+        return entry.project.pk
+    return shard_of(user)
+
+
+def lock_chain(wanted: int) -> AuditChainHead:
+    """Lock the head of the chain the events go on until the transaction ends (docs/security.md, "The audit
+    chains"): the wanted chain (its project's, the user's shard, or the global chain for an anchor), waited for if
+    it is the transaction's first head. A transaction that already holds a head does not wait for another: it
+    takes the wanted head only if it is free at once (NOWAIT), else it appends to the first head it holds. So a
+    transaction waits for a head only while it holds none, and no two writers can each hold a head the other
+    waits for (no deadlock), whatever order their events come in."""
+    held = held_chains()
+    if wanted == GLOBAL_CHAIN or not held or wanted in held:
+        return _lock(wanted, nowait=False)
+    try:
+        with transaction.atomic():  # a savepoint: a refused NOWAIT must not abort the caller's transaction
+            return _lock(wanted, nowait=True)
+    except DatabaseError:
+        return _lock(held[0], nowait=False)  # already ours: no wait
+
+
+def _lock(chain: int, *, nowait: bool) -> AuditChainHead:
+    heads = AuditChainHead.objects.select_for_update(nowait=nowait)
+    head = heads.filter(chain=chain).first()
+    if head is None:
+        # A new chain's head (a project's first event, made in the transaction that creates it): inserted unless a
+        # concurrent writer just did, then ours waits for its commit.
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
+        head = heads.get(chain=chain)
+    if chain != GLOBAL_CHAIN and chain not in held_chains():
+        connection = transaction.get_connection()
+        mark = _HeadHeld(chain)
+        transaction.on_commit(mark)
+        connection.audit_heads_held = [*getattr(connection, "audit_heads_held", []), mark]
+    return head
+
+
 def record_many(actor: Actor | None, entries: list[Entry]) -> list[AuditEvent]:
-    """Append several events of one actor to the chain, in order, under one lock of the chain head: the same
-    events, each chained to the one before, as that many record() calls, in one INSERT (the bulk import writes a
-    project and its six stages this way). Runs inside the caller's transaction."""
+    """Append several events of one actor to one chain (lock_chain(): the first entry's project's, the user's
+    shard for an event of no project, or one this transaction already holds), in order, under the lock of the
+    chain's head held until the caller's transaction commits: the same events, each chained to the one before, as
+    that many record() calls, in one INSERT (the bulk import writes a project and its six stages this way).
+    Writers of other chains are not held up. Runs inside the caller's transaction."""
     user = actor.user if actor and actor.user.is_authenticated else None
     who = {
         "actor": user,
@@ -112,8 +198,9 @@ def record_many(actor: Actor | None, entries: list[Entry]) -> list[AuditEvent]:
     }
     # No savepoint of its own: inside the caller's transaction an error here rolls back the change it describes.
     with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        events, previous_hash = [], head.last_hash
+        head = lock_chain(wanted_chain(entries[0], user))
+        chain, previous_hash = head.chain, head.last_hash
+        events = []
         for entry in entries:
             obj = entry.obj
             event = AuditEvent(
@@ -124,6 +211,7 @@ def record_many(actor: Actor | None, entries: list[Entry]) -> list[AuditEvent]:
                 project=entry.project,
                 changes=entry.changes or {},
                 message=entry.message[:500],
+                chain=chain,
                 previous_hash=previous_hash,
             )
             # Rounded to microseconds as the database stores them, so the hash verifies after a reload.
@@ -133,19 +221,55 @@ def record_many(actor: Actor | None, entries: list[Entry]) -> list[AuditEvent]:
         if len(events) == 1:
             events[0].save()
         else:
-            # One INSERT: the ids come from the sequence in the list's order, and verify_chain walks id order.
+            # One INSERT: the ids come from the sequence in the list's order, and verify_chain walks each chain in
+            # id order.
             AuditEvent.objects.bulk_create(events)
         head.last_hash = previous_hash
         head.save(update_fields=["last_hash"])
     return events
 
 
+def anchor() -> AuditEvent | None:
+    """Hash the heads of the chains that moved since they were last anchored into the global chain: one
+    `audit.anchor` event (per ANCHOR_BATCH heads) whose changes are {chain: its last hash}. verify_chain then
+    requires every anchored hash to be still on its chain, so a chain's tail cut off and its head wound back to
+    hide it, or a project's whole chain deleted head and all, is found once an anchor has seen it. Beat runs it
+    every AUDIT_ANCHOR_SECONDS, and every check of the chain runs it first.
+
+    A head being written now is skipped (SKIP LOCKED: no writer waits for the anchor), and anchored next time."""
+    made = None
+    while True:
+        with transaction.atomic():
+            heads = list(
+                AuditChainHead.objects.select_for_update(skip_locked=True)
+                .exclude(last_hash=F("anchored_hash"))
+                .exclude(chain=GLOBAL_CHAIN)
+                .exclude(last_hash="")
+                .order_by("chain")[:ANCHOR_BATCH]
+            )
+            if not heads:
+                return made
+            made = record(
+                None,
+                ANCHOR_ACTION,
+                None,
+                changes={"heads": {str(head.chain): head.last_hash for head in heads}},
+                message=f"锚定{len(heads)}条审计链的链头",
+            )
+            for head in heads:
+                head.anchored_hash = head.last_hash
+            AuditChainHead.objects.bulk_update(heads, ["anchored_hash"])
+        if len(heads) < ANCHOR_BATCH:
+            return made
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    """What verify_chain() found: how many events verified, and where the chain first breaks (if it does)."""
+    """What verify_chain() found: how many events verified, and where the chains first break (if they do)."""
 
     checked: int
-    # The first event that does not verify; with a cut tail, the last one kept.
+    # The first event that does not verify; with a cut tail, the last one kept; with an anchored hash gone, the
+    # anchor.
     broken: AuditEvent | None = None
     reason: str = ""
 
@@ -170,62 +294,139 @@ def describe_event(event: AuditEvent) -> str:
     return f"#{event.pk}（时间 {when}，操作人 {who}，操作 {event.action}）"
 
 
+class _Broken(Exception):
+    def __init__(self, checked, event, reason):
+        self.checked, self.event, self.reason = checked, event, reason
+
+
 def verify_chain() -> ChainReport:
-    """Walk the chain in id order (record() appends under the head's lock, so id order is chain order) and stop
-    at the first event that does not verify:
+    """Walk every chain in id order (record_many() appends to a chain under its head's lock, so a chain's id order
+    is its order) and stop at the first event that does not verify:
 
-    - its content no longer gives its hash: the event was altered;
-    - its previous_hash is not the hash of the event before it: an event in between was deleted, or the one
-      before was altered and its hash recomputed to hide it;
-    - the chain never reaches the hash the head held when the walk began: the newest events were deleted.
+    - its content no longer gives its hash: the event was altered (moving it to another chain included: the
+      chain is hashed);
+    - its previous_hash is not the hash of the event before it on its chain: an event in between was deleted or
+      inserted, or the one before was altered and its hash recomputed to hide it;
+    - a chain never reaches the hash its head held when the walk began: the newest events were deleted; a chain
+      with events has no head, or a head names a hash while its chain has no event left;
+    - an anchor on the global chain names a hash that is no longer on the chain it names: that chain's tail was
+      cut and its head wound back to hide it, or the whole chain was deleted with its head.
 
-    The head is read before the walk, so events appended while it runs (the portal stays open) extend the chain
-    past that hash and are verified too, instead of passing for a deleted tail.
+    The heads are read before the walk, so events appended while it runs (the portal stays open) extend a chain
+    past that hash and are verified too, instead of passing for a deleted tail; a chain begun meanwhile is
+    checked against its head read after the walk.
 
-    A rewrite of the whole chain from some event on, head included, is not detectable from inside the database:
-    keep a copy of the head's hash elsewhere (e.g. print verify_audit's output to a log) to catch that.
+    Not detectable from inside the database: the events appended to a chain since its last anchor, deleted with
+    the head wound back; and a rewrite of the global chain from some anchor on, head included. Anchors every
+    AUDIT_ANCHOR_SECONDS bound the first; for the second keep a copy of the global head's hash elsewhere (e.g.
+    print verify_audit's output to a log).
     """
-    head = AuditChainHead.objects.filter(pk=1).first()
-    head_hash = head.last_hash if head is not None else ""
-    reached = not head_hash  # an empty head is reached at once (no event yet when it was read)
-    previous: AuditEvent | None = None
-    checked = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    walk = _Walk(dict(AuditChainHead.objects.values_list("chain", "last_hash")))  # the heads before the walk
+    try:
+        walk.run()
+    except _Broken as broken:
+        return ChainReport(walk.checked, broken.event, broken.reason)
+    return ChainReport(walk.checked)
+
+
+class _Broken(Exception):
+    def __init__(self, event, reason):
+        self.event, self.reason = event, reason
+
+
+class _Walk:
+    """verify_chain()'s walk: the chains one after another, each in id order, then the anchors' hashes."""
+
+    def __init__(self, heads: dict):
+        self.heads = heads
+        self.checked = 0
+        self.seen = set()
+        self.anchored = []  # (anchor event, chain, hash), looked up after the walk
+        self.previous: AuditEvent | None = None
+        self.reached = True
+
+    def run(self):
+        for event in AuditEvent.objects.order_by("chain", "id").iterator(chunk_size=2000):
+            if self.previous is not None and event.chain != self.previous.chain:
+                self.close(self.previous)
+                self.previous = None
+            if self.previous is None:
+                self.seen.add(event.chain)
+                self.reached = not self.heads.get(event.chain)  # an empty head is reached at once
+            self.check(event)
+            self.previous = event
+            self.checked += 1
+        if self.previous is not None:
+            self.close(self.previous)
+        self.check_emptied_chains()
+        self.check_anchors()
+
+    def check(self, event: AuditEvent):
         if event.compute_hash() != event.hash:
-            return ChainReport(checked, event, "其内容与哈希值不符：该记录在写入后被修改。")
-        expected = previous.hash if previous is not None else ""
-        if event.previous_hash != expected:
+            raise _Broken(event, "其内容与哈希值不符：该记录在写入后被修改。")
+        previous = self.previous
+        if event.previous_hash != (previous.hash if previous is not None else ""):
             if previous is None:
-                reason = "它本应是链上的第一条记录，却指向一条不存在的前序记录：更早的记录被删除。"
-            else:
-                reason = (
-                    f"它记录的前一哈希与上一条记录 #{previous.pk} 的哈希不符："
-                    f"两者之间的记录被删除，或 #{previous.pk} 被修改后重算了哈希。"
+                raise _Broken(
+                    event, "它本应是链上的第一条记录，却指向一条不存在的前序记录：更早的记录被删除。"
                 )
-            return ChainReport(checked, event, reason)
-        reached = reached or event.hash == head_hash
-        previous = event
-        checked += 1
-    if head is None:
-        if checked:
-            return ChainReport(checked, previous, "审计链头记录缺失：链头被删除。")
-        return ChainReport(checked)
-    if not reached:
-        # The head names a hash the chain no longer reaches: the newest events were deleted.
-        if previous is None:
-            return ChainReport(
-                checked, None, "审计记录为空，但链头记录着最后一条记录的哈希：全部记录被删除。"
+            raise _Broken(
+                event,
+                f"它记录的前一哈希与上一条记录 #{previous.pk} 的哈希不符："
+                f"两者之间的记录被删除或插入，或 #{previous.pk} 被修改后重算了哈希。",
             )
-        return ChainReport(
-            checked,
-            previous,
-            "这是现存的最后一条记录，但链头记录的最后哈希不是它的：其后的最新记录被删除，"
-            "或它本身被修改后重算了哈希。",
-        )
-    if not head_hash and checked and not AuditChainHead.objects.filter(pk=1).exclude(last_hash="").exists():
-        # Events exist, yet the head is still empty after the walk: nothing was appended meanwhile, it was erased.
-        return ChainReport(checked, previous, "链头记录的最后哈希被清空：链头被篡改。")
-    return ChainReport(checked)
+        if event.chain == GLOBAL_CHAIN and event.action == ANCHOR_ACTION:
+            heads = event.changes.get("heads", {})
+            self.anchored.extend((event, int(chain), hash_) for chain, hash_ in heads.items())
+        self.reached = self.reached or event.hash == self.heads.get(event.chain)
+
+    def close(self, last: AuditEvent):
+        """The end of a chain: its head must name a hash the walk reached."""
+        chain = last.chain
+        if chain not in self.heads:
+            head = AuditChainHead.objects.filter(chain=chain).first()  # begun during the walk, or deleted
+            if head is None:
+                raise _Broken(last, "审计链头记录缺失：链头被删除。")
+            if head.last_hash and not AuditEvent.objects.filter(chain=chain, hash=head.last_hash).exists():
+                raise _Broken(
+                    last, "这是现存的最后一条记录，但链头记录的最后哈希不在链上：其后的最新记录被删除。"
+                )
+            return
+        if not self.reached:
+            raise _Broken(
+                last,
+                "这是现存的最后一条记录，但链头记录的最后哈希不是它的：其后的最新记录被删除，"
+                "或它本身被修改后重算了哈希。",
+            )
+        if (
+            not self.heads[chain]
+            and not AuditChainHead.objects.filter(chain=chain).exclude(last_hash="").exists()
+        ):
+            # Events exist, yet the head is still empty after the walk: nothing was appended meanwhile, it was erased.
+            raise _Broken(last, "链头记录的最后哈希被清空：链头被篡改。")
+
+    def check_emptied_chains(self):
+        for chain, head_hash in self.heads.items():
+            if head_hash and chain not in self.seen:
+                if not self.checked:
+                    raise _Broken(None, "审计记录为空，但链头记录着最后一条记录的哈希：全部记录被删除。")
+                raise _Broken(
+                    None,
+                    f"审计链 {chain} 的链头记录着最后一条记录的哈希，但该链已没有任何记录：整条链被删除。",
+                )
+
+    def check_anchors(self):
+        for start in range(0, len(self.anchored), 1000):
+            batch = self.anchored[start : start + 1000]
+            hashes = [hash_ for _event, _chain, hash_ in batch]
+            found = dict(AuditEvent.objects.filter(hash__in=hashes).values_list("hash", "chain"))
+            for anchor_event, chain, hash_ in batch:
+                if found.get(hash_) != chain:
+                    raise _Broken(
+                        anchor_event,
+                        f"该锚定记录所记审计链 {chain} 的链头哈希已不在该链上："
+                        "该链的尾部被删除并回退了链头，或整条链连同链头被删除。",
+                    )
 
 
 # ---------------------------------------------------------------- refusals

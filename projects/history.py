@@ -88,6 +88,7 @@ ACTIONS = {
     "admin.delete": "管理后台删除",
     "audit.export": "导出审计记录",
     "audit.verify": "核验审计链",
+    "audit.anchor": "锚定审计链头",
     # The open API's personal tokens (api/tokens.py): events of the user, on no record.
     "api_token.create": "创建接口令牌",
     "api_token.revoke": "吊销接口令牌",

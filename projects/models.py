@@ -1162,6 +1162,10 @@ class AuditEvent(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     changes = models.JSONField("变更内容", default=dict, blank=True)
     message = models.CharField("说明", max_length=500, blank=True)
+    # Which chain the event is on (docs/security.md, "The audit chains"): a project's id for its events, a
+    # negative shard for events of no project, 0 for the global chain (every event before the chains were split,
+    # then the anchors that hash the other chains' heads into it).
+    chain = models.BigIntegerField("链", default=0)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -1171,7 +1175,7 @@ class AuditEvent(models.Model):
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["id"]
-        indexes = [models.Index(fields=["project", "id"])]
+        indexes = [models.Index(fields=["project", "id"]), models.Index(fields=["chain", "id"])]
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
@@ -1199,6 +1203,9 @@ class AuditEvent(models.Model):
             "message": self.message,
             "previous_hash": self.previous_hash,
         }
+        if self.chain:
+            # Only off the global chain: the events made before the chains were split hash as they always did.
+            payload["chain"] = self.chain
         return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str).encode()
 
     def compute_hash(self) -> str:
@@ -1206,12 +1213,25 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row locked while an event is appended, so concurrent writers chain one after another."""
+    """The head of one audit chain: locked while an event is appended to that chain, so its writers chain one
+    after another, while writers of other chains go on (docs/security.md, "The audit chains")."""
 
+    chain = models.BigIntegerField(unique=True)
     last_hash = models.CharField(max_length=64, blank=True)
+    # The last hash an anchor on the global chain recorded for this chain: a head whose last_hash differs is
+    # anchored by the next anchor.
+    anchored_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "审计链头"
+        indexes = [
+            # The heads not anchored since they last moved: what the anchor reads, however many projects there are.
+            models.Index(
+                fields=["chain"],
+                name="auditchainhead_unanchored",
+                condition=~Q(last_hash=models.F("anchored_hash")),
+            )
+        ]
 
     def __str__(self):
         return self.last_hash

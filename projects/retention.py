@@ -3,8 +3,8 @@
 - Events are never deleted or changed (projects.models.AuditEvent, and on PostgreSQL a trigger): the trail is kept
   for good, beyond the law's floor of 180 days.
 - The audit administrator exports a date range, CSV or Excel, for an archive outside the portal: every event with
-  its hash, the previous event's hash and the exact bytes that were hashed (`payload`), so the archive can check each
-  hash (SHA-256 of the payload) and the links between them without the portal.
+  its chain, its hash, the previous event's hash on that chain and the exact bytes that were hashed (`payload`), so
+  the archive can check each hash (SHA-256 of the payload) and the links between them without the portal.
 - The chain is checked every day (beat: projects.tasks.verify_audit_chain) and whenever the audit administrator
   asks; each check is an AuditCheck row. A broken chain raises the alarm: an ERROR log line, an e-mail to
   OPERATIONS_EMAIL and the audit administrators, and a banner in the console while the latest check is broken.
@@ -21,7 +21,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from . import history
-from .audit import verify_chain
+from .audit import anchor, verify_chain
 from .models import AuditCheck, AuditEvent, Duty
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ COLUMNS = [
     ("object_id", "对象ID"),
     ("project_id", "项目ID"),
     ("message", "说明"),
+    ("chain", "所在审计链"),  # 0 the global chain, a project's id, a negative shard (docs/security.md)
     ("previous_hash", "前一条记录的哈希"),
     ("hash", "哈希（SHA-256）"),
     ("payload", "被哈希的内容（UTF-8 JSON）"),
@@ -118,7 +119,8 @@ def xlsx_file(events):
 
 
 def check_chain(*, checked_by: str) -> AuditCheck:
-    """Verify the chain and keep the result; a break raises the alarm."""
+    """Anchor the chains' heads, verify the chains and keep the result; a break raises the alarm."""
+    anchor()
     report = verify_chain()
     check = AuditCheck.objects.create(
         intact=report.intact,

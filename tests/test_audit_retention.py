@@ -181,7 +181,9 @@ def test_the_daily_check_is_scheduled_every_night_from_beat():
 
 
 def test_an_intact_chain_raises_no_alarm(client, trail, auditor, caplog):
-    assert tasks.verify_audit_chain() == {"intact": True, "events": 4}
+    # The check anchors the chains' heads first: the 4 events and the anchor.
+    assert tasks.verify_audit_chain() == {"intact": True, "events": 5}
+    assert AuditEvent.objects.filter(action=audit.ANCHOR_ACTION).count() == 1
     client.force_login(auditor)
     assert "audit-chain-alarm" not in client.get("/admin/").content.decode()
     assert mail.outbox == [] and not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -218,7 +220,7 @@ def test_the_audit_administrator_runs_the_check_from_the_console(client, trail, 
 
     response = client.post("/admin/projects/auditevent/verify/", follow=True)
 
-    assert "审计链完整：共4条记录" in response.content.decode()
+    assert "审计链完整：共5条记录" in response.content.decode()  # the 4 events and the check's anchor
     assert AuditCheck.objects.get().checked_by == "aud"
     assert AuditEvent.objects.filter(action="audit.verify", actor=auditor).exists()
 
