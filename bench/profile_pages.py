@@ -122,6 +122,8 @@ def main():
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,testserver")
     os.environ.setdefault("DJANGO_DEBUG", "0")
     os.environ.setdefault("LOG_LEVEL", "ERROR")
+    # --login measures a console page, not the sign-in: no second factor asked of the bench's users.
+    os.environ.setdefault("OTP_REQUIRED_FOR_ROLES", "")
     seed_records.setup_django(options.database_url, options.var_dir, read_only=options.read_only)
 
     from django.conf import settings
