@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "backfill_portal.middleware.RefuseNulBytesMiddleware",
     "backfill_portal.middleware.RefuseEmptyAdminToFieldMiddleware",
+    # A cached public page for a visitor without a session cookie, before the rest (publicity/page_cache.py).
+    "publicity.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -154,7 +154,9 @@ LOOPBACK_ENV = {
 }
 
 
-def setup_django(database_url: str, var_dir: str):
+def setup_django(database_url: str, var_dir: str, *, read_only: bool = False):
+    """Django set up on the database; migrated, with its cache table and authorities, unless `read_only` (a
+    database someone else owns: measured, never written)."""
     os.environ["DATABASE_URL"] = database_url
     os.environ["VAR_DIR"] = var_dir
     for name, value in LOOPBACK_ENV.items():
@@ -164,6 +166,8 @@ def setup_django(database_url: str, var_dir: str):
     import django
 
     django.setup()
+    if read_only:
+        return
     from django.core.management import call_command
 
     restore_indexes()  # an interrupted seed left its tables without their indexes: build them before migrating

@@ -23,6 +23,7 @@ from projects.client_address import client_ip
 from projects.models import ProjectType
 from projects.services import RecordLocked
 
+from . import rows as row_html
 from . import selectors, services
 from .forms import LookupForm, ObjectionForm, PublicSearchForm
 from .models import NoticeState, Objection, new_reference
@@ -144,13 +145,15 @@ def _search(request, page_function):
 @cached_for_anonymous
 def notice_list(request):
     form, page, names = _search(request, selectors.notice_page)
+    rows = _notice_rows(page, names)
     return render(
         request,
         "publicity/notice_list.html",
         {
             "form": form,
             "page": page,
-            "rows": _notice_rows(page, names),
+            "rows": rows,
+            "rows_html": row_html.notice_rows(rows),
             "notice_days": settings.NOTICE_DAYS,
         },
     )
@@ -248,10 +251,11 @@ def objection_status(request, reference):
 @cached_for_anonymous
 def library_list(request):
     form, page, names = _search(request, selectors.library_page)
+    rows = _library_rows(page, names)
     return render(
         request,
         "publicity/library_list.html",
-        {"form": form, "page": page, "rows": _library_rows(page, names)},
+        {"form": form, "page": page, "rows": rows, "rows_html": row_html.library_rows(rows)},
     )
 
 

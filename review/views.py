@@ -47,7 +47,9 @@ def work_queue(request):
     registered = {work.key: (work, rows) for work, rows in queue.other_work(user)}
     work, rows = registered.get(tab, (None, None))
     listing = rows if work is not None else queue.listing(user, tab)
-    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(listing, PAGE_SIZE)
+    paginator.count = next(count for key, _label, count in tabs if key == tab)  # counted once, for its tab
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "review/queue.html",

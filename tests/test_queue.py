@@ -147,6 +147,20 @@ def test_the_queue_reads_the_same_queries_at_10_and_500_records(client, clerk, r
     at_500, rows_500 = count()
     assert (rows_10, rows_500) == (10, 50)
     assert at_10 == at_500, (at_10, at_500)
+    # The tab's count is counted once: the pager and the caption take it from the tab (review.views.work_queue).
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("review:queue"))
+    counts = [  # one a tab (the header's unread notifications aside)
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT COUNT(*)") and "projects_notification" not in q["sql"]
+    ]
+    assert len(counts) == len(response.context["tabs"]), counts
+    assert (
+        response.context["page"].paginator.count
+        == dict((k, n) for k, _l, n in response.context["tabs"])["todo"]
+    )
+    assert f"共{response.context['page'].paginator.count}个项目" in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["city", "superuser"])

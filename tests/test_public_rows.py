@@ -1,0 +1,116 @@
+"""The public lists' rows built in Python (publicity/rows.py) are byte for byte what the templates' loop gave, escaping
+included: the loop is kept here as the reference and rendered by Django's template engine beside them."""
+
+from django.template import engines
+
+from publicity import rows
+from publicity.views import Row
+
+NOTICE_LOOP = """  {% for row in rows %}
+    <tr>
+      <td data-label="项目编号">{{ row.project_number }}</td>
+      <td data-label="项目名称"><a href="{{ row.url }}">{{ row.project_name }}</a></td>
+      <td data-label="补录企业">{{ row.enterprise_name }}</td>
+      <td data-label="审核部门">{{ row.authority_name }}</td>
+      <td data-label="项目类型">{{ row.project_type }}</td>
+      <td data-label="公示开始">{{ row.date }}</td>
+      {% if row.paused %}<td data-label="公示截止"><span class="status status-objected">暂停计时（异议处理中）</span></td><td class="days-left" data-label="剩余天数">剩余{{ row.days_left }}天（暂停）</td>
+      {% else %}<td data-label="公示截止">{{ row.deadline }}</td><td class="days-left" data-label="剩余天数">剩余{{ row.days_left }}天</td>{% endif %}
+    </tr>
+  {% empty %}EMPTY{% endfor %}"""  # noqa: E501
+LIBRARY_LOOP = """  {% for row in rows %}
+    <tr>
+      <td data-label="全国平台编号">{{ row.national_id }}</td>
+      <td data-label="项目编号">{{ row.project_number }}</td>
+      <td data-label="项目名称"><a href="{{ row.url }}">{{ row.project_name }}</a></td>
+      <td data-label="补录企业">{{ row.enterprise_name }}</td>
+      <td data-label="审核部门">{{ row.authority_name }}</td>
+      <td data-label="项目类型">{{ row.project_type }}</td>
+      <td data-label="入库时间">{{ row.date }}</td>
+    </tr>
+  {% empty %}EMPTY{% endfor %}"""
+NEW = "  {% if rows %}{{ rows_html }}{% else %}EMPTY{% endif %}"
+
+HOSTILE = "<script>alert('x')</script> & \"引号\" 渝中区观音桥住宅小区二期工程"
+
+
+def sample_rows():
+    return [
+        Row(
+            url="/notices/1/?a=1&b=<2>",
+            project_number="500103250101001",
+            project_name=HOSTILE,
+            enterprise_name="重庆宏达建设工程有限公司 & <b>",
+            authority_name="渝中区住房和城乡建设委员会",
+            project_type="房屋建筑工程",
+            date="2026-12-01",
+            deadline="2026-12-11 24:00",
+            days_left=9,
+            national_id="NP-'1'",
+        ),
+        Row(
+            url="/notices/2/",
+            project_number="500105250101002",
+            project_name="普通工程",
+            enterprise_name="重庆嘉陵市政工程有限公司",
+            authority_name="",
+            project_type="市政工程",
+            date="2026-11-30",
+            deadline="2026-12-10 24:00",
+            days_left=1234,
+            paused=True,
+            national_id="",
+        ),
+    ]
+
+
+def render(source, rows_list, rows_html=""):
+    template = engines["django"].from_string(source)
+    return template.render({"rows": rows_list, "rows_html": rows_html})
+
+
+def test_notice_rows_are_the_templates_loop_byte_for_byte():
+    sample = sample_rows()
+    assert render(NEW, sample, rows.notice_rows(sample)) == render(NOTICE_LOOP, sample)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in rows.notice_rows(sample)
+    assert render(NEW, [], rows.notice_rows([])) == render(NOTICE_LOOP, []) == "  EMPTY"
+
+
+def test_library_rows_are_the_templates_loop_byte_for_byte():
+    sample = sample_rows()
+    assert render(NEW, sample, rows.library_rows(sample)) == render(LIBRARY_LOOP, sample)
+    assert render(NEW, [], rows.library_rows([])) == render(LIBRARY_LOOP, []) == "  EMPTY"
+
+
+def test_the_templates_use_the_built_rows():
+    for name in ("publicity/notice_list.html", "publicity/library_list.html"):
+        source = engines["django"].get_template(name).template.source
+        assert "{{ rows_html }}" in source and "{% for row in rows %}" not in source, name
+
+
+def test_the_search_forms_options_are_what_format_html_join_gave():
+    from collections import namedtuple
+
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    from publicity.forms import PublicSearchForm
+
+    Authority = namedtuple("Authority", "id code name")
+    authorities = [Authority(1, "500103", "渝中区<住建委> & '开发区'"), Authority(2, "500105", "江北区")]
+    for data in (None, {"authority": "500103", "project_type": "municipal_general"}, {"authority": '"><x'}):
+        form = PublicSearchForm(data, authorities=authorities)
+        for name in ("authority", "project_type"):
+            selected = form.value(name)
+            reference = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, mark_safe(" selected") if str(value) == selected else "", label)
+                    for value, label in form.fields[name].choices
+                ),
+            )
+            assert form.options(name) == reference, (data, name)
+    assert " selected>渝中区&lt;住建委&gt; &amp; &#x27;开发区&#x27;</option>" in PublicSearchForm(
+        {"authority": "500103"}, authorities=authorities
+    ).options("authority")
