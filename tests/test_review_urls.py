@@ -115,7 +115,7 @@ QUEUE_TABS = {
     "other_reviewer": ["todo", "notice", "objected", "failed", "corrections"],
     "city":           ["failed"],
     "superuser":      ["corrections", "spot_checks", "failed"],
-    "agency_reviewer": ["todo", "notice", "objected", "failed"],
+    "agency_reviewer": ["todo", "notice", "objected", "failed", "corrections"],  # its design records' corrections
 }
 # fmt: on
 
