@@ -212,6 +212,45 @@ def test_the_sweep_skips_a_notice_another_transaction_holds(clerk, reviewer, yuz
     assert services.close_expired_notices() == 1  # caught up once the other transaction let go
 
 
+@needs_service(connection.vendor == "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_skips_a_message_another_transaction_holds(clerk, reviewer, yuzhong, unreachable_platform):
+    message = queued(clerk, reviewer, yuzhong)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():  # another worker in the middle of recording this message's delivery
+        try:
+            with transaction.atomic():
+                list(OutboxMessage.objects.select_for_update().filter(pk=message.pk))
+                locked.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET lock_timeout = '3s'"
+            )  # without SKIP LOCKED the lease would wait here, then fail
+        try:
+            assert services.deliver(message.pk) == "skipped"
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        holder.join()
+
+    message.refresh_from_db()
+    assert (message.attempts, message.leased_until, message.state) == (0, None, OutboxState.PENDING)
+    assert services.deliver(message.pk) == "retry"  # taken once the other transaction let go (platform down)
+    message.refresh_from_db()
+    assert message.attempts == 1
+
+
 def test_the_consoles_retry_opens_a_new_retry_window(clerk, reviewer, yuzhong, unreachable_platform):
     # Given up after the window, then retried by a person: the transient failures that follow are retried again.
     message = queued(clerk, reviewer, yuzhong)
