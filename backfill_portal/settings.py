@@ -408,6 +408,8 @@ OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 
 # hands the message to another worker (Redis would only redeliver after its visibility timeout).
 OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 
+# How long a Celery worker process keeps its database connection between tasks (backfill_portal/celery.py).
+WORKER_DATABASE_CONN_MAX_AGE = int(os.environ.get("WORKER_DATABASE_CONN_MAX_AGE", "300"))
 # The most messages one run of the delivery sweep hands to the worker.
 OUTBOX_SWEEP_BATCH = int(os.environ.get("OUTBOX_SWEEP_BATCH", "200"))
 # The audit chains (docs/security.md, "The audit chains"): events of no project spread over this many chains, and

@@ -425,7 +425,9 @@ class Project(ConcurrentTransitionMixin, models.Model):
 
     def save(self, *args, **kwargs):
         """A transition may save a locked record; nothing may change its content (see ensure_content_editable)."""
-        if self.pk is not None:
+        update_fields = kwargs.get("update_fields")
+        writes_content = update_fields is None or not set(update_fields).isdisjoint(self.CONTENT_FIELDS)
+        if self.pk is not None and writes_content:
             stored = Project.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "status").first()
             if stored and stored["status"] not in ENTERPRISE_EDITABLE_STATUSES:
                 changed = [name for name in self.CONTENT_FIELDS if getattr(self, name) != stored[name]]

@@ -506,8 +506,9 @@ def ensure_expected_status(project: Project, expected_status: str | None):
         )
 
 
-def record_transition(actor, project, action, before, message="", changes=None):
-    project.save()
+def record_transition(actor, project, action, before, message="", changes=None, fields=None):
+    """Save the project (only `fields` if given: a transition that changed nothing else) and audit it."""
+    project.save(update_fields=fields)
     audit.record(
         actor,
         action,

@@ -1,11 +1,26 @@
 """The national platform's HTTP API (docs/national-api.md): one call per delivery attempt."""
 
+import os
+import threading
 from dataclasses import dataclass
 
 import requests
 from django.conf import settings
 
 DATA_SOURCE_BACKFILL = 3  # 历史业绩补录
+
+
+_local = threading.local()
+
+
+def session() -> requests.Session:
+    """One HTTP session per process and thread (a Celery worker's process delivers many messages): its connections
+    to the platform are kept and reused where the platform keeps them open (HTTP/1.1 keep-alive; over TLS, no new
+    handshake a call), where `requests.post` opened a new session and connection each call. Made again in a forked
+    child, which must not share its parent's sockets."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.session, _local.pid = requests.Session(), os.getpid()
+    return _local.session
 
 
 @dataclass(frozen=True)
@@ -49,14 +64,14 @@ def send(
     base = settings.NATIONAL_PLATFORM_URL.rstrip("/")
     try:
         if kind == "update":
-            response = requests.put(
+            response = session().put(
                 f"{base}/api/v1/projects/{national_id}",
                 json=body,
                 headers=headers,
                 timeout=settings.NATIONAL_PLATFORM_TIMEOUT,
             )
         else:
-            response = requests.post(
+            response = session().post(
                 f"{base}/api/v1/projects",
                 json=body,
                 headers=headers,

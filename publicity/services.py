@@ -414,28 +414,36 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def _lease(message_id, now):
-    """Take the message for one attempt; None if another worker has it or it needs nothing."""
-    with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .select_related("snapshot", "project")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.state != OutboxState.PENDING:
-            return None
-        if message.leased_until and message.leased_until > now:
-            return None
-        if message.next_attempt_at > now:
-            # Not due yet, whoever triggered it (a redelivered or duplicated task, the sweep, a retry): an attempt
-            # before its time would spend the backoff that protects the platform.
-            return None
-        message.attempts += 1
-        message.leased_until = now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-        if not message.payload:  # written before the national standard was the format
-            message.payload = national_payload(lock_project(message.project), message.snapshot.content)
-        message.save(update_fields=["attempts", "leased_until", "payload"])
-        return message
+    """Take the message for one attempt; None if another worker has it or it needs nothing. One statement, its own
+    transaction: the row is taken only if no one holds it (SKIP LOCKED where the database has it: another worker's
+    lease or delivery in progress is not waited for) and only if it is pending, not leased and due. Not due yet,
+    whoever triggered it (a redelivered or duplicated task, the sweep, a retry): an attempt before its
+    `next_attempt_at` would spend the backoff that protects the platform."""
+    connection = transaction.get_connection()
+    ops = connection.ops
+    table = ops.quote_name(OutboxMessage._meta.db_table)
+    projects = ops.quote_name(Project._meta.db_table)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    at = ops.adapt_datetimefield_value(now)
+    until = ops.adapt_datetimefield_value(now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS))
+    message = next(
+        iter(
+            OutboxMessage.objects.raw(
+                f"UPDATE {table} SET attempts = attempts + 1, leased_until = %s "
+                f"WHERE id = (SELECT id FROM {table} WHERE id = %s AND state = %s AND next_attempt_at <= %s "
+                f"AND (leased_until IS NULL OR leased_until <= %s){skip_locked}) "
+                f"RETURNING *, (SELECT project_number FROM {projects} WHERE id = project_id) AS project_number",
+                [until, message_id, OutboxState.PENDING.value, at, at],
+            )
+        ),
+        None,
+    )
+    if message is not None and not message.payload:  # written before the national standard was the format
+        with transaction.atomic():
+            project = lock_project(Project(pk=message.project_id))
+            message.payload = national_payload(project, Snapshot.objects.get(pk=message.snapshot_id).content)
+            message.save(update_fields=["payload"])
+    return message
 
 
 def deliver(message_id: int, *, now=None) -> str:
@@ -447,10 +455,10 @@ def deliver(message_id: int, *, now=None) -> str:
         return "skipped"
     national_id = ""
     if message.kind == OutboxKind.UPDATE:
-        national_id = LibraryEntry.objects.get(project=message.project).national_id
+        national_id = LibraryEntry.objects.get(project_id=message.project_id).national_id
     answer = national.send(
         kind=message.kind,
-        project_number=message.project.project_number,
+        project_number=message.project_number,
         version=message.national_version,
         payload=message.payload,
         data_level=message.payload["TBProjectInfo"][0]["DataLevel"],
@@ -522,32 +530,43 @@ def failed_deliveries(user):
 
 @transaction.atomic
 def mark_delivered(message_id: int, national_id: str):
-    message = OutboxMessage.objects.select_for_update().select_related("snapshot").get(pk=message_id)
+    """The platform stored the record: the message delivered, the record in the library here, its transition
+    audited and the enterprise told, in one transaction (the public pages' cache is told after the commit, by
+    page_cache's receiver of the entry's save). The message and its project are locked and read in one query."""
+    message = (
+        OutboxMessage.objects.select_for_update(of=("self", "project"))
+        .select_related("snapshot", "project")
+        .get(pk=message_id)
+    )
     if message.state == OutboxState.DELIVERED:
         return
-    project = lock_project(message.project)
+    project = message.project
     message.deliver()
     message.national_id = national_id
     message.delivered_at = timezone.now()
     message.leased_until = None
     message.save(update_fields=["state", "national_id", "delivered_at", "leased_until"])
     content = message.snapshot.content
-    LibraryEntry.objects.update_or_create(
-        project=project,
-        defaults={
-            "national_id": national_id,
-            "national_version": message.national_version,
-            "snapshot": message.snapshot,
-            "project_number": project.project_number,
-            "project_name": content["project"]["name"],
-            "enterprise_name": content["enterprise"]["name"],
-            "enterprise_credit_code": content["enterprise"]["credit_code"],
-            "authority_id": project.authority_id,
-            "project_type": content["project"]["project_type"],
-            "document_numbers": snapshots.document_numbers(content),
-            **({"updated_at": message.delivered_at} if message.kind == OutboxKind.UPDATE else {}),
-        },
+    # The entry read under its lock, then saved (an INSERT or an UPDATE), as update_or_create does without its
+    # two savepoints: no other transaction can insert this project's entry, it holds the project's lock.
+    entry = LibraryEntry.objects.select_for_update().filter(project=project).first() or LibraryEntry(
+        project=project
     )
+    for name, value in {
+        "national_id": national_id,
+        "national_version": message.national_version,
+        "snapshot": message.snapshot,
+        "project_number": project.project_number,
+        "project_name": content["project"]["name"],
+        "enterprise_name": content["enterprise"]["name"],
+        "enterprise_credit_code": content["enterprise"]["credit_code"],
+        "authority_id": project.authority_id,
+        "project_type": content["project"]["project_type"],
+        "document_numbers": snapshots.document_numbers(content),
+        **({"updated_at": message.delivered_at} if message.kind == OutboxKind.UPDATE else {}),
+    }.items():
+        setattr(entry, name, value)
+    entry.save()
     before = project.status
     if can_proceed(project.enter_national_library):
         project.enter_national_library()
@@ -558,6 +577,7 @@ def mark_delivered(message_id: int, national_id: str):
         before,
         message=f"已进入全国平台项目库（编号{national_id}，快照v{message.snapshot.version}）",
         changes={"national_id": [None, national_id]},
+        fields=["status", "updated_at"],
     )
     notifications.notify_enterprise(
         project,

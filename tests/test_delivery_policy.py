@@ -3,6 +3,7 @@
 The platform is unreachable here for real: NATIONAL_PLATFORM_URL points at a loopback port nothing listens on, so
 every attempt ends in a refused connection, a transient failure."""
 
+import contextlib
 import datetime
 import logging
 import socket
@@ -43,6 +44,30 @@ def queued(clerk, reviewer, authority, **fields) -> OutboxMessage:
     end_notices(project)
     services.close_expired_notices()
     return OutboxMessage.objects.get(project=project)
+
+
+@contextlib.contextmanager
+def held_by_another_transaction(queryset):
+    """The rows locked (FOR UPDATE) by a transaction of another connection, until the block ends."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(queryset.select_for_update())
+                locked.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join()
 
 
 # ---------------------------------------------------------------- backoff
@@ -181,35 +206,41 @@ def test_the_sweep_skips_a_notice_another_transaction_holds(clerk, reviewer, yuz
     for project in (held, free):
         review_services.approve(actor=Actor(user=reviewer), project=project)
     end_notices(held, free)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with transaction.atomic():
-                list(Notice.objects.select_for_update().filter(project=held))
-                locked.set()
-                release.wait(20)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with held_by_another_transaction(Notice.objects.filter(project=held)):
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SET LOCAL lock_timeout = '3s'"
                 )  # without SKIP LOCKED the sweep would wait here
             closed = services.close_expired_notices()
-    finally:
-        release.set()
-        holder.join()
 
     assert closed == 1
     assert Notice.objects.get(project=free).state == NoticeState.CLOSED
     assert Notice.objects.get(project=held).state == NoticeState.RUNNING
     assert services.close_expired_notices() == 1  # caught up once the other transaction let go
+
+
+@needs_service(connection.vendor == "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_skips_a_message_another_transaction_holds(clerk, reviewer, yuzhong, unreachable_platform):
+    message = queued(clerk, reviewer, yuzhong)
+    # Another worker in the middle of recording this message's delivery.
+    with held_by_another_transaction(OutboxMessage.objects.filter(pk=message.pk)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET lock_timeout = '3s'"
+            )  # without SKIP LOCKED the lease would wait here, then fail
+        try:
+            assert services.deliver(message.pk) == "skipped"
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+
+    message.refresh_from_db()
+    assert (message.attempts, message.leased_until, message.state) == (0, None, OutboxState.PENDING)
+    assert services.deliver(message.pk) == "retry"  # taken once the other transaction let go (platform down)
+    message.refresh_from_db()
+    assert message.attempts == 1
 
 
 def test_the_consoles_retry_opens_a_new_retry_window(clerk, reviewer, yuzhong, unreachable_platform):
