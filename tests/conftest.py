@@ -166,6 +166,22 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def axe():
+    """axe-core from the npm registry (tests/axe.py): `axe.violations(page)`. Fetched once into a cache directory
+    and checked against its pinned integrity; where it cannot be had: skipped, and failed with CI=true."""
+    from tests.axe import Axe, AxeCoreUnavailable, axe_script
+    from tests.needs import in_ci
+
+    try:
+        return Axe(axe_script())
+    except AxeCoreUnavailable as problem:
+        message = f"needs axe-core from the npm registry: {problem}"
+        if in_ci():
+            pytest.fail(f"CI=true, where no test may skip: {message}", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
 def base_url(live_server):
     """Pages opened with page.goto("/path") go to pytest-django's live server.
 

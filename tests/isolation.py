@@ -10,12 +10,19 @@ plugin named on the command line (`-p tests.isolation` in pyproject.toml's addop
 
 At the end of the run it checks that nothing under the repository's var/ was created, changed or removed, and
 fails the run if something was (a `make run` demo working in the same tree at the same time writes there too).
+
+Under pytest-xdist (`make test` runs two workers: README.md, "make test") each worker is a process of its own, so each gets
+its own VAR_DIR here, its own test database from pytest-django (test_<name>_gw0, test_<name>_gw1) and, below, its
+own Redis database: REDIS_URL's database number plus the worker's index (…/14 → gw0 on 14, gw1 on 15). The Redis
+database is the Celery broker and the cache of the tests and of every worker process they start: two xdist workers
+on one would take each other's tasks and empty each other's cache (tests/conftest.py flushes it before each test).
 """
 
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -24,6 +31,24 @@ REPOSITORY_VAR = Path(__file__).resolve().parent.parent / "var"
 # Set at import, before pytest-django loads backfill_portal.settings.
 TEST_VAR_DIR = Path(tempfile.mkdtemp(prefix="backfill-tests-var-"))
 os.environ["VAR_DIR"] = str(TEST_VAR_DIR)
+
+
+def redis_url_for_worker(url: str, worker: str) -> str:
+    """REDIS_URL for xdist worker `worker` ("gw0", "gw1", …): the same server, database number + the worker's index."""
+    index = int(worker.removeprefix("gw"))
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    database = int(path) if path else 0
+    return urlunsplit(parts._replace(path=f"/{database + index}"))
+
+
+# pytest-xdist sets PYTEST_XDIST_WORKER in a worker before it reads its configuration (so before this import). A
+# process the worker starts inherits both variables with REDIS_URL already moved: moved once only.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and os.environ.get("REDIS_URL") and os.environ.get("BACKFILL_TEST_REDIS_WORKER") != _worker:
+    os.environ["REDIS_URL"] = redis_url_for_worker(os.environ["REDIS_URL"], _worker)
+    os.environ["BACKFILL_TEST_REDIS_WORKER"] = _worker
+
 # Evidence on S3 where a bucket is named: never a real bucket from a developer's shell (tests/test_s3_storage.py
 # starts its own S3 server).
 os.environ.pop("AWS_STORAGE_BUCKET_NAME", None)

@@ -619,7 +619,11 @@ PAGE_MATRIX = [
 
 
 @pytest.mark.parametrize("role", TOKEN_PAGE_ROLES)
-@pytest.mark.parametrize("url_name, method, kwargs_of, cells", PAGE_MATRIX, ids=lambda v: str(v)[:30])
+# Ids from the URL name and method only: a function's repr holds its address, which differs between the xdist
+# workers, and each worker must collect the same test names.
+@pytest.mark.parametrize(
+    "url_name, method, kwargs_of, cells", PAGE_MATRIX, ids=[f"{row[0]}-{row[1]}" for row in PAGE_MATRIX]
+)
 def test_the_tokens_page_answers_each_role_as_the_matrix_says(
     world, client, role, url_name, method, kwargs_of, cells
 ):

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from projects import services
@@ -31,9 +30,9 @@ def log_in(page, username):
     page.click("button[type=submit]")
 
 
-def accessibility_problems(page, name) -> list[str]:
+def accessibility_problems(axe, page, name) -> list[str]:
     problems = []
-    for violation in Axe().run(page).response["violations"]:
+    for violation in axe.violations(page):
         if violation["impact"] in BLOCKING:
             targets = [node["target"] for node in violation["nodes"]][:3]
             problems.append(f"{name}: axe {violation['id']} ({violation['impact']}) at {targets}")
@@ -44,7 +43,7 @@ def accessibility_problems(page, name) -> list[str]:
     return problems
 
 
-def test_a_reviewers_day(page, live_server, authorities, open_windows):
+def test_a_reviewers_day(page, axe, live_server, authorities, open_windows):
     yuzhong = authorities["500103"]
     clerk = make_enterprise_user(username="clerk")
     make_reviewer(yuzhong, username="yz-reviewer")
@@ -66,7 +65,7 @@ def test_a_reviewers_day(page, live_server, authorities, open_windows):
     expect(rows.nth(0).locator(".waited")).to_contain_text("个工作日")
     expect(rows.nth(0).locator(".overdue-mark")).to_contain_text("已超期")
     expect(page.locator("#tab-todo .count")).to_have_text("2")
-    problems += accessibility_problems(page, "queue")
+    problems += accessibility_problems(axe, page, "queue")
 
     # Take it in one click: assigned to me, on its review page.
     rows.nth(0).get_by_role("button", name="领取并审核最早提交的综合楼").click()
@@ -82,7 +81,7 @@ def test_a_reviewers_day(page, live_server, authorities, open_windows):
     answer = page.request.get(preview.get_attribute("data"))
     assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
     assert answer.headers["x-frame-options"] == "SAMEORIGIN"
-    problems += accessibility_problems(page, "review-page")
+    problems += accessibility_problems(axe, page, "review-page")
 
     # The decision panel stays in view while the record scrolls.
     page.locator("#stage-completion").scroll_into_view_if_needed()
@@ -117,7 +116,7 @@ def test_a_reviewers_day(page, live_server, authorities, open_windows):
         "退回修改：项目招投标·中标金额（元）：中标金额与中标通知书不一致"
     )
     expect(page.locator("table.history")).not_to_contain_text("review.")
-    problems += accessibility_problems(page, "history")
+    problems += accessibility_problems(axe, page, "history")
 
     # A reject asks for its ground and a confirmation.
     page.goto(f"/admin/projects/project/{newer.pk}/change/")

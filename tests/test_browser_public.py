@@ -1,5 +1,5 @@
 """The public pages, the login and the enterprise's pages in real headless Chromium on a phone (390 × 844): no
-horizontal scroll of the page, and axe-core (bundled in axe-playwright-python, injected from the installed package,
+horizontal scroll of the page, and axe-core (from the npm registry, cached and injected by the test: tests/axe.py,
 no CDN) finds no serious or critical violation. The notice pages print without the site's navigation and forms.
 
 Set SCREENSHOT_DIR to keep a screenshot of every page at 390 px and at 1366 px (to look at them)."""
@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
 from publicity.models import LibraryEntry
@@ -71,13 +70,13 @@ def log_in(page):
     page.wait_for_url("**/projects/")
 
 
-def check(page, name, url, problems, shots):
+def check(page, axe, name, url, problems, shots):
     page.set_viewport_size(PHONE)
     page.goto(url)
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > PHONE["width"]:
         problems.append(f"{name} ({url}): the page is {width}px wide at 390px")
-    violations = Axe().run(page).response["violations"]
+    violations = axe.violations(page)
     for violation in violations:
         if violation["impact"] in BLOCKING:
             targets = [node["target"] for node in violation["nodes"]][:3]
@@ -97,14 +96,14 @@ def screenshot_dir():
     return path
 
 
-def test_every_public_page_and_the_enterprises_pages_fit_a_phone_and_pass_axe(page, live_server, site):
+def test_every_public_page_and_the_enterprises_pages_fit_a_phone_and_pass_axe(page, axe, live_server, site):
     problems = []
     shots = screenshot_dir()
     for name, url in site["public"].items():
-        check(page, name, url, problems, shots)
+        check(page, axe, name, url, problems, shots)
     log_in(page)
     for name, url in site["enterprise"].items():
-        check(page, name, url, problems, shots)
+        check(page, axe, name, url, problems, shots)
 
     assert problems == []
 

@@ -24,7 +24,9 @@ from tests.test_browser_console import DESKTOP, accessibility_problems
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_city_sees_what_a_draw_would_take_and_draws_once(page, live_server, authorities, open_windows):
+def test_the_city_sees_what_a_draw_would_take_and_draws_once(
+    page, axe, live_server, authorities, open_windows
+):
     yuzhong = authorities["500103"]
     clerk = make_enterprise_user(username="clerk")
     for n in range(3):
@@ -57,7 +59,7 @@ def test_the_city_sees_what_a_draw_would_take_and_draws_once(page, live_server, 
     expect(matching).to_contain_text("共有3条符合条件的记录")
     district_all = page.locator('#group-district input[data-select-all="district"]')
     assert district_all.evaluate("box => box.indeterminate")  # one of 26 chosen
-    problems += accessibility_problems(page, "spot-check-form")
+    problems += accessibility_problems(axe, page, "spot-check-form")
 
     page.fill("#id_name", "2026年第四季度抽查")
     page.locator('#field-stages input[value="drawing_review"]').check()
@@ -65,7 +67,7 @@ def test_the_city_sees_what_a_draw_would_take_and_draws_once(page, live_server, 
     page.click("#campaign-form button[type=submit]")
     expect(page.locator("#matching")).to_contain_text("目前符合条件的记录：3条，按设定将抽取2条记录。")
     expect(page.locator(".fairness")).to_contain_text("每条记录被抽中的机会相同")
-    problems += accessibility_problems(page, "spot-check-campaign")
+    problems += accessibility_problems(axe, page, "spot-check-campaign")
 
     page.locator("#draw-form button[type=submit]").dblclick()
     expect(page.locator("#seed")).to_be_visible()
@@ -86,6 +88,6 @@ def test_the_city_sees_what_a_draw_would_take_and_draws_once(page, live_server, 
     expect(page.locator("#tab-spot_checks .count")).to_have_text("2")
     expect(page.locator("#queue tbody tr")).to_have_count(2)
     expect(page.locator("#queue tbody tr").first).to_contain_text("施工图审查")
-    problems += accessibility_problems(page, "city-queue")
+    problems += accessibility_problems(axe, page, "city-queue")
 
     assert problems == []
