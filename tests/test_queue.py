@@ -180,3 +180,33 @@ def test_city_users_see_their_counts_and_failed_deliveries(client, request, who,
     # A superuser also decides corrections and checks every department's items (tests/test_queue_city.py).
     expected = ["failed"] if who == "city" else ["corrections", "spot_checks", "failed"]
     assert [key for key, _label, _count in response.context["tabs"]] == expected
+
+
+def test_the_rows_urls_are_what_url_tags_gave_byte_for_byte(client, clerk, reviewer, yuzhong):
+    """The rows' two URLs are made in Python once a page (review.queue.url_maker): the page is what the template
+    gave with a {% url %} per row and link, for a record to take and one assigned."""
+    import re
+
+    from django.template import Context, engines
+
+    today = timezone.now().astimezone(BEIJING).date()
+    free = record(clerk, yuzhong, "可领取的项目 <&>", at(today - datetime.timedelta(days=3)))
+    taken = record(clerk, yuzhong, "已分派的项目", at(today - datetime.timedelta(days=2)))
+    Assignment.objects.create(project=taken, reviewer=reviewer)
+    client.force_login(reviewer)
+    response = client.get(reverse("review:queue"))
+    engine = engines["django"].engine
+    source = engine.get_template("review/queue.html").source
+    old = source.replace("{{ row.change_url }}", "{% url 'admin:projects_project_change' p.pk %}").replace(
+        "{{ row.take_url }}", "{% url 'review:take' p.pk %}"
+    )
+    assert old != source
+    context = response.context[0] if isinstance(response.context, list) else response.context
+    expected = engine.from_string(old).render(Context(context.flatten(), autoescape=True))
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    body = response.content.decode()
+    assert token.sub("T", body) == token.sub("T", expected)
+    assert f'action="{reverse("review:take", args=[free.pk])}"' in body
+    assert f'href="{reverse("admin:projects_project_change", args=[taken.pk])}"' in body
+    for pk in (1, 9, 10, 123456789, 2**62):
+        assert queue.url_maker("review:take")(pk) == reverse("review:take", args=[pk])
