@@ -13,7 +13,6 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
-
 from . import authorities as public_authorities
 from .models import LibraryEntry, Notice, NoticeState, Objection, Snapshot
 from .timing import BEIJING
