@@ -69,7 +69,9 @@ def migrated(sender, **kwargs):
         return
     try:
         _committed()
-    except Exception:  # the database cache's table is created after the first migrate: nothing kept yet anyway
+    except (
+        Exception
+    ):  # the database cache's table is created after the first migrate: nothing kept yet anyway
         log.warning("the authorities' version was not renewed after migrate", exc_info=True)
 
 
