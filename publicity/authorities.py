@@ -19,6 +19,8 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 
 from projects.models import Authority
 
+from . import page_cache
+
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "publicity:authorities-version"
@@ -52,6 +54,7 @@ def rows() -> list:
 
 def _committed():
     cache.set(VERSION_KEY, time.time_ns(), None)
+    page_cache.bump_generation()  # the cached public pages name authorities too
 
 
 def _changed_in_this_transaction() -> bool:

@@ -74,3 +74,14 @@ def test_with_the_cache_down_every_page_reads_them(authorities, settings):
     client = Client()
     first, _body = list_queries(client)
     assert list_queries(client)[0] == first
+
+
+def test_a_cached_public_page_shows_a_renamed_authority(local_cache, authorities, settings):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 30
+    client = Client()
+    assert ">渝中区<" in list_queries(client)[1]
+    assert list_queries(client)[0] == 0  # a hit
+    yuzhong = Authority.objects.get(code="500103")
+    yuzhong.name = "渝中区（新名）"
+    yuzhong.save()
+    assert "渝中区（新名）" in list_queries(client)[1]
