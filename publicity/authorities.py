@@ -70,11 +70,10 @@ def changed(sender, **kwargs):
 def migrated(sender, **kwargs):
     if sender.label != "projects":
         return
+    # The database cache's table is created after the first migrate (nothing is kept yet then anyway).
     try:
         _committed()
-    except (
-        Exception
-    ):  # the database cache's table is created after the first migrate: nothing kept yet anyway
+    except Exception:
         log.warning("the authorities' version was not renewed after migrate", exc_info=True)
 
 
