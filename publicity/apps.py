@@ -6,4 +6,4 @@ class PublicityConfig(AppConfig):
     verbose_name = "公示与入库"
 
     def ready(self):
-        from . import page_cache, services  # noqa: F401 - connect their signal receivers
+        from . import authorities, page_cache, services  # noqa: F401 - connect their signal receivers

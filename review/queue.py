@@ -12,9 +12,13 @@ of queries at 10 and at 500 records.
 """
 
 from dataclasses import dataclass
+from html import escape
 
 from django.db.models import Case, IntegerField, Q, Value, When
+from django.template.backends.utils import csrf_input
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from projects import extensions, permissions
 from projects.models import Project, Status
@@ -39,6 +43,8 @@ class QueueRow:
     project: Project
     waited: int  # working days since submission
     limit: int
+    change_url: str = ""  # the review page
+    take_url: str = ""
 
     @property
     def overdue(self) -> bool:
@@ -126,11 +132,32 @@ def rows(projects, today=None) -> list[QueueRow]:
     """The page's records with the working days each has waited since its (latest) submission."""
     today = today or timezone.now().astimezone(BEIJING).date()
     limit = review_time_limit()
+    change_url, take_url = url_maker("admin:projects_project_change"), url_maker("review:take")
     result = []
     for project in projects:
         submitted = project.submitted_at.astimezone(BEIJING).date() if project.submitted_at else today
-        result.append(QueueRow(project=project, waited=working_days_between(submitted, today), limit=limit))
+        result.append(
+            QueueRow(
+                project=project,
+                waited=working_days_between(submitted, today),
+                limit=limit,
+                change_url=change_url(project.pk),
+                take_url=take_url(project.pk),
+            )
+        )
     return result
+
+
+SAMPLE_ID = 918273645546372819
+
+
+def url_maker(name):
+    """reverse(name, args=[pk]) for integer pks, reversed once a page instead of a row ({% url %} a row twice
+    was a tenth of the queue's time, bench/README.md): the URL of a sample id with the id put in its place."""
+    sample = reverse(name, args=[SAMPLE_ID])
+    before, found, after = sample.partition(str(SAMPLE_ID))
+    assert found and str(SAMPLE_ID) not in after, sample
+    return lambda pk: f"{before}{int(pk)}{after}"
 
 
 def other_work(user):
@@ -160,3 +187,45 @@ def awaiting_routing(user):
     if not waiting.exists():
         return None
     return waiting.select_related("enterprise", "authority", "drawing_review").order_by("submitted_at", "pk")
+
+
+def rows_html(rows, *, tab: str, may_take: bool, request) -> SafeString:
+    """The queue's rows as HTML, built in Python: the template's loop (with fifteen variables a row resolved,
+    localised and escaped) was half of the queue's time (bench/README.md). Byte for byte what the loop gave
+    (tests/test_queue.py keeps the loop as the reference); every value escaped as the template escaped it."""
+    todo = tab == TODO
+    csrf = None
+    parts = []
+    for row in rows:
+        p = row.project
+        name = escape(p.name)
+        submitted = f"{timezone.localtime(p.submitted_at):%Y-%m-%d %H:%M}" if p.submitted_at else ""
+        waited = ""
+        if todo:
+            if row.overdue:
+                late = f' <strong class="overdue-mark">已超期{row.overdue_by}日</strong>'
+            else:
+                late = f'<span class="muted">（剩{row.days_left}日）</span>'
+            waited = f'<td class="waited" data-label="已等待">{row.waited}个工作日{late}</td>'
+        reviewer = row.reviewer_name
+        if may_take and not reviewer:
+            if csrf is None:
+                csrf = csrf_input(request)
+            action = (
+                f'<form method="post" action="{escape(row.take_url)}" class="inline">{csrf}'
+                f'<button type="submit" aria-label="领取并审核{name}">领取</button></form>'
+            )
+        else:
+            action = f'<a href="{escape(row.change_url)}">查看</a>'
+        parts.append(
+            f'\n    <tr class="{"overdue" if row.overdue and todo else ""}" data-project="{p.pk}">\n'
+            f'      <td data-label="项目编号">{escape(p.project_number)}</td>\n'
+            f'      <td data-label="项目名称"><a href="{escape(row.change_url)}">{name}</a></td>\n'
+            f'      <td data-label="补录企业">{escape(p.enterprise.name)}</td>\n'
+            f'      <td data-label="提交时间">{submitted}</td>\n'
+            f"      {waited}\n"
+            f'      <td data-label="审核人员">{escape(reviewer) if reviewer else "未分派"}</td>\n'
+            f'      <td data-label="操作">{action}</td>\n'
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(parts))

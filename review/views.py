@@ -50,6 +50,8 @@ def work_queue(request):
     paginator = Paginator(listing, PAGE_SIZE)
     paginator.count = next(count for key, _label, count in tabs if key == tab)  # counted once, for its tab
     page = paginator.get_page(request.GET.get("page"))
+    rows = [] if work is not None else queue.rows(page.object_list)
+    may_take = permissions.is_review_staff(user) and tab == queue.TODO
     return render(
         request,
         "review/queue.html",
@@ -59,8 +61,9 @@ def work_queue(request):
             "tabs": tabs,
             "page": page,
             "work": work,
-            "rows": [] if work is not None else queue.rows(page.object_list),
-            "may_take": permissions.is_review_staff(user) and tab == queue.TODO,
+            "rows": rows,
+            "rows_html": queue.rows_html(rows, tab=tab, may_take=may_take, request=request),
+            "may_take": may_take,
             "limit": working_days.review_time_limit(),
         },
     )

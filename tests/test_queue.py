@@ -180,3 +180,60 @@ def test_city_users_see_their_counts_and_failed_deliveries(client, request, who,
     # A superuser also decides corrections and checks every department's items (tests/test_queue_city.py).
     expected = ["failed"] if who == "city" else ["corrections", "spot_checks", "failed"]
     assert [key for key, _label, _count in response.context["tabs"]] == expected
+
+
+# The rows' loop as the template had it (a {% url %} a link): the reference for the rows built in Python.
+OLD_ROWS_LOOP = """  {% for row in rows %}{% with p=row.project %}
+    <tr class="{% if row.overdue and tab == 'todo' %}overdue{% endif %}" data-project="{{ p.pk }}">
+      <td data-label="项目编号">{{ p.project_number }}</td>
+      <td data-label="项目名称"><a href="{% url 'admin:projects_project_change' p.pk %}">{{ p.name }}</a></td>
+      <td data-label="补录企业">{{ p.enterprise.name }}</td>
+      <td data-label="提交时间">{{ p.submitted_at|date:"Y-m-d H:i" }}</td>
+      {% if tab == "todo" %}<td class="waited" data-label="已等待">{{ row.waited }}个工作日{% if row.overdue %} <strong class="overdue-mark">已超期{{ row.overdue_by }}日</strong>{% else %}<span class="muted">（剩{{ row.days_left }}日）</span>{% endif %}</td>{% endif %}
+      <td data-label="审核人员">{{ row.reviewer_name|default:"未分派" }}</td>
+      <td data-label="操作">{% if may_take and not row.reviewer_name %}<form method="post" action="{% url 'review:take' p.pk %}" class="inline">{% csrf_token %}<button type="submit" aria-label="领取并审核{{ p.name }}">领取</button></form>{% else %}<a href="{% url 'admin:projects_project_change' p.pk %}">查看</a>{% endif %}</td>
+    </tr>
+  {% endwith %}{% empty %}
+    <tr><td colspan="7" class="muted">没有{{ tab_label }}的项目。</td></tr>
+  {% endfor %}"""  # noqa: E501
+NEW_ROWS = """  {% if rows %}{{ rows_html }}{% else %}
+    <tr><td colspan="7" class="muted">没有{{ tab_label }}的项目。</td></tr>
+  {% endif %}"""
+
+
+@pytest.mark.parametrize("tab", ["todo", "notice", "objected"])
+def test_the_rows_are_the_templates_loop_byte_for_byte(client, clerk, reviewer, yuzhong, tab):
+    """review.queue.rows_html and url_maker: the page is what the template's loop gave with a {% url %} per link,
+    for a record to take (its form and CSRF token), one assigned, one overdue, a name to escape, and a tab without
+    the waiting column or the take button."""
+    import re
+
+    from django.template import Context, engines
+
+    today = timezone.now().astimezone(BEIJING).date()
+    record(clerk, yuzhong, "可领取的项目 <script>&\"'", at(today - datetime.timedelta(days=3)))
+    record(clerk, yuzhong, "超期的项目", at(today - datetime.timedelta(days=90)))
+    taken = record(clerk, yuzhong, "已分派的项目", at(today - datetime.timedelta(days=2)))
+    Assignment.objects.create(project=taken, reviewer=reviewer)
+    record(
+        clerk, yuzhong, "公示中的项目 <b>", at(today - datetime.timedelta(days=20)), status=Status.IN_NOTICE
+    )
+    client.force_login(reviewer)
+    response = client.get(reverse("review:queue") + f"?tab={tab}")
+    engine = engines["django"].engine
+    source = engine.get_template("review/queue.html").source
+    assert NEW_ROWS in source
+    context = response.context[0] if isinstance(response.context, list) else response.context
+    expected = engine.from_string(source.replace(NEW_ROWS, OLD_ROWS_LOOP)).render(
+        Context(context.flatten(), autoescape=True)
+    )
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    body = response.content.decode()
+    assert token.sub("T", body) == token.sub("T", expected)
+    assert len(response.context["rows"]) == {"todo": 3, "notice": 1, "objected": 0}[tab]
+    if tab == "todo":
+        assert (
+            "&lt;script&gt;&amp;&quot;&#x27;" in body and "overdue-mark" in body and "领取</button>" in body
+        )
+    for pk in (1, 9, 10, 123456789, 2**62):
+        assert queue.url_maker("review:take")(pk) == reverse("review:take", args=[pk])
