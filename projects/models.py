@@ -426,7 +426,9 @@ class Project(ConcurrentTransitionMixin, models.Model):
     def save(self, *args, **kwargs):
         """A transition may save a locked record; nothing may change its content (see ensure_content_editable)."""
         update_fields = kwargs.get("update_fields")
-        writes_content = update_fields is None or not set(update_fields).isdisjoint(self.CONTENT_FIELDS)
+        # update_fields may name a foreign key by its field name ("authority") or its column ("authority_id").
+        written = None if update_fields is None else {self._meta.get_field(n).attname for n in update_fields}
+        writes_content = written is None or not written.isdisjoint(self.CONTENT_FIELDS)
         if self.pk is not None and writes_content:
             stored = Project.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "status").first()
             if stored and stored["status"] not in ENTERPRISE_EDITABLE_STATUSES:
@@ -1166,8 +1168,9 @@ class AuditEvent(models.Model):
     message = models.CharField("说明", max_length=500, blank=True)
     # Which chain the event is on (docs/security.md, "The audit chains"): a project's id for its events, a
     # negative shard for events of no project, 0 for the global chain (every event before the chains were split,
-    # then the anchors that hash the other chains' heads into it).
-    chain = models.BigIntegerField("链", default=0)
+    # then the anchors that hash the other chains' heads into it). A database default too: processes of the code
+    # before the chains (during a deploy) insert without it, onto the global chain, as they always did.
+    chain = models.BigIntegerField("链", default=0, db_default=0)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -48,7 +48,7 @@ from publicity.models import (
 )
 from review import services as review_services
 from review.models import ReviewDecision
-from tests.builders import PDF_BYTES, form_data, make_enterprise_user, make_project
+from tests.builders import PDF_BYTES, EnterpriseFactory, form_data, make_enterprise_user, make_project
 from tests.needs import needs_service
 
 pytestmark = pytest.mark.django_db
@@ -414,6 +414,21 @@ def test_it_refuses_a_model_save_of_the_project(entered):
             project.status = Status.DRAFT
         with pytest.raises(TransitionNotAllowed):
             Project.objects.get(pk=entered.pk).submit()
+
+
+@pytest.mark.parametrize(
+    "fields", [["name"], ["authority"], ["authority_id"], ["enterprise"], ["status", "name"]]
+)
+def test_it_refuses_a_model_save_of_named_content_fields(entered, liangjiang, fields):
+    """save(update_fields=…) skips the content check only when it writes no content field, whether a foreign key
+    is named by its field name or its column."""
+    project = Project.objects.get(pk=entered.pk)
+    project.name = "改名后的工程"
+    project.authority = liangjiang
+    project.enterprise = EnterpriseFactory(name="另一家企业有限公司")
+
+    with nothing_changes(entered), pytest.raises(RecordLocked):
+        project.save(update_fields=fields)
 
 
 @pytest.mark.parametrize("stage_code", STAGE_ORDER)
