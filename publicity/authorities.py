@@ -7,7 +7,9 @@ after its commit, and a migration or a flush too (post_migrate); a process whose
 reads the table again, having read the version first, so a copy read before a commit is never kept under the
 version set after it. While a transaction that changed an authority is open (its on-commit call still pending),
 this connection reads the table and keeps nothing: it sees its own change, nobody else sees it. With the cache down
-or empty of the version, the table is read as before."""
+or empty of the version, the table is read as before. A version write can still be lost (the cache down for that one
+call, the process gone between the commit and the call), so a kept copy is also read again after KEEP_SECONDS:
+at worst a public list names an old authority for that long, as a cached page does."""
 
 import logging
 import threading
@@ -24,8 +26,10 @@ from . import page_cache
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "publicity:authorities-version"
+KEEP_SECONDS = 60
+_clock = time.monotonic
 
-_kept: tuple = (None, ())  # (version, rows)
+_kept: tuple = (None, (), 0.0)  # (version, rows, when they were read: _clock())
 _lock = threading.Lock()
 
 
@@ -44,11 +48,12 @@ def rows() -> list:
         version = cache.get(VERSION_KEY)
         if version is None:  # the cache is down: no version to trust
             return read()
-    kept_version, kept_rows = _kept
-    if kept_version != version:
+    kept_version, kept_rows, kept_at = _kept
+    now = _clock()
+    if kept_version != version or now - kept_at > KEEP_SECONDS:
         kept_rows = tuple(read())
         with _lock:
-            _kept = (version, kept_rows)
+            _kept = (version, kept_rows, now)
     return list(kept_rows)
 
 

@@ -62,6 +62,19 @@ def test_a_change_in_an_open_transaction_is_its_own(local_cache, authorities):
     assert "未提交的名称" not in names and "渝中区" in names
 
 
+def test_a_lost_version_write_is_outlived_after_keep_seconds(local_cache, authorities, monkeypatch):
+    """A rename whose new version never reached the cache (the cache down for that one write) shows once the kept
+    copy is KEEP_SECONDS old."""
+    clock = [1000.0]
+    monkeypatch.setattr(kept, "_clock", lambda: clock[0])
+    kept.rows()
+    monkeypatch.setattr(kept, "_committed", lambda: None)  # the version write lost
+    Authority.objects.filter(code="500103").update(name="渝中区（更名）")
+    assert "渝中区（更名）" not in {row.name for row in kept.rows()}
+    clock[0] += kept.KEEP_SECONDS + 1
+    assert "渝中区（更名）" in {row.name for row in kept.rows()}
+
+
 def test_with_the_cache_down_every_page_reads_them(authorities, settings):
     settings.PUBLIC_PAGE_CACHE_SECONDS = 0
     settings.CACHES = {
