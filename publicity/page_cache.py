@@ -165,7 +165,7 @@ class PublicPageCacheMiddleware:
             request.method == "GET"
             and settings.PUBLIC_PAGE_CACHE_SECONDS
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and request.path_info.startswith(self.prefixes())
+            and request.path.startswith(self.prefixes())  # both with the script prefix, as reverse() gives it
         )
         if eligible:
             hit = self._hit(request)
@@ -186,6 +186,7 @@ class PublicPageCacheMiddleware:
     def _hit(self, request):
         if _changed_in_this_transaction():
             return None
+        request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it for every other answer (a 400)
         # LocaleMiddleware's choice (no i18n_patterns here): the key the view's decorator stored the page under.
         key = page_key(translation.get_language_from_request(request), request.get_full_path())
         found = cache.get_many([GENERATION_KEY, key])

@@ -76,6 +76,15 @@ def test_an_early_hit_is_the_uncached_page_header_for_header(pages, settings, wi
         assert b"publicity-page-cache-csrf-token" not in hit.content, name
 
 
+def test_an_early_hit_still_refuses_a_host_not_allowed(pages, settings):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 30
+    visitor(False).get(pages["list"])  # stored
+
+    response = visitor(False).get(pages["list"], HTTP_HOST="evil.example")
+
+    assert response.status_code == 400  # as CommonMiddleware answers every other request for that host
+
+
 def test_the_headers_carry_the_security_policy_and_vary(pages, settings):
     settings.PUBLIC_PAGE_CACHE_SECONDS = 30
     Client().get(pages["list"])
