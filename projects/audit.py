@@ -294,11 +294,6 @@ def describe_event(event: AuditEvent) -> str:
     return f"#{event.pk}（时间 {when}，操作人 {who}，操作 {event.action}）"
 
 
-class _Broken(Exception):
-    def __init__(self, checked, event, reason):
-        self.checked, self.event, self.reason = checked, event, reason
-
-
 def verify_chain() -> ChainReport:
     """Walk every chain in id order (record_many() appends to a chain under its head's lock, so a chain's id order
     is its order) and stop at the first event that does not verify:

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="auditevent",
             name="chain",
-            field=models.BigIntegerField(default=0, verbose_name="链"),
+            field=models.BigIntegerField(db_default=0, default=0, verbose_name="链"),
         ),
         migrations.AddIndex(
             model_name="auditevent",
