@@ -9,8 +9,12 @@ from rest_framework import serializers
 
 from projects import identifiers
 from projects.forms import EVIDENCE_FIELDS, DesignersField, LinesOfRecordsField, YesNoField
+from projects.models import IdDocumentType, ProjectKind
 
 SCALARS = (str, int, float, bool)
+# The input schema's choice sets that several fields share, named once (settings.SPECTACULAR_SETTINGS).
+PROJECT_KIND_VALUES = ProjectKind.values
+ID_DOCUMENT_TYPE_VALUES = IdDocumentType.values
 
 
 def _records(value, keys) -> bool:

@@ -548,5 +548,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "projects.models.Status"},
+    # One name for each choice set several fields share (drf-spectacular warns of a set under two names).
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "projects.models.Status",
+        "ProjectKindEnum": "projects.models.ProjectKind",
+        "ProjectKindInputEnum": "api.inputs.PROJECT_KIND_VALUES",
+        "EvidencePartEnum": "projects.models.EvidencePart",
+        "IdDocumentTypeInputEnum": "api.inputs.ID_DOCUMENT_TYPE_VALUES",
+    },
 }
