@@ -13,6 +13,7 @@ PYTEST_ARGS ?=
 # The suite runs in this many pytest-xdist processes (0: all in one process). Each has its own test database, Redis
 # database and temporary files (tests/isolation.py). --dist load: schemathesis gives each API operation's case the
 # same node id, and the grouping modes (loadscope, loadgroup) key work by node id, so they would run one of them.
+# One hash seed for both workers: xdist refuses to run when they collect parameters (from a set) in another order.
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint venv clean-venv
@@ -47,7 +48,7 @@ run: $(STAMP)
 	$(VPY) scripts/run_dev.py
 
 test: $(STAMP)
-	$(VPY) -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
+	PYTHONHASHSEED=$${PYTHONHASHSEED:-0} $(VPY) -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

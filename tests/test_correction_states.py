@@ -66,7 +66,7 @@ def test_each_illegal_transition_is_refused(name, state):
 
 
 @pytest.mark.parametrize(
-    ("name", "state"), [(name, state) for name, (sources, _) in PROCESS.items() for state in sources]
+    ("name", "state"), [(name, state) for name, (sources, _) in PROCESS.items() for state in sorted(sources)]
 )
 def test_each_allowed_transition_reaches_its_state(name, state):
     request = CorrectionRequest(status=state)
