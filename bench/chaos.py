@@ -37,7 +37,11 @@ def arguments():
     parser.add_argument("--backoff-max", type=float, default=3600.0, help="OUTBOX_BACKOFF_MAX_SECONDS")
     parser.add_argument("--concurrency", type=int, default=4, help="the worker's processes")
     parser.add_argument(
-        "--settle-seconds", type=float, default=None, help="wait for the rest (default: the outage + 30 min)"
+        "--settle-seconds",
+        type=float,
+        default=None,
+        help="wait for the rest (default: the outage + 3 × --backoff-max: after a long outage a message waits up to "
+        "the cap between attempts, and half of the attempts still fail)",
     )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
     return parser.parse_args()
@@ -85,7 +89,7 @@ def main():
         latency_ms=args.latency_ms,
         outage_seconds=args.outage_seconds,
         redis_down_seconds=args.redis_down_seconds,
-        settle_seconds=args.settle_seconds or args.outage_seconds + 1800,
+        settle_seconds=args.settle_seconds or args.outage_seconds + 3 * args.backoff_max,
         concurrency=args.concurrency,
         backoff_base=args.backoff_base,
         backoff_max=args.backoff_max,
