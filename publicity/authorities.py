@@ -75,11 +75,12 @@ def changed(sender, **kwargs):
 def migrated(sender, **kwargs):
     if sender.label != "projects":
         return
-    # The database cache's table is created after the first migrate (nothing is kept yet then anyway).
+    # The database cache's table is created after the first migrate (`make run`: createcachetable), and nothing is
+    # kept yet then anyway: one line, not a traceback on a newcomer's first run.
     try:
         _committed()
-    except Exception:
-        log.warning("the authorities' version was not renewed after migrate", exc_info=True)
+    except Exception as error:
+        log.info("the authorities' version was not renewed after migrate (the cache is not ready: %r)", error)
 
 
 post_save.connect(changed, sender=Authority, dispatch_uid="publicity.authorities.saved")
