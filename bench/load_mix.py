@@ -400,8 +400,8 @@ def start_wrk(port, threads, connections, seconds, script, data, think_ms, mode,
     )  # fmt: skip
 
 
-def wrk_figures(process) -> dict:
-    output, _ = process.communicate(timeout=120)
+def wrk_figures(process, seconds: float) -> dict:
+    output, _ = process.communicate(timeout=seconds + 120)  # the run, then wrk's 30 s timeout and its report
     line = next((x for x in output.splitlines() if x.startswith("WRK_JSON ")), None)
     if line is None:
         raise SystemExit(f"wrk printed no figures:\n{output}")
@@ -608,7 +608,7 @@ def drive(options, base, port, workdir, clerk_users, reviewer_users, drafts, poo
                 options.think_ms, "once", (302, REVIEW_PAGE), log,
             ),
         }  # fmt: skip
-        figures = {name: wrk_figures(process) for name, process in processes.items()}
+        figures = {name: wrk_figures(process, options.seconds) for name, process in processes.items()}
     time.sleep(2)  # what was in flight when wrk stopped is finished (and audited) before it is counted
     figures["enterprises"]["audited"], figures["enterprises"]["refused"] = audit_counts(
         clerk_users, started_at, ["stage.update"]
