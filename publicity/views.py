@@ -19,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
 from backfill_portal.cache import cache_available
+from backfill_portal.url_makers import url_maker
 from projects.client_address import client_ip
 from projects.models import ProjectType
 from projects.services import RecordLocked
@@ -92,10 +93,10 @@ def _day(moment) -> str:
 
 def _notice_rows(notices, authority_names):
     now = timezone.now()
-    base = reverse("publicity:notice_list")
+    detail_url = url_maker("publicity:notice_detail")
     return [
         Row(
-            url=f"{base}{n.pk}/",
+            url=detail_url(n.pk),
             project_number=n.project_number,
             project_name=n.project_name,
             enterprise_name=n.enterprise_name,

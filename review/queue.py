@@ -16,10 +16,10 @@ from html import escape
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.template.backends.utils import csrf_input
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from backfill_portal.url_makers import url_maker
 from projects import extensions, permissions
 from projects.models import Project, Status
 from projects.working_days import review_time_limit, working_days_between  # noqa: F401 (callers and tests import it from here)
@@ -146,18 +146,6 @@ def rows(projects, today=None) -> list[QueueRow]:
             )
         )
     return result
-
-
-SAMPLE_ID = 918273645546372819
-
-
-def url_maker(name):
-    """reverse(name, args=[pk]) for integer pks, reversed once a page instead of a row ({% url %} a row twice
-    was a tenth of the queue's time, bench/README.md): the URL of a sample id with the id put in its place."""
-    sample = reverse(name, args=[SAMPLE_ID])
-    before, found, after = sample.partition(str(SAMPLE_ID))
-    assert found and str(SAMPLE_ID) not in after, sample
-    return lambda pk: f"{before}{int(pk)}{after}"
 
 
 def other_work(user):

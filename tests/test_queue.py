@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from backfill_portal.url_makers import url_maker
 from projects.models import AuditEvent, Project, Status
 from publicity.timing import BEIJING
 from review import queue
@@ -203,7 +204,7 @@ NEW_ROWS = """  {% if rows %}{{ rows_html }}{% else %}
 
 @pytest.mark.parametrize("tab", ["todo", "notice", "objected"])
 def test_the_rows_are_the_templates_loop_byte_for_byte(client, clerk, reviewer, yuzhong, tab):
-    """review.queue.rows_html and url_maker: the page is what the template's loop gave with a {% url %} per link,
+    """review.queue.rows_html and backfill_portal.url_makers.url_maker: the page is what the template's loop gave with a {% url %} per link,
     for a record to take (its form and CSRF token), one assigned, one overdue, a name to escape, and a tab without
     the waiting column or the take button."""
     import re
@@ -236,4 +237,5 @@ def test_the_rows_are_the_templates_loop_byte_for_byte(client, clerk, reviewer, 
             "&lt;script&gt;&amp;&quot;&#x27;" in body and "overdue-mark" in body and "领取</button>" in body
         )
     for pk in (1, 9, 10, 123456789, 2**62):
-        assert queue.url_maker("review:take")(pk) == reverse("review:take", args=[pk])
+        assert url_maker("review:take")(pk) == reverse("review:take", args=[pk])
+        assert url_maker("publicity:notice_detail")(pk) == reverse("publicity:notice_detail", args=[pk])
