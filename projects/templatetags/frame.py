@@ -65,7 +65,7 @@ class FragmentNode(template.Node):
 
     def render(self, context):
         values = {key: value.resolve(context) for key, value in self.values.items()}
-        key = ("fragment", self.name, _frozen(values), _where(context))
+        key = ("fragment", self.name, _frozen(values), _where(context), context.autoescape, context.use_l10n)
         text = _rendered.get(key)
         if text is None:
             text = get_template(self.name).template.render(
