@@ -183,49 +183,88 @@ def _lock(chain: int, *, nowait: bool) -> AuditChainHead:
     return head
 
 
-def record_many(actor: Actor | None, entries: list[Entry]) -> list[AuditEvent]:
-    """Append several events of one actor to one chain (lock_chain(): the first entry's project's, the user's
-    shard for an event of no project, or one this transaction already holds), in order, under the lock of the
-    chain's head held until the caller's transaction commits: the same events, each chained to the one before, as
-    that many record() calls, in one INSERT (the bulk import writes a project and its six stages this way).
-    Writers of other chains are not held up. Runs inside the caller's transaction."""
+def _who(actor: Actor | None) -> tuple[object, dict]:
+    """(the user, or None for the anonymous and the system; the event fields saying who acted and from where)."""
     user = actor.user if actor and actor.user.is_authenticated else None
-    who = {
+    return user, {
         "actor": user,
         "actor_username": user.get_username() if user else "",
         "organisation": actor.organisation_name if actor and user else "",
         "ip_address": stored_ip(actor.ip_address) if actor else None,
     }
+
+
+def _chained(who: dict, entries: list[Entry], chain: int, previous_hash: str) -> list[AuditEvent]:
+    """The entries as unsaved events on `chain`, each hashed and chained to the one before, the first to
+    `previous_hash` (the chain's head)."""
+    events = []
+    for entry in entries:
+        obj = entry.obj
+        event = AuditEvent(
+            **who,
+            action=entry.action,
+            object_type=obj._meta.model_name if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+            project=entry.project,
+            changes=entry.changes or {},
+            message=entry.message[:500],
+            chain=chain,
+            previous_hash=previous_hash,
+        )
+        # Rounded to microseconds as the database stores them, so the hash verifies after a reload.
+        event.hash = event.compute_hash()
+        previous_hash = event.hash
+        events.append(event)
+    return events
+
+
+def record_many(actor: Actor | None, entries: list[Entry]) -> list[AuditEvent]:
+    """Append several events of one actor to one chain (lock_chain(): the first entry's project's, the user's
+    shard for an event of no project, or one this transaction already holds), in order, under the lock of the
+    chain's head held until the caller's transaction commits: the same events, each chained to the one before, as
+    that many record() calls, in one INSERT. Writers of other chains are not held up. Runs inside the caller's
+    transaction."""
+    user, who = _who(actor)
     # No savepoint of its own: inside the caller's transaction an error here rolls back the change it describes.
     with transaction.atomic(savepoint=False):
         head = lock_chain(wanted_chain(entries[0], user))
-        chain, previous_hash = head.chain, head.last_hash
-        events = []
-        for entry in entries:
-            obj = entry.obj
-            event = AuditEvent(
-                **who,
-                action=entry.action,
-                object_type=obj._meta.model_name if obj is not None else "",
-                object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-                project=entry.project,
-                changes=entry.changes or {},
-                message=entry.message[:500],
-                chain=chain,
-                previous_hash=previous_hash,
-            )
-            # Rounded to microseconds as the database stores them, so the hash verifies after a reload.
-            event.hash = event.compute_hash()
-            previous_hash = event.hash
-            events.append(event)
+        events = _chained(who, entries, head.chain, head.last_hash)
         if len(events) == 1:
             events[0].save()
         else:
             # One INSERT: the ids come from the sequence in the list's order, and verify_chain walks each chain in
             # id order.
             AuditEvent.objects.bulk_create(events)
-        head.last_hash = previous_hash
+        head.last_hash = events[-1].hash
         head.save(update_fields=["last_hash"])
+    return events
+
+
+def record_new_chains(actor: Actor | None, chains: list[list[Entry]]) -> list[AuditEvent]:
+    """Begin many projects' chains at once (the bulk import writes a batch of new projects this way: docs/import.md,
+    "Batches"): each list holds the events of one project created in the caller's transaction, all naming that
+    project, which has no event yet. Each list becomes its project's chain, as record_many() would make it (the
+    first event chained to nothing, each next to the one before), and every head is inserted with its last hash:
+    two INSERTs for the whole batch instead of a lock, an INSERT and an UPDATE a project.
+
+    No head is locked or waited for: a new project's chain has no head yet, and nobody else can name the project
+    before the caller's transaction commits. A head that exists all the same (a chain begun outside record_many,
+    i.e. something is wrong) makes the head's INSERT fail on its unique chain, and the caller's transaction rolls
+    back with everything it wrote (the import then writes each project on its own, through record_many)."""
+    _user, who = _who(actor)
+    events, heads = [], []
+    for entries in chains:
+        project = entries[0].project
+        if project is None or project.pk is None or any(e.project is not project for e in entries):
+            raise ValueError("record_new_chains: every event of a chain names its one, saved project")
+        chained = _chained(who, entries, project.pk, "")
+        events += chained
+        heads.append(AuditChainHead(chain=project.pk, last_hash=chained[-1].hash))
+    with transaction.atomic(savepoint=False):
+        # The heads first: were one to exist, nothing more is written before the transaction rolls back.
+        AuditChainHead.objects.bulk_create(heads)
+        # One INSERT: ids from the sequence in the list's order, so each chain's id order is its order.
+        AuditEvent.objects.bulk_create(events)
     return events
 
 

@@ -280,6 +280,110 @@ def _write_checked_project(actor: Actor, project: Project, stages: dict) -> Proj
     return project
 
 
+def create_checked_projects(
+    *,
+    actor: Actor,
+    records: list,
+    window=None,
+    restriction_checked=False,
+    numbers: ProjectNumbers | None = None,
+) -> list[Project]:
+    """Many new records of the bulk import in one transaction (docs/import.md, "Batches"): `records` is
+    [(project, stages)], each as create_checked_project takes it (checked whole by the caller), with the same
+    checks again (who acts, the kind, the restrictions unless `restriction_checked`, the backfill window) asked once
+    for the batch. Written with one INSERT per table: the projects, each stage model's rows, the audit events and
+    the new chains' heads (audit.record_new_chains: the same seven events a project as create_checked_project's).
+
+    All or nothing: any error (a number another writer took meanwhile, a document number taken, a head that exists)
+    rolls the whole batch back, leaves every record unsaved as it came (numbers issued here taken back) and raises
+    BatchRefused; the caller then writes each record with create_checked_project, so that one record's problem
+    costs the others nothing and is reported on its own."""
+    enterprise = enterprise_of(actor)
+    if any(project.enterprise_id != enterprise.pk for project, _stages in records):
+        raise PermissionDenied("只能为本企业导入补录项目。")
+    with audit.refusals_recorded(actor, "project.create", enterprise):
+        for kind in {project.kind for project, _stages in records}:
+            permissions.ensure_may_start(actor.user, kind)
+    restricted = None if restriction_checked else enterprise_restriction(enterprise)
+    if restricted:
+        with audit.refusals_recorded(actor, "project.create", enterprise):
+            raise PermissionDenied(restricted)
+    window = window or BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
+    problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
+    if problem:
+        raise RuleViolation([_project_finding("", problem)])
+
+    issued = []
+    try:
+        for project, _stages in records:
+            project.created_by = actor.user
+            _default_county(project)
+            if not project.project_number and identifiers.is_chongqing_division(project.county_code):
+                project.project_number = (numbers or issue_project_number)(
+                    project.county_code, timezone.localdate()
+                )
+                issued.append(project)
+        with transaction.atomic():
+            _write_checked_projects(actor, records)
+    except Exception as failure:
+        for project, stages in records:
+            _unsaved(project)
+            for stage in stages.values():
+                if stage is not None:
+                    _unsaved(stage)
+        for project in issued:
+            if numbers is not None:
+                numbers.forget(project.project_number)  # read afresh: the rolled-back numbers are free again
+            project.project_number = ""
+        raise BatchRefused(failure) from failure
+    return [project for project, _stages in records]
+
+
+class BatchRefused(Exception):
+    """A batch of create_checked_projects was rolled back whole (the error is its cause); nothing was written."""
+
+
+def _unsaved(instance):
+    """An instance as it was before a rolled-back bulk_create gave it a primary key."""
+    instance.pk = None
+    instance._state.adding = True
+
+
+def _write_checked_projects(actor: Actor, records: list):
+    Project.objects.bulk_create([project for project, _stages in records])
+    by_model = {}
+    chains = []
+    for project, stages in records:
+        entries = [
+            audit.Entry(
+                "project.create",
+                project,
+                project=project,
+                changes=audit.diff({}, audit.field_values(project)),
+            )
+        ]
+        for code, stage in stages.items():
+            if stage is None:
+                continue
+            stage.project = project
+            stage.updated_by = actor.user
+            by_model.setdefault(type(stage), []).append(stage)
+            entries.append(
+                audit.Entry(
+                    "stage.create",
+                    stage,
+                    project=project,
+                    changes=audit.diff({}, audit.field_values(stage)),
+                    message=StageCode(code).label,
+                )
+            )
+        chains.append(entries)
+    # bulk_create, as _write_checked_project does: PostgreSQL's trigger still guards every row.
+    for model, stages in by_model.items():
+        model.objects.bulk_create(stages)
+    audit.record_new_chains(actor, chains)
+
+
 def _document_used(stage_code: str):
     model = STAGE_MODELS[stage_code]
     label = model._meta.get_field(model.document_field).verbose_name
