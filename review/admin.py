@@ -43,7 +43,7 @@ from publicity.models import NoticeState, Objection, ObjectionStatus, OutboxMess
 from . import reuse, selectors, services
 from .forms import ApproveForm, BackfillWindowForm, ObjectionOutcomeForm, RejectForm, ReturnForm
 from .models import Assignment
-from .paginator import CappedCountPaginator
+from .paginator import CappedChangeList, CappedCountPaginator, page_wanted
 
 # ---------------------------------------------------------------- filters
 
@@ -226,6 +226,14 @@ class ProjectReviewAdmin(admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         return queryset.filter(selectors.search_filter(search_term)), False
+
+    def get_changelist(self, request, **kwargs):
+        return CappedChangeList  # a page asked for past the true end shows the last one (review.paginator)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        paginator.page_wanted = page_wanted(request)  # counted exactly on the last page (review.paginator)
+        return paginator
 
     # ------------------------------------------------------------ columns and read-only fields
 
