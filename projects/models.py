@@ -430,6 +430,18 @@ class Project(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["authority", "enterprise"], name="project_console_auth_ent", condition=NOT_A_DRAFT
             ),
+            # The city's design records waiting to be routed (permissions.awaiting_routing), asked on every page of
+            # its work queue: a handful of rows, not the 20,000 submitted ones of a million records.
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="project_awaiting_routing",
+                condition=Q(
+                    kind=ProjectKind.DESIGN,
+                    status=Status.SUBMITTED,
+                    reviewing_agency__isnull=True,
+                    routed_to_district=False,
+                ),
+            ),
         ]
 
     def __str__(self):

@@ -6,7 +6,9 @@ before its first row (1.2 s, EXPLAIN ANALYZE), its filter by status past 150,000
 drafts) and match the lists' filters and their order: the city's list and its filter by status; a district's list,
 its filters by status and the work queue's tabs (authority, status, in submission order). The filter by enterprise
 (review.admin.EnterpriseFilter) walks the enterprises' names and asks, for each, whether one of its records is
-visible (for a district: authority, enterprise). Figures: bench/README.md, "console_list.py".
+visible (for a district: authority, enterprise). The city's work queue asks on every page whether a design record
+waits to be routed (permissions.awaiting_routing): it read all 20,000 submitted records of a million to find none.
+Figures: bench/README.md, "console_list.py".
 """
 
 from django.conf import settings
@@ -62,6 +64,19 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "draft"), _negated=True),
                 fields=["authority", "enterprise"],
                 name="project_console_auth_ent",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="project",
+            index=models.Index(
+                condition=models.Q(
+                    ("kind", "design"),
+                    ("reviewing_agency__isnull", True),
+                    ("routed_to_district", False),
+                    ("status", "submitted"),
+                ),
+                fields=["submitted_at", "id"],
+                name="project_awaiting_routing",
             ),
         ),
     ]
