@@ -48,7 +48,7 @@ def test_a_count_under_the_cap_is_exact(clerk, yuzhong):
 
 @on_postgresql
 def test_above_the_cap_the_count_is_the_planners_estimate_and_says_so(
-    client, city, clerk, yuzhong, monkeypatch
+    client, city, reviewer, clerk, yuzhong, monkeypatch
 ):
     submitted(clerk, yuzhong, 12)
     with connection.cursor() as cursor:
@@ -73,6 +73,14 @@ def test_above_the_cap_the_count_is_the_planners_estimate_and_says_so(
     assert len(changelist.result_list) == 12  # the page itself is read as before
     assert f"约 {changelist.result_count} 补录项目（估计数）" in estimated.content.decode()
     assert estimated_queries == exact_queries
+
+    # A reviewer's page has the action bar: its "select all" names the figure as an estimate, not as a count.
+    client.force_login(reviewer)
+    as_reviewer, _ = page()
+    figure = as_reviewer.context["cl"].result_count
+    content = as_reviewer.content.decode()
+    assert f"选中全部页面的补录项目（约 {figure} 个，估计数）" in content
+    assert f"所有的 {figure} 个" not in content
 
 
 def test_a_query_that_matches_nothing_by_construction_counts_zero(clerk, yuzhong):
