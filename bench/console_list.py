@@ -10,9 +10,10 @@ work per request; the public pages' benchmark is the one driven over HTTP by wrk
 - the review page (the change view) of the one record with six stages and of a seeded submitted record;
 - the work queue `/review/queue/` (待我审核 and the other tabs) as the reviewer, and the city's.
 
-For each it prints the median and p99 time of --requests requests, the rows the page counts (~ an estimate:
-review.paginator), the SQL queries a request runs, and the slowest query's own time. --exact-count measures the
-admin's own paginator instead (an exact COUNT(*) on every page): the figures before review.paginator.
+For each it prints the median and p99 time of --requests requests, the rows the page counts (~ an estimate,
+> more than the cap with no estimate shown: review.paginator), the SQL queries a request runs, and the slowest
+query's own time. --exact-count measures the admin's own paginator instead (an exact COUNT(*) on every page): the
+figures before review.paginator.
 
     env -u DATABASE_URL .venv/bin/python bench/console_list.py [--records 1000000]
 """
@@ -62,6 +63,8 @@ def _result_count(response) -> str:
     context = response.context or {}
     changelist = context.get("cl")
     if changelist is not None:
+        if getattr(changelist.paginator, "beyond_cap", False):
+            return f">{changelist.paginator.cap}"  # the page says 超过 …: more than counted, no estimate
         estimated = getattr(changelist.paginator, "estimated", False)
         return f"~{changelist.result_count}" if estimated else f"{changelist.result_count}"
     page = context.get("page")

@@ -84,6 +84,8 @@ class Enterprise(models.Model):
         verbose_name = "企业"
         verbose_name_plural = "企业"
         ordering = ["name"]
+        # The console's filter by enterprise lists them by name (review.admin.EnterpriseFilter).
+        indexes = [models.Index(fields=["name"], name="enterprise_name")]
 
     def __str__(self):
         return self.name
@@ -323,6 +325,8 @@ class Status(models.TextChoices):
 
 
 ENTERPRISE_EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
+# What the review console lists (permissions.visible_projects: never a draft), the predicate of its indexes.
+NOT_A_DRAFT = ~Q(status=Status.DRAFT)
 
 
 class RecordLocked(Exception):
@@ -401,6 +405,43 @@ class Project(ConcurrentTransitionMixin, models.Model):
             # The review console lists by submission date (review/admin.py).
             models.Index(fields=["-submitted_at", "-id"]),
             models.Index(fields=["authority", "-submitted_at", "-id"]),
+            # The console never lists drafts (permissions.visible_projects): its lists' filters and orderings,
+            # without the drafts, whose empty submission date comes first in the newest-first order
+            # (docs/architecture.md, "At national scale").
+            models.Index(
+                fields=["-submitted_at", "-id"], name="project_console_newest", condition=NOT_A_DRAFT
+            ),
+            models.Index(
+                fields=["status", "-submitted_at", "-id"],
+                name="project_console_status",
+                condition=NOT_A_DRAFT,
+            ),
+            models.Index(
+                fields=["authority", "-submitted_at", "-id"],
+                name="project_console_auth_newest",
+                condition=NOT_A_DRAFT,
+            ),
+            models.Index(
+                fields=["authority", "status", "-submitted_at", "-id"],
+                name="project_console_auth_status",
+                condition=NOT_A_DRAFT,
+            ),
+            # A district's filter by enterprise: is one of the enterprise's records the district's (EXISTS)?
+            models.Index(
+                fields=["authority", "enterprise"], name="project_console_auth_ent", condition=NOT_A_DRAFT
+            ),
+            # The city's design records waiting to be routed (permissions.awaiting_routing), asked on every page of
+            # its work queue: a handful of rows, not the 20,000 submitted ones of a million records.
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="project_awaiting_routing",
+                condition=Q(
+                    kind=ProjectKind.DESIGN,
+                    status=Status.SUBMITTED,
+                    reviewing_agency__isnull=True,
+                    routed_to_district=False,
+                ),
+            ),
         ]
 
     def __str__(self):

@@ -195,6 +195,40 @@ def test_it_filters_by_enterprise_and_by_missing_stage(
     }
 
 
+def test_the_enterprise_filter_offers_the_enterprises_with_a_record_the_user_sees(
+    client, clerk, reviewer, city, yuzhong, authorities
+):
+    """In name order, each once: an enterprise with only a draft, or only records of another district, is not
+    offered to the district's reviewer (review.admin.EnterpriseFilter, an EXISTS a name)."""
+
+    def enterprise(name, *records):
+        user = make_enterprise_user(username=f"clerk-{name[0].lower()}")
+        user.membership.enterprise.name = name
+        user.membership.enterprise.save()
+        for authority, status in records:
+            make_project(
+                user.membership.enterprise, user, authority, status=status, stages=False, evidence=False
+            )
+        return user.membership.enterprise
+
+    jiangbei = authorities["500105"]
+    two = enterprise("B建设公司", (yuzhong, Status.SUBMITTED), (yuzhong, Status.IN_NOTICE))
+    one = enterprise("A建设公司", (yuzhong, Status.SUBMITTED), (yuzhong, Status.DRAFT))
+    draft_only = enterprise("C建设公司", (yuzhong, Status.DRAFT))
+    elsewhere = enterprise("D建设公司", (jiangbei, Status.SUBMITTED))
+
+    def offered(user):
+        client.force_login(user)
+        specs = client.get(CHANGELIST).context["cl"].filter_specs
+        (spec,) = [spec for spec in specs if getattr(spec, "parameter_name", "") == "enterprise"]
+        return list(spec.lookup_choices)
+
+    by_name = sorted([one, two, elsewhere], key=lambda e: e.name)
+    assert offered(reviewer) == [(str(e.pk), e.name) for e in by_name if e != elsewhere]
+    assert offered(city) == [(str(e.pk), e.name) for e in by_name]
+    assert str(draft_only.pk) not in dict(offered(city))
+
+
 def test_the_review_page_runs_the_same_queries_however_much_the_record_holds(
     client, clerk, reviewer, yuzhong, open_windows
 ):
