@@ -64,13 +64,9 @@ class FixedPolicyCSPMiddleware(CSPMiddleware):
     on the settings only: they are kept, and forgotten when a setting changes (tests). Anything else goes through
     django-csp unchanged."""
 
-    _PER_RESPONSE = (
-        "_csp_config",
-        "_csp_update",
-        "_csp_replace",
-        "_csp_config_ro",
-        "_csp_update_ro",
-        "_csp_replace_ro",
+    # What django-csp's decorators set on a response (as attributes: the response's own __dict__).
+    _PER_RESPONSE = frozenset(
+        ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
     )
     _fixed: tuple | None = None
 
@@ -89,8 +85,8 @@ class FixedPolicyCSPMiddleware(CSPMiddleware):
         return fixed
 
     def process_response(self, request, response):
-        if getattr(request, "_csp_nonce", None) is not None or any(
-            getattr(response, name, None) is not None for name in self._PER_RESPONSE
+        if getattr(request, "_csp_nonce", None) is not None or not self._PER_RESPONSE.isdisjoint(
+            vars(response)
         ):
             return super().process_response(request, response)
         if (
