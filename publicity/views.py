@@ -12,14 +12,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
 from backfill_portal.cache import cache_available
-from backfill_portal.url_makers import url_maker
+from backfill_portal.url_makers import identifier_url_maker, url_maker
 from projects.client_address import client_ip
 from projects.models import ProjectType
 from projects.services import RecordLocked
@@ -127,9 +126,10 @@ def _notice_rows(notices, authority_names):
 
 
 def _library_rows(entries, authority_names):
+    detail_url = identifier_url_maker("publicity:library_detail")
     return [
         Row(
-            url=reverse("publicity:library_detail", args=[e.national_id]),
+            url=detail_url(e.national_id),
             project_number=e.project_number,
             project_name=e.project_name,
             enterprise_name=e.enterprise_name,

@@ -189,3 +189,17 @@ def test_the_list_rows_days_and_dates_are_the_notices_own():
         assert row.date == f"{notice.starts_at.astimezone(timing.BEIJING):%Y-%m-%d}"
         assert row.paused == (notice.state == NoticeState.PAUSED)
         assert row.url == f"/notices/{notice.id}/"
+
+
+def test_the_library_links_are_what_reverse_gives():
+    import pytest
+    from django.urls import NoReverseMatch, reverse
+
+    from backfill_portal.url_makers import identifier_url_maker
+
+    detail_url = identifier_url_maker("publicity:library_detail")
+    for national_id in ("NP-500103-2026-000001", "a.b_c-9", "Z" * 64, "1"):
+        assert detail_url(national_id) == reverse("publicity:library_detail", args=[national_id])
+    for refused in ("", "with space", "<x>", "Z" * 65, "渝"):
+        with pytest.raises(NoReverseMatch):
+            detail_url(refused)
