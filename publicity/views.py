@@ -93,7 +93,7 @@ def _day(moment) -> str:
 def _notice_rows(notices, authority_names):
     """Rows of selectors.notice_page (named tuples). The days left and the end as Notice.days_left and
     Notice.end_text give them, each worked out once a page for the notices that share it: a page's notices mostly
-    started on the same few days, and counting the days one by one for each row was a tenth of the page."""
+    started on the same few days, and counting the days one by one for each row was 4 % of the page."""
     now = timezone.now()
     detail_url = url_maker("publicity:notice_detail")
     days_left, end_text, day = {}, {}, {}
