@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "backfill_portal.two_factor.TwoFactorMiddleware",
     "backfill_portal.passwords.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "backfill_portal.middleware.FixedPolicyCSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]

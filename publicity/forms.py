@@ -3,6 +3,7 @@
 from html import escape
 
 from django import forms
+from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import mark_safe
 
 from projects import files
@@ -14,6 +15,33 @@ from .models import Objection
 HONEYPOT_FIELD = "website"
 # The codes of projects.files.sniff_type's refusals: shown beside the file field.
 EVIDENCE_ERROR_CODES = files.REFUSAL_CODES
+
+
+class KeptChoices(BaseChoiceIterator):
+    """Choices already as (value, label) pairs: Django normalises a list given to a ChoiceField on every form
+    (both the field and its widget), a BaseChoiceIterator it takes as it is."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+
+# The authorities' choices and the selects' options as HTML, per process: the same for every visitor until an
+# authority changes (publicity/authorities.py gives the rows; a change gives other rows, so another key).
+_kept_choices: dict = {}
+_kept_options: dict = {}
+KEPT_LIMIT = 64
+
+
+def _kept(store: dict, key, make):
+    value = store.get(key)
+    if value is None:
+        if len(store) >= KEPT_LIMIT:
+            store.clear()
+        value = store[key] = make()
+    return value
 
 
 class PublicSearchForm(forms.Form):
@@ -33,7 +61,11 @@ class PublicSearchForm(forms.Form):
     def __init__(self, *args, authorities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.authorities_by_code = {a.code: a for a in authorities}
-        self.fields["authority"].choices = [("", "全部审核部门")] + [(a.code, a.name) for a in authorities]
+        pairs = tuple((a.code, a.name) for a in authorities)
+        self._choices_key = {"authority": pairs, "project_type": None}
+        self.fields["authority"].choices = _kept(
+            _kept_choices, pairs, lambda: KeptChoices([("", "全部审核部门"), *pairs])
+        )
 
     def value(self, name) -> str:
         """The value as typed (the page shows back what was asked, valid or not)."""
@@ -43,15 +75,23 @@ class PublicSearchForm(forms.Form):
         """A select's options as HTML, built in Python: Django's widget templates render each of the 43
         authorities through two template includes, which costs more than the rest of the page; and an f-string a
         option, not format_html, whose escaping machinery was a tenth of an uncached /notices/ (bench/README.md).
-        The same bytes as format_html_join gave (tests/test_public_rows.py)."""
+        The same bytes as format_html_join gave (tests/test_public_rows.py). Kept per process for a value that
+        is one of the choices (or none): what a visitor typed in the URL otherwise is not kept."""
         selected = self.value(name)
-        return mark_safe(
-            "".join(
-                f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>'
-                f"{escape(str(label))}</option>"
-                for value, label in self.fields[name].choices
+        choices = self.fields[name].choices
+
+        def html():
+            return mark_safe(
+                "".join(
+                    f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>'
+                    f"{escape(str(label))}</option>"
+                    for value, label in choices
+                )
             )
-        )
+
+        if not isinstance(selected, str) or (selected and not self.fields[name].valid_value(selected)):
+            return html()
+        return _kept(_kept_options, (name, self._choices_key[name], selected), html)
 
     def authority_options(self):
         return self.options("authority")

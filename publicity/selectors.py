@@ -190,8 +190,12 @@ def page_of(queryset, number: int, size: int = PAGE_SIZE) -> Page:
 
 
 def notice_page(number: int, **filters) -> Page:
+    """Rows as named tuples of NOTICE_LIST_FIELDS, not Notice instances: the list prints them (building a model
+    instance a row was a tenth of an uncached /notices/, bench/README.md)."""
     queryset = search(public_notices(), date_field="starts_at", **filters)
-    return page_of(queryset.only(*NOTICE_LIST_FIELDS).order_by("-starts_at", "-id"), number)
+    return page_of(
+        queryset.order_by("-starts_at", "-id").values_list(*NOTICE_LIST_FIELDS, named=True), number
+    )
 
 
 def library_page(number: int, **filters) -> Page:

@@ -114,3 +114,92 @@ def test_the_search_forms_options_are_what_format_html_join_gave():
     assert " selected>渝中区&lt;住建委&gt; &amp; &#x27;开发区&#x27;</option>" in PublicSearchForm(
         {"authority": "500103"}, authorities=authorities
     ).options("authority")
+
+
+def test_the_kept_options_follow_the_authorities_and_keep_nothing_typed():
+    from collections import namedtuple
+
+    from publicity import forms
+    from publicity.forms import PublicSearchForm
+
+    Authority = namedtuple("Authority", "id code name")
+    before = [Authority(1, "500103", "渝中区"), Authority(2, "500105", "江北区")]
+    after = [Authority(1, "500103", "渝中区住建委"), Authority(3, "500106", "沙坪坝区")]
+
+    assert "渝中区</option>" in PublicSearchForm(None, authorities=before).options("authority")
+    renamed = PublicSearchForm({"authority": "500103"}, authorities=after).options("authority")
+    assert '<option value="500103" selected>渝中区住建委</option>' in renamed and "江北区" not in renamed
+    assert "江北区" not in PublicSearchForm(None, authorities=after).options("authority")
+    assert PublicSearchForm({"authority": "500105"}, authorities=after).is_valid() is False
+
+    typed = PublicSearchForm({"authority": "typed-by-a-visitor"}, authorities=after).options("authority")
+    assert " selected" not in typed
+    assert not any("typed-by-a-visitor" in key for key in forms._kept_options)
+
+
+def test_the_list_rows_days_and_dates_are_the_notices_own():
+    """views._notice_rows works the days left and the end out once for notices that share them: the same as
+    Notice.days_left and Notice.end_text for each, running and paused."""
+    import datetime
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from publicity import timing
+    from publicity.models import Notice, NoticeState
+    from publicity.views import _notice_rows
+
+    start = timezone.now() - datetime.timedelta(days=3)
+    notices = [
+        SimpleNamespace(
+            id=index,
+            state=state,
+            starts_at=start + datetime.timedelta(hours=hours),
+            ends_at=timing.notice_end(start + datetime.timedelta(hours=hours)),
+            remaining_seconds=remaining,
+            project_number=f"50010325010100{index}",
+            project_name="工程",
+            enterprise_name="企业",
+            authority_id=1,
+            project_type="building_general",
+        )
+        for index, (state, hours, remaining) in enumerate(
+            [
+                (NoticeState.RUNNING, 0, None),
+                (NoticeState.RUNNING, 1, None),
+                (NoticeState.RUNNING, -30, None),
+                (NoticeState.PAUSED, 0, 5 * 86400),
+                (NoticeState.PAUSED, 2, 86400),
+                (NoticeState.RUNNING, -24 * 20, None),
+            ]
+        )
+    ]
+
+    rows = _notice_rows(notices, {1: "渝中区"})
+
+    for notice, row in zip(notices, rows, strict=True):
+        model = Notice(
+            state=notice.state,
+            starts_at=notice.starts_at,
+            ends_at=notice.ends_at,
+            remaining_seconds=notice.remaining_seconds,
+        )
+        assert row.days_left == model.days_left(), notice
+        assert row.deadline == model.end_text
+        assert row.date == f"{notice.starts_at.astimezone(timing.BEIJING):%Y-%m-%d}"
+        assert row.paused == (notice.state == NoticeState.PAUSED)
+        assert row.url == f"/notices/{notice.id}/"
+
+
+def test_the_library_links_are_what_reverse_gives():
+    import pytest
+    from django.urls import NoReverseMatch, reverse
+
+    from backfill_portal.url_makers import identifier_url_maker
+
+    detail_url = identifier_url_maker("publicity:library_detail")
+    for national_id in ("NP-500103-2026-000001", "a.b_c-9", "Z" * 64, "1"):
+        assert detail_url(national_id) == reverse("publicity:library_detail", args=[national_id])
+    for refused in ("", "with space", "<x>", "Z" * 65, "渝"):
+        with pytest.raises(NoReverseMatch):
+            detail_url(refused)
