@@ -415,7 +415,7 @@ def main():
     rate = len(ids) / seconds
     print(
         f"\ndrain: worker --concurrency {options.concurrency}, beat every {options.sweep_seconds:g}s; the hand-over "
-        f"of {len(ids)} tasks took {handed_over:.2f}s; simulator alone: wrk -c{connections} for "
+        f"of {len(ids)} messages took {handed_over:.2f}s; simulator alone: wrk -c{connections} for "
         f"{options.limit_seconds:g}s; {os.cpu_count()} CPUs shared by the worker, PostgreSQL, Redis, the simulator "
         f"(and other work); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; logs in {tmp_path}"
     )
