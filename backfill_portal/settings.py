@@ -412,6 +412,10 @@ OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 WORKER_DATABASE_CONN_MAX_AGE = int(os.environ.get("WORKER_DATABASE_CONN_MAX_AGE", "300"))
 # The most messages one run of the delivery sweep hands to the worker.
 OUTBOX_SWEEP_BATCH = int(os.environ.get("OUTBOX_SWEEP_BATCH", "200"))
+# The most messages one task hands to a worker (publicity.tasks.deliver_outbox_batch), each still delivered and
+# recorded on its own: a task's round trip through the broker (publish, fetch, acknowledge, the result) is paid once
+# for several deliveries (docs/architecture.md, "Delivery to the national platform").
+OUTBOX_DELIVERY_BATCH = int(os.environ.get("OUTBOX_DELIVERY_BATCH", "10"))
 # The audit chains (docs/security.md, "The audit chains"): events of no project spread over this many chains, and
 # the heads anchored into the global chain this often (the window in which a chain's newest events could be
 # deleted with its head wound back unseen).

@@ -22,6 +22,13 @@ the simulator's own limit on the same endpoint measured alone (a script, not a t
    delivered: the time is the last delivered_at minus the hand-over.
 5. Prints: records, seconds, records/s, the simulator's limit (req/s), the ratio (goal >= 0.8), and checks that every
    record is in the library here and stored exactly once at the simulator.
+6. Prints where the CPU went (user + system time from /proc/<pid>/stat, core-milliseconds): the simulator's (and
+   wrk's) per call when driven alone; per record during the drain, each process of the worker's tree, beat, the
+   simulator and the PostgreSQL backends of this database (sampled from pg_stat_activity every 0.25 s while the drain runs,
+   by backend type, a backend started meanwhile counted from its start, one that came and went between two samples
+   missed; the bench's own connection left out); Redis is shared with other work and not counted. From these, the ratio's
+   ceiling on this machine: both runs bound by the same cores, the drain can reach at most (CPU of a call alone) /
+   (CPU of a record drained) of the simulator's limit, however the work is scheduled.
 """
 
 import argparse
@@ -94,6 +101,101 @@ function done(summary, latency, requests)
 end
 """
 )
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(pid: int) -> float | None:
+    """The process's user + system CPU time so far, in milliseconds; None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS  # utime, stime (fields 14 and 15)
+
+
+def children() -> dict[int, list[int]]:
+    """Every process's children, by parent pid (from /proc)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int, tree) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, []))
+    return found
+
+
+def simulator_pid() -> int:
+    """The simulator this process started (tests/simulator_process.running_simulator)."""
+    for pid in children().get(os.getpid(), []):
+        try:
+            if b"simulator" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return pid
+        except OSError:
+            continue
+    raise SystemExit("the simulator's process was not found")
+
+
+class CpuMeter:
+    """CPU time of groups of processes over an interval: each process's time at its first sighting is the base,
+    its last reading the end (a process that ends meanwhile keeps its last reading). Sampled by the caller."""
+
+    def __init__(self):
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.group: dict[int, str] = {}
+
+    def sample(self, groups: dict[str, list[int]], new: dict[str, list[int]] = {}):  # noqa: B006 - only read
+        """groups: processes counted from their first sighting; new: processes started within the interval,
+        counted from their start (all their time is the interval's)."""
+        for started, named in ((False, groups), (True, new)):
+            for name, pids in named.items():
+                for pid in pids:
+                    value = cpu_ms(pid)
+                    if value is None:
+                        continue
+                    self.group.setdefault(pid, name)
+                    self.first.setdefault(pid, 0.0 if started else value)
+                    self.last[pid] = value
+
+    def totals(self) -> dict[str, tuple[float, int]]:
+        """Group: (CPU milliseconds, processes seen)."""
+        result: dict[str, tuple[float, int]] = {}
+        for pid, name in self.group.items():
+            milliseconds, count = result.get(name, (0.0, 0))
+            result[name] = (milliseconds + self.last[pid] - self.first[pid], count + 1)
+        return result
+
+
+def database_backends(since) -> dict[str, tuple[list[int], list[int]]]:
+    """The PostgreSQL processes on this database other than this process's own connection, by backend type (client
+    backend, autovacuum worker…): (those that were there before `since`, those started after it)."""
+    from django.db import connection
+
+    found: dict[str, tuple[list[int], list[int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_type, backend_start >= %s FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            [since],
+        )
+        for pid, kind, new in cursor.fetchall():
+            found.setdefault(f"PostgreSQL: {kind}", ([], []))[1 if new else 0].append(pid)
+    return found
 
 
 def arguments():
@@ -188,6 +290,9 @@ def simulator_limit(base_url: str, api_key: str, bodies: Path, connections: int,
     script = workdir / "create.lua"
     script.write_text(LUA)
     threads = min(connections, 2)
+    simulator = simulator_pid()
+    simulator_before = cpu_ms(simulator)
+    reaped = os.times()
     output = subprocess.run(
         [
             WRK, "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
@@ -197,23 +302,52 @@ def simulator_limit(base_url: str, api_key: str, bodies: Path, connections: int,
         text=True,
         check=True,
     ).stdout  # fmt: skip
+    simulator_ms = cpu_ms(simulator) - simulator_before
+    finished = os.times()  # wrk's CPU: the only child reaped meanwhile
+    wrk_ms = (
+        finished.children_user + finished.children_system - reaped.children_user - reaped.children_system
+    ) * 1000
     line = next((x for x in output.splitlines() if x.startswith("WRK_JSON ")), None)
     if line is None:
         raise SystemExit(f"wrk printed no figures:\n{output}")
     figures = json.loads(line.removeprefix("WRK_JSON "))
     figures["rate"] = figures["created"] / (figures["duration_us"] / 1e6)
+    figures["simulator_ms"], figures["wrk_ms"] = simulator_ms, wrk_ms
     return figures
 
 
-def drain(ids, stack, concurrency: int, timeout: float) -> tuple[float, float]:
-    """Hand the messages to the worker; wait until all are delivered. (seconds, hand-over seconds)."""
+def drain(ids, stack, concurrency: int, timeout: float) -> tuple[float, float, CpuMeter]:
+    """Hand the messages to the worker; wait until all are delivered. (seconds, hand-over seconds, the CPU the
+    processes spent meanwhile)."""
     from django.db.models import Max
+    from django.utils import timezone
 
     from publicity import services
     from publicity.models import OutboxMessage, OutboxState
 
-    stack.worker(concurrency=concurrency)
-    stack.beat()
+    worker = stack.worker(concurrency=concurrency)
+    beat = stack.beat()
+    simulator = simulator_pid()
+    meter = CpuMeter()
+
+    since = timezone.now()
+
+    def sample():
+        tree = children()
+        worker_tree = descendants(worker.pid, tree)
+        backends = database_backends(since)
+        meter.sample(
+            {
+                "worker: main process": worker_tree[:1],
+                "worker: pool processes": worker_tree[1:],
+                "beat": descendants(beat.pid, tree),
+                "simulator": [simulator],
+                **{kind: old for kind, (old, _) in backends.items()},
+            },
+            {kind: new for kind, (_, new) in backends.items()},
+        )
+
+    sample()
     started = time.time()
     services.enqueue_deliveries(ids)
     handed_over = time.time() - started
@@ -229,9 +363,11 @@ def drain(ids, stack, concurrency: int, timeout: float) -> tuple[float, float]:
             done = messages.filter(state=OutboxState.DELIVERED).count()
             print(f"  {done}/{len(ids)} delivered, {time.time() - started:.0f}s", flush=True)
             last_report = time.monotonic()
+        sample()
         time.sleep(0.25)
+    sample()
     last = messages.aggregate(last=Max("delivered_at"))["last"].timestamp()
-    return last - started, handed_over
+    return last - started, handed_over, meter
 
 
 def main():
@@ -268,7 +404,7 @@ def main():
             env={**env, "NATIONAL_PLATFORM_URL": base_url, "NATIONAL_PLATFORM_API_KEY": API_KEY},
         )
         try:
-            seconds, handed_over = drain(ids, stack, options.concurrency, options.drain_timeout)
+            seconds, handed_over, meter = drain(ids, stack, options.concurrency, options.drain_timeout)
         finally:
             stack.stop_all()
         stored = simulator.records()["create_calls"]
@@ -279,7 +415,7 @@ def main():
     rate = len(ids) / seconds
     print(
         f"\ndrain: worker --concurrency {options.concurrency}, beat every {options.sweep_seconds:g}s; the hand-over "
-        f"of {len(ids)} tasks took {handed_over:.2f}s; simulator alone: wrk -c{connections} for "
+        f"of {len(ids)} messages took {handed_over:.2f}s; simulator alone: wrk -c{connections} for "
         f"{options.limit_seconds:g}s; {os.cpu_count()} CPUs shared by the worker, PostgreSQL, Redis, the simulator "
         f"(and other work); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; logs in {tmp_path}"
     )
@@ -287,6 +423,31 @@ def main():
     print(f"{'records':>8} {'seconds':>8} {'records/s':>10} {'simulator req/s':>16} {'ratio':>6}")
     print(f"{len(ids):>8} {seconds:>8.1f} {rate:>10.1f} {limit['rate']:>16.1f} {rate / limit['rate']:>6.2f}")
     print("goal: ratio >= 0.8")
+    report_cpu(limit, meter, len(ids), rate)
+
+
+def report_cpu(limit, meter: CpuMeter, records: int, rate: float):
+    """Where the CPU went, per call alone and per record drained, and the ceiling they set on the ratio."""
+    calls = limit["requests"]
+    alone = (limit["simulator_ms"] + limit["wrk_ms"]) / calls
+    print(f"\nCPU (user + system, core-milliseconds) — the simulator alone, per call ({calls} calls by wrk):")
+    print(f"  {'simulator':<28} {limit['simulator_ms'] / calls:>7.2f}")
+    print(f"  {'wrk (the load generator)':<28} {limit['wrk_ms'] / calls:>7.2f}")
+    print(f"  {'a call, all told':<28} {alone:>7.2f}")
+    print(f"CPU during the drain, per record ({records} records; processes seen):")
+    total = 0.0
+    for name, (milliseconds, count) in meter.totals().items():
+        total += milliseconds
+        print(f"  {name:<28} {milliseconds / records:>7.2f}  ({count})")
+    per_record = total / records
+    print(f"  {'a record, all told':<28} {per_record:>7.2f}  (Redis, shared with other work, not counted)")
+    cores = os.cpu_count()
+    print(
+        f"ceiling on this machine: the same {cores} cores bound both runs, so the drain reaches at most "
+        f"{alone:.2f} / {per_record:.2f} = {alone / per_record:.2f} of the simulator's limit (measured: "
+        f"{rate / limit['rate']:.2f}); {cores} cores fully used would drain {cores * 1000 / per_record:.0f} "
+        f"records/s and answer {cores * 1000 / alone:.0f} calls/s alone"
+    )
 
 
 if __name__ == "__main__":

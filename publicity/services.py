@@ -383,21 +383,24 @@ def national_payload(project: Project, content: dict) -> dict:
 
 
 def enqueue_deliveries(message_ids):
-    """Hand the messages to the worker; after the commit, so never fatal: with the broker down (or slow: its
+    """Hand the messages to the worker, OUTBOX_DELIVERY_BATCH to a task (each delivered on its own:
+    publicity.tasks.deliver_outbox_batch); after the commit, so never fatal: with the broker down (or slow: its
     publish is bounded by CELERY_BROKER_CONNECTION_TIMEOUT and CELERY_TASK_PUBLISH_RETRY_POLICY) the error is logged
     and the rest is left to the beat sweep (deliver_due_outbox), which finds every pending message once the broker is
     back (docs/architecture.md, "When the cache or the broker is down")."""
-    from .tasks import deliver_outbox
+    from .tasks import deliver_outbox_batch
 
-    for position, message_id in enumerate(message_ids):
+    message_ids = list(message_ids)
+    size = max(1, settings.OUTBOX_DELIVERY_BATCH)
+    for start in range(0, len(message_ids), size):
         try:
-            deliver_outbox.delay(message_id)
+            deliver_outbox_batch.delay(message_ids[start : start + size])
         except Exception as error:  # noqa: BLE001 - whatever the broker raises, the messages are safe in the outbox
             log.warning(
                 "broker unavailable (%s: %s): %s outbox message(s) left to the sweep",
                 type(error).__name__,
                 error,
-                len(message_ids) - position,
+                len(message_ids) - start,
             )
             return
 

@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from projects.audit import Actor
 from projects.models import AuditEvent, Authority, Status
-from publicity import services
+from publicity import services, tasks
 from publicity.models import Notice, NoticeState, OutboxMessage, OutboxState
 from review import services as review_services
 from tests.builders import end_notices, make_project, make_reviewer
 from tests.needs import needs_service
+from tests.simulator_process import API_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +190,53 @@ def test_a_definite_refusal_stops_at_once(clerk, reviewer, yuzhong, settings, na
     assert services.deliver(message.pk) == "failed"
     message.refresh_from_db()
     assert (message.state, message.attempts, message.last_status_code) == (OutboxState.FAILED, 1, 401)
+
+
+# ---------------------------------------------------------------- several messages to a task
+
+
+def test_a_batch_task_delivers_each_message_once(clerk, reviewer, yuzhong, settings, national_platform):
+    base_url, simulator = national_platform
+    settings.NATIONAL_PLATFORM_URL, settings.NATIONAL_PLATFORM_API_KEY = base_url, API_KEY
+    messages = [queued(clerk, reviewer, yuzhong) for _ in range(3)]
+    ids = [message.pk for message in messages]
+
+    assert tasks.deliver_outbox_batch(ids) == dict.fromkeys(ids, "delivered")
+    # The same task again (redelivered by the broker after a lost worker, or handed over again by the sweep).
+    assert tasks.deliver_outbox_batch(ids) == dict.fromkeys(ids, "skipped")
+
+    stored = simulator.records()["create_calls"]
+    for message in messages:
+        message.refresh_from_db()
+        assert (message.state, message.attempts) == (OutboxState.DELIVERED, 1)
+        assert stored[message.project.project_number]["stored"] == 1
+
+
+def test_a_message_that_fails_in_a_batch_leaves_the_others_delivered(
+    clerk, reviewer, yuzhong, settings, national_platform, caplog
+):
+    base_url, simulator = national_platform
+    settings.NATIONAL_PLATFORM_URL, settings.NATIONAL_PLATFORM_API_KEY = base_url, API_KEY
+    first, broken, last = (queued(clerk, reviewer, yuzhong) for _ in range(3))
+    # A payload the delivery cannot read (no project table): its attempt raises after the lease.
+    OutboxMessage.objects.filter(pk=broken.pk).update(payload={"TBProjectInfo": []})
+
+    with caplog.at_level(logging.ERROR, logger="publicity.tasks"):
+        results = tasks.deliver_outbox_batch([first.pk, broken.pk, last.pk])
+
+    assert results == {first.pk: "delivered", broken.pk: "error", last.pk: "delivered"}
+    assert f"outbox message {broken.pk}: the delivery raised" in caplog.text
+    for message in (first, last):
+        message.refresh_from_db()
+        assert message.state == OutboxState.DELIVERED
+        assert message.project.status == Status.IN_NATIONAL_LIBRARY
+    broken.refresh_from_db()
+    # Left as a failed task leaves it: pending, leased, for the sweep once the lease has expired.
+    assert (broken.state, broken.attempts) == (
+        OutboxState.PENDING,
+        1,
+    ) and broken.leased_until > timezone.now()
+    assert broken.project.project_number not in simulator.records()["create_calls"]
 
 
 # ---------------------------------------------------------------- the sweep skips what another worker holds
