@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.utils.text import Truncator
 
 from . import permissions
 from .models import Notification
@@ -17,8 +18,11 @@ def notify(users, *, project=None, title: str, body: str) -> list[Notification]:
     `users`: User objects (loaded with their e-mail); a user named twice is told once. `project`: the record the
     message is about, or None (a spot-check campaign)."""
     recipients = list({user.pk: user for user in users if user.is_active}.values())
+    # A title names the project, whose name may be as long as the title's column: shortened, never refused (a
+    # decision must not fail for its message); the body and the e-mail keep it whole.
+    inbox_title = Truncator(title).chars(Notification._meta.get_field("title").max_length, truncate="…")
     rows = Notification.objects.bulk_create(
-        [Notification(recipient=user, project=project, title=title, body=body) for user in recipients]
+        [Notification(recipient=user, project=project, title=inbox_title, body=body) for user in recipients]
     )
     addresses = sorted({user.email for user in recipients if user.email})
     if addresses:

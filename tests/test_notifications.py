@@ -5,8 +5,10 @@ from django.core import mail
 from django.db import transaction
 
 from projects import notifications
-from projects.models import Notification
-from tests.builders import make_enterprise_user, make_project
+from projects.audit import Actor
+from projects.models import Notification, Status
+from review import services as review_services
+from tests.builders import make_enterprise_user, make_project, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,28 @@ def test_the_enterprise_is_told_in_two_queries(
 
     assert Notification.objects.filter(project=project).count() == 3
     assert [message.to for message in mail.outbox] == [["clerk@example.cn"], ["colleague@example.cn"]]
+
+
+def test_a_record_with_the_longest_name_the_column_allows_is_approved_and_its_inbox_title_shortened(
+    authorities, open_windows
+):
+    # The message's title names the project, and "项目“…”审核通过，进入公示" around a name of 200 characters is longer
+    # than the inbox's title column: the decision must not fail for its message.
+    clerk = make_enterprise_user(username="long-name", email="long@example.cn")
+    name = "很长的项目名称" * 28 + "工程"  # 198 characters: with the words around it, 210
+    project = make_project(
+        clerk.membership.enterprise,
+        clerk,
+        authorities["500103"],
+        name=name,
+        status=Status.SUBMITTED,
+        evidence=False,
+    )
+    reviewer = make_reviewer(authorities["500103"], username="long-reviewer")
+
+    approved = review_services.approve(actor=Actor(user=reviewer), project=project)
+
+    assert approved.status == Status.IN_NOTICE
+    (row,) = Notification.objects.filter(recipient=clerk)
+    assert len(row.title) == 200 and row.title.endswith("…") and row.title.startswith("项目“很长的项目名称")
+    assert name in row.body  # the body keeps the name whole
