@@ -6,8 +6,12 @@ cached list and rewrites it on each call: racy under concurrency, and its cost g
 The rates are settings in django-ratelimit's syntax ("120/m"), read at each request: API_PUBLIC_RATE for the public
 endpoints (per address, whoever calls), API_USER_RATE for the others (per user)."""
 
+import time
+
 from django.conf import settings
-from django_ratelimit.core import get_usage
+from django.core.cache import caches
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 from rest_framework.throttling import BaseThrottle
 
 from projects.client_address import client_ip
@@ -33,12 +37,35 @@ class _CounterThrottle(BaseThrottle):
 
     def allow_request(self, request, view):
         # request._request: the HttpRequest, on which DRF has set the authenticated user.
-        usage = get_usage(request._request, group=self.group, key=self.key, rate=self.rate(), increment=True)
+        usage = _usage(request._request, group=self.group, key=self.key, rate=self.rate())
         self.time_left = usage["time_left"] if usage else None
         return usage is None or not usage["should_limit"]
 
     def wait(self):
         return max(1, self.time_left) if self.time_left is not None else None
+
+
+def _usage(request, *, group, key, rate):
+    """django-ratelimit's get_usage(…, increment=True), its counter counted in one round trip where the cache can
+    (backfill_portal.cache.FailSafeRedisCache.count): the same cache key, window, expiry and answer, the same
+    refusal when the cache is unavailable (RATELIMIT_FAIL_OPEN). Any other cache: get_usage itself."""
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    if not hasattr(cache, "count") or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return get_usage(request, group=group, key=key, rate=rate, increment=True)
+    limit, period = _split_rate(rate)
+    value = key(group, request)
+    window = _get_window(value, period)
+    count = cache.count(_make_cache_key(group, window, rate, value, ALL), period + EXPIRATION_FUDGE)
+    if count is None:
+        if getattr(settings, "RATELIMIT_FAIL_OPEN", False):
+            return None
+        return {"count": 0, "limit": 0, "should_limit": True, "time_left": -1}
+    return {
+        "count": count,
+        "limit": limit,
+        "should_limit": count > limit,
+        "time_left": window - int(time.time()),
+    }
 
 
 class PublicRateThrottle(_CounterThrottle):

@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 # process (Django's cache objects are per thread).
 _bypass_until: dict[str, float] = {}
 _UNAVAILABLE = object()
+# FailSafeRedisCache.count(): INCR, and the expiry set by the call that created the counter. A value Django's
+# RedisSerializer wrote for an int is the int's digits, so the counter is the one add() and incr() would keep.
+_COUNT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+# The registered script per redis client (the clients live as long as their pools: SharedClientRedisCacheClient).
+_count_scripts: dict[int, object] = {}
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
@@ -134,6 +143,21 @@ class FailSafeRedisCache(SharedClientRedisCache):
         if value is _UNAVAILABLE:
             raise ValueError(f"Key '{key}' not found: the cache is unavailable")
         return value
+
+    def count(self, key, timeout, version=None):
+        """Add 1 to the counter `key`, created with `timeout` seconds to live if absent; its new value, or None when
+        the cache is unavailable. One round trip (a Lua script, atomic on the server): django-ratelimit's add()
+        then incr() is three commands (SET NX, and Django's incr() is EXISTS then INCRBY) for every counted call."""
+        key = self.make_and_validate_key(key, version=version)
+        return self._guarded(None, self._count, key, int(timeout))
+
+    def _count(self, key, timeout):
+        client = self._cache.get_client(key, write=True)
+        script = _count_scripts.get(id(client))
+        if script is None:
+            # Script: EVALSHA, and the script's text only when the server does not have it yet (after a restart).
+            script = _count_scripts[id(client)] = client.register_script(_COUNT_SCRIPT)
+        return script(keys=[key], args=[timeout])
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(list(data), super().set_many, data, timeout, version)

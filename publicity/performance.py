@@ -14,6 +14,9 @@ entries, then every version of those entries at once), whatever the number of re
 import re
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import F, Func, IntegerField, JSONField
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -94,6 +97,127 @@ def records(entries) -> list[Record]:
         )
         for e in entries
     ]
+
+
+# Where each value the lookup shows lies in a snapshot's content: KEY_FIGURES' in their order, then each stage's
+# document number in STAGE_ORDER (what key_figures() and document_numbers() read).
+SHOWN_PATHS = [
+    ("project", name) if where == "project" else ("stages", where, name)
+    for _label, where, name in KEY_FIGURES
+] + [("stages", code, STAGE_MODELS[code].document_field) for code in STAGE_ORDER]
+VALUE_FIELDS = (
+    "id",
+    "national_id",
+    "project_number",
+    "project_name",
+    "enterprise_name",
+    "enterprise_credit_code",
+)
+
+
+def _at(content, path):
+    for name in path:
+        content = content.get(name) if isinstance(content, dict) else None
+    return content
+
+
+def shown_values(content: dict) -> list:
+    """The values at SHOWN_PATHS (None where absent), as PostgreSQL's `#>` gives them in entry_values()."""
+    return [_at(content, path) for path in SHOWN_PATHS]
+
+
+def shown(values: list) -> tuple[list, list]:
+    """shown_values() as key_figures() and document_numbers() show them, as lists of [label, text]: the figures
+    that are not empty, the document numbers that are."""
+    figures = [
+        [label, str(value)]
+        for (label, _where, _name), value in zip(KEY_FIGURES, values[: len(KEY_FIGURES)], strict=True)
+        if value not in (None, "")
+    ]
+    documents = [
+        [str(StageCode(code).label), str(value)]
+        for code, value in zip(STAGE_ORDER, values[len(KEY_FIGURES) :], strict=True)
+        if value
+    ]
+    return figures, documents
+
+
+class _Shown(Func):
+    """PostgreSQL: jsonb_build_array(content #> '{project,total_investment}', …), the values at SHOWN_PATHS of one
+    jsonb column: one expression over one column (fifteen key transforms cost more to build and compile than the
+    query takes to run; the paths are constants of this module, plain names)."""
+
+    output_field = JSONField()
+    template = "jsonb_build_array({})".format(
+        ", ".join("%(expressions)s #> '{{{}}}'".format(",".join(path)) for path in SHOWN_PATHS)
+    )
+
+
+class _Versions(Func):
+    """PostgreSQL: the published versions of the entry's record up to the entered one, newest first, as an array
+    (an index-only scan of snapshot_version_unique per entry)."""
+
+    output_field = ArrayField(IntegerField())
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (project, project_params), (version, version_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        table = connection.ops.quote_name(Snapshot._meta.db_table)
+        sql = (
+            f"ARRAY(SELECT published.version FROM {table} published WHERE published.project_id = {project} "
+            f"AND published.version <= {version} ORDER BY published.version DESC)"
+        )
+        return sql, (*project_params, *version_params)
+
+
+_entry_values = None
+
+
+def entry_values(credit_code: str):
+    """An enterprise's entries as plain rows for the API (no model instances): VALUE_FIELDS, `entered_at`,
+    `shown` (shown_values() of the entered snapshot) and `versions` (its published versions, newest first).
+    On PostgreSQL one query: the values picked out of the snapshot's content and the versions gathered in the
+    database, so neither the whole content nor a second query comes back. Elsewhere with_versions() adds them.
+    The query without its filter is built once (a queryset is copied by filter(), never changed in place)."""
+    global _entry_values
+    if _entry_values is None:
+        queryset = LibraryEntry.objects.all()
+        if connection.vendor == "postgresql":
+            queryset = queryset.values(
+                *VALUE_FIELDS,
+                "entered_at",
+                shown=_Shown(F("snapshot__content")),
+                versions=_Versions(F("project_id"), F("snapshot__version")),
+            )
+        else:
+            queryset = queryset.values(
+                *VALUE_FIELDS, "entered_at", "project_id", "snapshot__version", "snapshot__content"
+            )
+        _entry_values = queryset
+    return _entry_values.filter(enterprise_credit_code=credit_code)
+
+
+def with_versions(rows: list[dict]) -> list[dict]:
+    """entry_values()' rows complete: on a database other than PostgreSQL, `shown` from the content and the
+    versions in one more query (as attach_versions())."""
+    if not rows or "versions" in rows[0]:
+        return rows
+    by_project = {}
+    for row in rows:
+        row["shown"] = shown_values(row["snapshot__content"])
+        row["versions"] = []
+        by_project[row["project_id"]] = row
+    versions = (
+        Snapshot.objects.filter(project_id__in=by_project)
+        .order_by("project_id", "-version")
+        .values_list("project_id", "version")
+    )
+    for project_id, version in versions:
+        row = by_project[project_id]
+        if version <= row["snapshot__version"]:
+            row["versions"].append(version)
+    return rows
 
 
 def normalise(q: str) -> str:

@@ -252,6 +252,32 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_count(settings, db):
     assert client.get(url, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
 
 
+def test_the_public_count_is_django_ratelimits_counter_and_ends_with_its_window(settings, db):
+    """Where the cache is Redis the count is one Lua script (backfill_portal.cache.FailSafeRedisCache.count), in the
+    very counter django-ratelimit keeps: the same key and count, an expiry of the window (and its 5 s of fudge)."""
+    import time
+
+    from django.core.cache import cache
+    from django.test import RequestFactory
+    from django_ratelimit import ALL
+    from django_ratelimit.core import _get_window, _make_cache_key, get_usage
+
+    from api import throttling
+
+    settings.API_PUBLIC_RATE = "5/h"
+    client = APIClient()
+    for _ in range(2):
+        assert client.get(reverse("api:notices"), REMOTE_ADDR="192.0.2.7").status_code == 200
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.7")
+    usage = get_usage(request, group="api.public", key=throttling._address, rate="5/h", increment=False)
+    assert usage["count"] == 2 and not usage["should_limit"]
+    if hasattr(cache, "count"):
+        key = _make_cache_key("api.public", _get_window("192.0.2.7", 3600), "5/h", "192.0.2.7", ALL)
+        time_to_live = cache._cache.get_client().ttl(cache.make_key(key))
+        assert 0 < time_to_live <= 3605
+        assert time_to_live >= _get_window("192.0.2.7", 3600) - int(time.time())
+
+
 def test_the_endpoints_behind_a_login_are_throttled_per_user(settings, api, draft):
     settings.API_USER_RATE = "2/h"
     url = reverse("api:projects")

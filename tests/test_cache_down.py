@@ -224,6 +224,14 @@ def test_with_the_cache_down_objections_are_taken_and_password_resets_refused(
     assert Client().get(reverse("publicity:objection_lookup")).status_code == 429
 
 
+def test_with_the_cache_down_the_public_api_refuses(redis_server, settings):
+    """Fail-closed, as django-ratelimit's get_usage was: a count the cache cannot keep is no count."""
+    redis_server.stop()
+    response = Client().get(reverse("api:notices"), REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+
+
 def test_with_the_cache_down_the_login_lockout_still_counts(redis_server, settings, clerk):
     settings.AXES_FAILURE_LIMIT = 3
     redis_server.stop()

@@ -1,0 +1,219 @@
+"""The public 业绩 lookup of the API (GET /api/v1/public/performance/<credit code>/), pinned byte for byte: its rows
+are built straight from the database's values for speed (bench/README.md, api.py), and must stay exactly what the
+DRF serializer PerformanceRecord rendered from model instances — key order, value types, the versions of a record
+corrected after it entered the library, a joint venture's contract, the cursor links — in a bounded number of
+queries.
+
+The snapshots' content is written here by hand (not built from a record) so that every byte of the answer is fixed:
+numbers and booleans where text is usual, empty and missing values, a stage absent or null."""
+
+import datetime
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from publicity.models import LibraryEntry, Snapshot
+from tests.builders import make_enterprise_user, make_project
+
+pytestmark = pytest.mark.django_db
+
+CODE = "91500103MA5U7A1B2C"
+OTHER_CODE = "91500105MA5U7A1B2D"
+UTC = datetime.UTC
+
+
+def _entered(project, contents, *, current, national_id, number, name, code=CODE, entered_at):
+    """`project` in the library with snapshots v1… of `contents`, its entry at version `current`."""
+    snapshots = [
+        Snapshot.objects.create(
+            project=project,
+            version=version,
+            content=content,
+            content_hash=f"{version:064d}",
+            created_at=datetime.datetime(2026, 1, version, tzinfo=UTC),
+        )
+        for version, content in enumerate(contents, start=1)
+    ]
+    return LibraryEntry.objects.create(
+        project=project,
+        national_id=national_id,
+        national_version=current,
+        snapshot=snapshots[current - 1],
+        entered_at=entered_at,
+        project_number=number,
+        project_name=name,
+        enterprise_name="重庆示范建设有限公司" if code == CODE else "重庆其他建设有限公司",
+        enterprise_credit_code=code,
+        authority_id=project.authority_id,
+        project_type=project.project_type,
+    )
+
+
+def _content(**stages):
+    return {
+        "project": {"total_investment": "15000000.00", "total_area": 8888, "name": "不显示"},
+        "enterprise": {"name": "重庆示范建设有限公司", "credit_code": CODE},
+        "stages": stages,
+    }
+
+
+@pytest.fixture
+def library(yuzhong):
+    owner = make_enterprise_user(username="perf-owner")
+    enterprise = owner.membership.enterprise
+
+    def project():
+        return make_project(enterprise, owner, yuzhong, stages=False, evidence=False)
+
+    # Corrected twice: v2 entered the library, v3 (a correction still in its notice) is not yet published here.
+    corrected = [
+        _content(
+            tendering={
+                "award_amount": "9000000.00",
+                "awarded_on": "2016-05-01",
+                "award_notice_number": "ZB-1",
+            },
+            contract={"amount": "9000000.00", "filing_number": "HT-1"},
+        ),
+        _content(
+            registration={"registration_number": "BJ-2016-0001"},
+            tendering={
+                "award_amount": "9100000.00",
+                "awarded_on": "2016-05-01",
+                "award_notice_number": "ZB-1",
+            },
+            contract={"amount": "9100000.00", "filing_number": "HT-1"},
+            drawing_review={"certificate_number": 20160001},
+            permit={"issued_on": "2016-07-01", "permit_number": "500103201607010101"},
+            completion={
+                "actual_cost": 9200000.5,
+                "actual_area": 0,
+                "actual_completion_on": "",
+                "filing_number": None,
+            },
+        ),
+        _content(contract={"amount": "1.00", "filing_number": "HT-3"}),
+    ]
+    _entered(
+        project(),
+        corrected,
+        current=2,
+        national_id="NP-PERF-000001",
+        number="5001032016000001",
+        name="渝中区示范综合楼工程（更正两次）",
+        entered_at=datetime.datetime(2026, 3, 1, 2, 30, 15, 123456, tzinfo=UTC),
+    )
+    # A joint venture's contract (联合体): the lookup shows the contract as for any record, members not listed.
+    joint_venture = _content(
+        contract={
+            "amount": "30000000.00",
+            "filing_number": "HT-JV-1",
+            "joint_venture_members": [
+                {"name": "重庆示范建设有限公司", "credit_code": CODE},
+                {"name": "重庆乙建设有限公司", "credit_code": OTHER_CODE},
+            ],
+        },
+        completion=None,
+        permit={"issued_on": True, "permit_number": ""},
+    )
+    _entered(
+        project(),
+        [joint_venture],
+        current=1,
+        national_id="NP-PERF-000002",
+        number="5001032016000002",
+        name="两江新区联合体住宅小区二期工程",
+        entered_at=datetime.datetime(2026, 2, 1, 16, 0, tzinfo=UTC),
+    )
+    # The same time as the one above: the order falls back to the newest id.
+    _entered(
+        project(),
+        [{"enterprise": {}, "project": None}],
+        current=1,
+        national_id="NP-PERF-000003",
+        number="5001032016000003",
+        name="没有环节的记录",
+        entered_at=datetime.datetime(2026, 2, 1, 16, 0, tzinfo=UTC),
+    )
+    # Another enterprise's record: never in this lookup.
+    _entered(
+        project(),
+        [_content(contract={"amount": "5.00"})],
+        current=1,
+        national_id="NP-PERF-000004",
+        number="5001032016000004",
+        name="他人的项目",
+        code=OTHER_CODE,
+        entered_at=datetime.datetime(2026, 4, 1, tzinfo=UTC),
+    )
+
+
+FIRST_PAGE = (
+    '{"next":null,"previous":null,"results":['
+    '{"national_id":"NP-PERF-000001","project_number":"5001032016000001",'
+    '"project_name":"渝中区示范综合楼工程（更正两次）","enterprise_name":"重庆示范建设有限公司",'
+    '"enterprise_credit_code":"91500103MA5U7A1B2C","entered_at":"2026-03-01T10:30:15.123456+08:00",'
+    '"figures":[["总投资（元）","15000000.00"],["总面积（平方米）","8888"],["中标金额（元）","9100000.00"],'
+    '["中标日期","2016-05-01"],["合同金额（元）","9100000.00"],["施工许可发证日期","2016-07-01"],'
+    '["实际造价（元）","9200000.5"],["实际面积（平方米）","0"]],'
+    '"documents":[["项目报建","BJ-2016-0001"],["项目招投标","ZB-1"],["合同备案","HT-1"],["施工图审查","20160001"],'
+    '["施工许可","500103201607010101"]],"versions":[2,1]},'
+    '{"national_id":"NP-PERF-000003","project_number":"5001032016000003","project_name":"没有环节的记录",'
+    '"enterprise_name":"重庆示范建设有限公司","enterprise_credit_code":"91500103MA5U7A1B2C",'
+    '"entered_at":"2026-02-02T00:00:00+08:00","figures":[],"documents":[],"versions":[1]},'
+    '{"national_id":"NP-PERF-000002","project_number":"5001032016000002","project_name":"两江新区联合体住宅小区二期工程",'
+    '"enterprise_name":"重庆示范建设有限公司","enterprise_credit_code":"91500103MA5U7A1B2C",'
+    '"entered_at":"2026-02-02T00:00:00+08:00","figures":[["总投资（元）","15000000.00"],["总面积（平方米）","8888"],'
+    '["合同金额（元）","30000000.00"],["施工许可发证日期","True"]],"documents":[["合同备案","HT-JV-1"]],'
+    '"versions":[1]}]}'
+)
+
+
+def _get(client, url, **extra):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **extra)
+    assert response.status_code == 200, response.content
+    # The throttle's counter is in the cache, not the database, where the cache is Redis (as in production).
+    queries = [q for q in captured.captured_queries if "cache_table" not in q["sql"]]
+    return response, queries
+
+
+def test_it_answers_exactly_what_the_serializer_rendered(library):
+    response, queries = _get(APIClient(), reverse("api:performance", args=[CODE]))
+    assert response["Content-Type"] == "application/json"
+    assert response.content.decode() == FIRST_PAGE
+    # One query on PostgreSQL (the versions are gathered in it), two elsewhere: whatever the page's length.
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2), queries
+
+
+def test_a_lower_case_credit_code_finds_the_same(library):
+    response, _queries = _get(APIClient(), reverse("api:performance", args=[CODE.lower()]))
+    assert response.content.decode() == FIRST_PAGE
+
+
+def test_the_cursor_walks_the_pages_as_before(library):
+    client = APIClient()
+    first, queries = _get(client, reverse("api:performance", args=[CODE]), data={"page_size": 2})
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2), queries
+    body = json.loads(first.content)
+    assert [r["national_id"] for r in body["results"]] == ["NP-PERF-000001", "NP-PERF-000003"]
+    assert body["previous"] is None
+    assert body["next"].startswith(f"http://testserver/api/v1/public/performance/{CODE}/?cursor=")
+    second, _queries = _get(client, body["next"])
+    assert second.content.decode() == (
+        '{"next":null,"previous":"'
+        + json.loads(second.content)["previous"]
+        + '","results":['
+        + FIRST_PAGE.split('"versions":[1]},', 1)[1].removesuffix("]}")
+        + "]}"
+    )
+    assert [r["national_id"] for r in json.loads(second.content)["results"]] == ["NP-PERF-000002"]
+
+
+def test_an_enterprise_with_nothing_in_the_library_has_an_empty_page(library):
+    response, _queries = _get(APIClient(), reverse("api:performance", args=["91500000MA5U000000"]))
+    assert response.content.decode() == '{"next":null,"previous":null,"results":[]}'
