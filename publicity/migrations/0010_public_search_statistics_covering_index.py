@@ -11,15 +11,17 @@ national scale"; the EXPLAIN figures in bench/README.md, notice_pages, 2026-12-0
   sampled) its estimates at 1M came within 12 % (建设工程 20,116 for 20,123; 消防站 3,358 for 2,995), at about
   1 ms of planning. The library needs none: its trigram indexes are not partial, so ANALYZE already keeps
   statistics of those expressions (its plans for the same words were the same with and without these).
-- **A covering newest-first index of the public notices**, with every column the list shows and every column a
-  search of three characters or more filters on in INCLUDE. A common word then walks this index alone (an
+- **A covering newest-first index of the public notices**, with every column the list shows and the names a
+  search filters on in INCLUDE. A common word then walks this index alone (an
   index-only scan: no table page per row) and stops at a page; the public notices are 9 % of the table,
   scattered over all of its pages, so each row read from the table cost a page: 渝中区 page 5 read 3,000 of them
   (128 ms). Not the bigrams of publicity 0009: with the longest names the columns allow (200 + 200 characters)
   they alone take 4.5 kB, and a B-tree entry may not exceed 2,704 bytes (PostgreSQL refuses the row: the notice
-  could not start). Without them the longest possible entry is about 2.1 kB (two names of 200 four-byte
-  characters, 400 of document numbers, the short columns), so a two-character word that walks the index still
-  reads the table (as before this migration). Django cannot write this index on the model (INCLUDE is not
+  could not start). Nor the document numbers: with them the widest row the columns allow (two names of 200
+  four-byte characters and 400 of document numbers: 3.2 kB) would not fit either; without them it is about 1.7 kB.
+  So a search of three characters or more, whose filter also asks the document numbers, and a two-character word
+  still read the table for each row they walk (as before this migration): what the planner's statistics bought
+  (建设工程 983 → 0.3 ms) stays, the index-only walk of a middling word does not. Django cannot write this index on the model (INCLUDE is not
   SQLite's: models.W040), hence raw SQL.
 
 PostgreSQL only; SQLite (the embedded default) has neither statistics of expressions nor INCLUDE: nothing is
@@ -37,9 +39,9 @@ STATISTICS = [
 ]
 
 COVERING_INDEX = "notice_public_recent_cover"
-# publicity.selectors.NOTICE_LIST_FIELDS (the key holds starts_at and id) and the search's columns. A column added
-# to the list's fields belongs here too, or the scan goes back to the table for every row; a long one does not (see
-# above: an entry's size limit).
+# publicity.selectors.NOTICE_LIST_FIELDS (the key holds starts_at and id). A column added to the list's fields
+# belongs here too, or the scan goes back to the table for every row; a long one does not (see above: an entry's
+# size limit, which the widest row must fit: tests/test_public_pages.py).
 COVERING_COLUMNS = (
     "state",
     "ends_at",
@@ -49,7 +51,6 @@ COVERING_COLUMNS = (
     "enterprise_name",
     "authority_id",
     "project_type",
-    "document_numbers",
 )
 
 
