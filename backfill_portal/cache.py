@@ -18,6 +18,7 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,10 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
-# The registered script per redis client (the clients live as long as their pools: SharedClientRedisCacheClient).
-_count_scripts: dict[int, object] = {}
+# One Script for every client, given the client at each call: a script kept per client would keep every client
+# (and its pool and sockets) alive, and a server that starts a thread per request makes a cache client per thread.
+# Bytes, so that its SHA needs no client's encoder.
+_count_script = Script(None, _COUNT_SCRIPT.encode())
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
@@ -153,11 +156,8 @@ class FailSafeRedisCache(SharedClientRedisCache):
 
     def _count(self, key, timeout):
         client = self._cache.get_client(key, write=True)
-        script = _count_scripts.get(id(client))
-        if script is None:
-            # Script: EVALSHA, and the script's text only when the server does not have it yet (after a restart).
-            script = _count_scripts[id(client)] = client.register_script(_COUNT_SCRIPT)
-        return script(keys=[key], args=[timeout])
+        # Script: EVALSHA, and the script's text only when the server does not have it yet (after a restart).
+        return _count_script(keys=[key], args=[timeout], client=client)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(list(data), super().set_many, data, timeout, version)
