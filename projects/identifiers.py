@@ -25,11 +25,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE_FORMAT = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\u061c\ufeff\u2028\u2029]")
 
 
+CREDIT_CODE_LENGTH = 18  # GB 32100-2015
+
+
 # Cached: a pure function of the code, and the same codes come back on every row of an import and in every stage of
 # a record (the enterprise's own, the owner's, the agencies'), each checked by the field's validator and the rules.
+# Only values of a code's length: a form runs its validators even on a value over the field's max_length, and the
+# cache must not keep megabytes a post.
 def credit_code_problem(value: str) -> str | None:
     """Unified social credit code, GB 32100-2015 (check character by python-stdnum)."""
-    return _credit_code_problem(value) if isinstance(value, str) else _credit_code_problem.__wrapped__(value)
+    if isinstance(value, str) and len(value) <= CREDIT_CODE_LENGTH:
+        return _credit_code_problem(value)
+    return _credit_code_problem.__wrapped__(value)
 
 
 @functools.lru_cache(maxsize=4096)

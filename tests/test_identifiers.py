@@ -312,3 +312,13 @@ def test_it_accepts_plain_chinese_text(value):
 )
 def test_a_row_id_is_ascii_digits_within_the_databases_integer_range(value, expected):
     assert identifiers.parse_row_id(value) == expected
+
+
+def test_the_credit_code_checks_cache_keeps_no_value_longer_than_a_code():
+    # A form runs its validators even on a value over the field's max_length: megabytes a post must not be kept.
+    from projects.identifiers import _credit_code_problem, credit_code_problem
+
+    before = _credit_code_problem.cache_info().currsize
+    assert credit_code_problem("9" * 100_000) is not None
+    assert _credit_code_problem.cache_info().currsize == before
+    assert credit_code_problem("91500000MA5U0A1X4P") == credit_code_problem("91500000MA5U0A1X4P")
