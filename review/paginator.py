@@ -13,7 +13,8 @@ many rows) and above it the page says what it knows, honestly:
 The pager's last page is where an estimate would mislead (a page past the true end, or true pages past the
 estimated one): on the page the estimate puts last, and on any page after it, the count is exact (`COUNT(*)`
 instead of the capped count: that page's own OFFSET reads about as many rows anyway), and a page number past the
-true end shows the true last page (`CappedChangeList`).
+true end shows the true last page (`CappedChangeList`), and so does a page found empty before the estimated end
+(statistics older than the data: one more query, the exact count, in that case only).
 
 Two queries on PostgreSQL whatever the size or the page (the plan, then the capped or the exact count), one
 elsewhere (SQLite: development and tests, small data, counted exactly).
@@ -54,6 +55,13 @@ class CappedCountPaginator(Paginator):
         self.beyond_cap, self.cap = True, COUNT_CAP
         return COUNT_CAP + 1
 
+    def count_exactly(self):
+        """Replace the estimate or the capped count by the exact count (and the pages it makes)."""
+        self.__dict__["count"] = self.object_list.count()
+        self.__dict__.pop("num_pages", None)
+        self.__dict__.pop("page_range", None)
+        self.estimated = self.beyond_cap = False
+
     def page(self, number):
         # A page number past the true end (the estimate put the last page further than it is): the last page.
         try:
@@ -69,7 +77,17 @@ class CappedChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        self.page_num = min(self.page_num, max(self.paginator.num_pages, 1))
+        pages = self.paginator
+        if self.page_num > 1 and (pages.estimated or pages.beyond_cap) and not self.result_list:
+            # The estimate put more pages than there are, and this one is past the true end (statistics older than
+            # the data): count exactly and show the true last page rather than an empty one under the estimate.
+            pages.count_exactly()
+            self.result_count = pages.count
+            self.multi_page = self.result_count > self.list_per_page
+            self.can_show_all = self.result_count <= self.list_max_show_all
+            self.page_num = max(pages.num_pages, 1)
+            self.result_list = pages.page(self.page_num).object_list
+        self.page_num = min(self.page_num, max(pages.num_pages, 1))
 
 
 def page_wanted(request) -> int:

@@ -148,3 +148,27 @@ def test_the_last_page_is_counted_exactly_in_as_many_queries(client, city, clerk
     past, _, past_queries = page(9)
     assert (past.page_num, len(past.result_list), past.result_count) == (6, 2, 12)
     assert past_queries == middle_queries
+
+
+@on_postgresql
+def test_a_page_past_the_true_end_but_before_the_estimated_one_shows_the_true_last_page(
+    client, city, clerk, yuzhong, monkeypatch
+):
+    # The statistics are older than the data: the planner still counts 12 matches where 6 are left, so its last
+    # page is the 6th and the true one the 3rd. A page in between is not shown empty under the estimate.
+    submitted(clerk, yuzhong, 12)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_project")
+    withdrawn = Project.objects.order_by("pk").values_list("pk", flat=True)[:6]
+    Project.objects.filter(pk__in=list(withdrawn)).update(status=Status.DRAFT)  # no ANALYZE after
+    monkeypatch.setattr(paginator, "COUNT_CAP", 5)
+    monkeypatch.setattr(ProjectReviewAdmin, "list_per_page", 2)
+    client.force_login(city)
+
+    response = client.get(CHANGELIST, {"p": 4})
+
+    changelist = response.context["cl"]
+    assert response.status_code == 200
+    assert (changelist.page_num, len(changelist.result_list), changelist.result_count) == (3, 2, 6)
+    assert not changelist.paginator.estimated and changelist.paginator.num_pages == 3
+    assert "6 补录项目" in response.content.decode() and "估计数" not in response.content.decode()
