@@ -250,14 +250,7 @@ def _write_checked_project(actor: Actor, project: Project, stages: dict) -> Proj
         project.save(force_insert=True)
     except IntegrityError:
         raise _NumberTaken from None
-    entries = [
-        audit.Entry(
-            "project.create",
-            project,
-            project=project,
-            changes=audit.diff({}, audit.field_values(project)),
-        )
-    ]
+    entries = [_created(project)]
     for code, stage in stages.items():
         if stage is None:
             continue
@@ -270,14 +263,20 @@ def _write_checked_project(actor: Actor, project: Project, stages: dict) -> Proj
             type(stage).objects.bulk_create([stage])
         except IntegrityError:
             raise RuleViolation([_document_used(code)]) from None
-        changes = audit.diff({}, audit.field_values(stage))
-        entries.append(
-            audit.Entry(
-                "stage.create", stage, project=project, changes=changes, message=StageCode(code).label
-            )
-        )
+        entries.append(_stage_created(project, code, stage))
     audit.record_many(actor, entries)
     return project
+
+
+def _created(project: Project) -> audit.Entry:
+    return audit.Entry(
+        "project.create", project, project=project, changes=audit.diff({}, audit.field_values(project))
+    )
+
+
+def _stage_created(project: Project, code: str, stage) -> audit.Entry:
+    changes = audit.diff({}, audit.field_values(stage))
+    return audit.Entry("stage.create", stage, project=project, changes=changes, message=StageCode(code).label)
 
 
 def create_checked_projects(
@@ -354,29 +353,14 @@ def _write_checked_projects(actor: Actor, records: list):
     by_model = {}
     chains = []
     for project, stages in records:
-        entries = [
-            audit.Entry(
-                "project.create",
-                project,
-                project=project,
-                changes=audit.diff({}, audit.field_values(project)),
-            )
-        ]
+        entries = [_created(project)]
         for code, stage in stages.items():
             if stage is None:
                 continue
             stage.project = project
             stage.updated_by = actor.user
             by_model.setdefault(type(stage), []).append(stage)
-            entries.append(
-                audit.Entry(
-                    "stage.create",
-                    stage,
-                    project=project,
-                    changes=audit.diff({}, audit.field_values(stage)),
-                    message=StageCode(code).label,
-                )
-            )
+            entries.append(_stage_created(project, code, stage))
         chains.append(entries)
     # bulk_create, as _write_checked_project does: PostgreSQL's trigger still guards every row.
     for model, stages in by_model.items():
