@@ -94,19 +94,12 @@ def search(
     elif q:
         match = Q(project_number=q) | Q(project_name__icontains=q) | Q(enterprise_name__icontains=q)
         if " " not in q:
-            numbers = (
+            match |= (
                 Q(document_numbers=q)
                 | Q(document_numbers__startswith=f"{q} ")
                 | Q(document_numbers__endswith=f" {q}")
                 | Q(document_numbers__contains=f" {q} ")
             )
-            if queryset.model is Notice:
-                # The notices: a subquery of ids, found once through the document numbers' trigram index, so that
-                # the filter on each row reads only columns the notices' covering index holds (publicity 0010: it
-                # cannot hold the document numbers) and the newest-first walk stays index-only. The library has
-                # no such index, and there the subquery made the walk slower (bench/README.md, 2026-12-03).
-                numbers = Q(pk__in=queryset.filter(numbers).values("pk"))
-            match |= numbers
         queryset = queryset.filter(match)
     if authority_id:
         queryset = queryset.filter(authority_id=authority_id)

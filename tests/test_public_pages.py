@@ -740,8 +740,8 @@ def test_the_planner_knows_how_common_a_searched_word_is(clerk, yuzhong):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE publicity_notice")
 
-    def estimate(word):  # of the name's clause, as the search writes it (its other clauses are exact matches)
-        queryset = selectors.public_notices().filter(project_name__icontains=word)
+    def estimate(word):
+        queryset = selectors.search(selectors.public_notices(), date_field="starts_at", q=word)
         plan = json.loads(queryset.explain(format="json"))
         return plan[0]["Plan"]["Plan Rows"]
 

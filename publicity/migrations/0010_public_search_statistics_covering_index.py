@@ -19,9 +19,9 @@ national scale"; the EXPLAIN figures in bench/README.md, notice_pages, 2026-12-0
   they alone take 4.5 kB, and a B-tree entry may not exceed 2,704 bytes (PostgreSQL refuses the row: the notice
   could not start). Nor the document numbers: with them the widest row the columns allow (two names of 200
   four-byte characters and 400 of document numbers: 3.2 kB) would not fit either; without them it is about 1.7 kB.
-  The search asks the document numbers in a subquery of ids instead (publicity.selectors.search: one bitmap of
-  their trigram index), so the walk still reads the index alone (渝中区 page 5: 6.9 ms, where the walk that read
-  the table took 128). A two-character word still reads the table (as before this migration). Django cannot write this index on the model (INCLUDE is not
+  So a search of three characters or more, whose filter also asks the document numbers, and a two-character word
+  still read the table for each row they walk (as before this migration): what the planner's statistics bought
+  (建设工程 983 → 0.3 ms) stays, the index-only walk of a middling word does not. Django cannot write this index on the model (INCLUDE is not
   SQLite's: models.W040), hence raw SQL.
 
 PostgreSQL only; SQLite (the embedded default) has neither statistics of expressions nor INCLUDE: nothing is
