@@ -206,19 +206,7 @@ def create_checked_project(
     last serial once. Written in one transaction (a savepoint of the caller's, if any), retried with a new number when
     the one issued was taken meanwhile: the project, each stage and one audit event each (project.create, stage.create with its fields, as create_project and save_stage
     write them), appended to the chain under one lock."""
-    enterprise = enterprise_of(actor)
-    if project.enterprise_id != enterprise.pk:
-        raise PermissionDenied("只能为本企业导入补录项目。")
-    with audit.refusals_recorded(actor, "project.create", enterprise):
-        permissions.ensure_may_start(actor.user, project.kind)
-    restricted = None if restriction_checked else enterprise_restriction(enterprise)
-    if restricted:
-        with audit.refusals_recorded(actor, "project.create", enterprise):
-            raise PermissionDenied(restricted)
-    window = window or BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
-    problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
-    if problem:
-        raise RuleViolation([_project_finding("", problem)])
+    _ensure_may_create(actor, [project], window=window, restriction_checked=restriction_checked)
 
     project.created_by = actor.user
     _default_county(project)
@@ -279,6 +267,26 @@ def _stage_created(project: Project, code: str, stage) -> audit.Entry:
     return audit.Entry("stage.create", stage, project=project, changes=changes, message=StageCode(code).label)
 
 
+def _ensure_may_create(actor: Actor, projects: list, *, window, restriction_checked: bool) -> None:
+    """What may change between an import's check of its records and their write, asked again (once for a batch):
+    the records are the acting enterprise's, it may start their kinds, it is not restricted (unless
+    `restriction_checked`), and its backfill window is open (`window`, else read)."""
+    enterprise = enterprise_of(actor)
+    if any(project.enterprise_id != enterprise.pk for project in projects):
+        raise PermissionDenied("只能为本企业导入补录项目。")
+    with audit.refusals_recorded(actor, "project.create", enterprise):
+        for kind in {project.kind for project in projects}:
+            permissions.ensure_may_start(actor.user, kind)
+    restricted = None if restriction_checked else enterprise_restriction(enterprise)
+    if restricted:
+        with audit.refusals_recorded(actor, "project.create", enterprise):
+            raise PermissionDenied(restricted)
+    window = window or BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
+    problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
+    if problem:
+        raise RuleViolation([_project_finding("", problem)])
+
+
 def create_checked_projects(
     *,
     actor: Actor,
@@ -297,20 +305,12 @@ def create_checked_projects(
     rolls the whole batch back, leaves every record unsaved as it came (numbers issued here taken back) and raises
     BatchRefused; the caller then writes each record with create_checked_project, so that one record's problem
     costs the others nothing and is reported on its own."""
-    enterprise = enterprise_of(actor)
-    if any(project.enterprise_id != enterprise.pk for project, _stages in records):
-        raise PermissionDenied("只能为本企业导入补录项目。")
-    with audit.refusals_recorded(actor, "project.create", enterprise):
-        for kind in {project.kind for project, _stages in records}:
-            permissions.ensure_may_start(actor.user, kind)
-    restricted = None if restriction_checked else enterprise_restriction(enterprise)
-    if restricted:
-        with audit.refusals_recorded(actor, "project.create", enterprise):
-            raise PermissionDenied(restricted)
-    window = window or BackfillWindow.objects.filter(enterprise_kind=enterprise.kind).first()
-    problem = rules.window_problem(window, enterprise.get_kind_display(), timezone.localdate())
-    if problem:
-        raise RuleViolation([_project_finding("", problem)])
+    _ensure_may_create(
+        actor,
+        [project for project, _stages in records],
+        window=window,
+        restriction_checked=restriction_checked,
+    )
 
     issued = []
     try:
