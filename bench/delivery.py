@@ -4,7 +4,9 @@ the simulator's own limit on the same endpoint measured alone (a script, not a t
     REDIS_URL=redis://127.0.0.1:6379/N .venv/bin/python bench/delivery.py [--records 1000] [--concurrency 4]
 
 1. Database: DATABASE_URL or --database-url, default the PostgreSQL database `bench_delivery` on 127.0.0.1, dropped
-   and made afresh (the builders' document numbers start again in each process), migrated.
+   and made afresh (the builders' document numbers start again in each process), migrated. With --keep-database it
+   is used as it is, its rows kept (a copy of a database seeded by bench/seed_records.py, to measure the delivery
+   with a million records already there): once only, since a second run's builders repeat the first's numbers.
 2. Records: N records of one enterprise in 渝中区 (tests/chaos.py's make_records: six stages, submitted, approved
    by the district's reviewer through review.services, so each has its snapshot and running notice); the notices
    are then ended (their end moved to a second ago) and closed by publicity.services.close_expired_notices, as beat's
@@ -209,6 +211,9 @@ def arguments():
     )
     parser.add_argument("--drain-timeout", type=float, default=1800, help="give up the drain after this")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument(
+        "--keep-database", action="store_true", help="use the database with its rows (a copy of a seeded one)"
+    )
     options = parser.parse_args()
     if not (1 <= options.records <= 100_000 and 1 <= options.concurrency <= 64):
         parser.error("--records 1..100000, --concurrency 1..64")
@@ -218,7 +223,7 @@ def arguments():
 def setup(options, tmp_path: Path) -> dict:
     from seed_records import LOOPBACK_ENV, ensure_database
 
-    ensure_database(options.database_url, fresh=True)
+    ensure_database(options.database_url, fresh=not options.keep_database)
     env = {
         **os.environ,
         **LOOPBACK_ENV,

@@ -7,7 +7,7 @@ does not change; the times it prints are those of the machine at the moment.
     REDIS_URL=redis://127.0.0.1:6379/N .venv/bin/python bench/profile_delivery.py --records 30 \
         --database-url postgres://postgres@127.0.0.1:5432/DB [--html profile.html]
 
-The database is dropped and made afresh (as bench/delivery.py does).
+The database is dropped and made afresh (as bench/delivery.py does; --keep-database keeps it and its rows).
 """
 
 import argparse
@@ -29,6 +29,9 @@ def main():
     parser.add_argument("--records", type=int, default=30)
     parser.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL", delivery.DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument(
+        "--keep-database", action="store_true", help="use the database with its rows (a copy of a seeded one)"
     )
     parser.add_argument("--html", help="write pyinstrument's HTML report here")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of the last delivery")
