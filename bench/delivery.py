@@ -6,7 +6,7 @@ the simulator's own limit on the same endpoint measured alone (a script, not a t
 1. Database: DATABASE_URL or --database-url, default the PostgreSQL database `bench_delivery` on 127.0.0.1, dropped
    and made afresh (the builders' document numbers start again in each process), migrated. With --keep-database it
    is used as it is, its rows kept (a copy of a database seeded by bench/seed_records.py, to measure the delivery
-   with a million records already there): once only, since a second run's builders repeat the first's numbers.
+   with a million records already there); the records made are numbered after the builders' records it holds.
 2. Records: N records of one enterprise in 渝中区 (tests/chaos.py's make_records: six stages, submitted, approved
    by the district's reviewer through review.services, so each has its snapshot and running notice); the notices
    are then ended (their end moved to a second ago) and closed by publicity.services.close_expired_notices, as beat's
@@ -221,7 +221,7 @@ def arguments():
 
 
 def setup(options, tmp_path: Path) -> dict:
-    from seed_records import LOOPBACK_ENV, ensure_database
+    from seed_records import LOOPBACK_ENV, continue_builders_sequence, ensure_database
 
     ensure_database(options.database_url, fresh=not options.keep_database)
     env = {
@@ -242,6 +242,7 @@ def setup(options, tmp_path: Path) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    continue_builders_sequence()
     return env
 
 

@@ -6,7 +6,8 @@ error), uploaded as a clerk would, imported by a real `celery worker` on Redis a
 Prints the time to merely read the workbook (imports.reading, with python-calamine; and openpyxl's read-only mode
 for comparison), the import's wall time until the job is done and projects per second, when the annotated copy
 was stored, and the worker's peak RSS (VmHWM of the worker and its pool child). Database `bench_import` (or --database) on
-127.0.0.1 (created and migrated if absent; --fresh drops it first). Goal (docs/import.md): 1,000 projects in
+127.0.0.1 (created and migrated if absent; --fresh drops it first; without it the rows there are kept, e.g. a copy
+of the million-record seed: once per database, the clerk's enterprise is made anew each run). Goal (docs/import.md): 1,000 projects in
 ≤ 60 s, peak RSS ≤ 300 MB, the import ≤ 4× the read time.
 """
 
@@ -104,10 +105,13 @@ def setup(database: str, *, fresh: bool, projects: int) -> str:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from seed_records import continue_builders_sequence
+
     from projects.models import BackfillWindow, EnterpriseKind
     from projects.reference import load_authorities
 
     load_authorities()
+    continue_builders_sequence()  # a database kept with its rows may hold builders' records already
     for kind in EnterpriseKind.values:
         BackfillWindow.objects.update_or_create(
             enterprise_kind=kind, defaults={"opens_on": "2018-01-01", "closes_on": "2099-12-31"}
