@@ -88,19 +88,36 @@ def search(
     characters long.
     Dates are Beijing calendar days, both ends included.
     """
-    q = " ".join((q or "").split())
-    if q and uses_bigrams(q):
-        queryset = name_search(queryset, q, "project_name", "enterprise_name")
-    elif q:
-        match = Q(project_number=q) | Q(project_name__icontains=q) | Q(enterprise_name__icontains=q)
-        if " " not in q:
-            match |= (
-                Q(document_numbers=q)
-                | Q(document_numbers__startswith=f"{q} ")
-                | Q(document_numbers__endswith=f" {q}")
-                | Q(document_numbers__contains=f" {q} ")
-            )
-        queryset = queryset.filter(match)
+    queryset = _matching(queryset, " ".join((q or "").split()))[0]
+    return _filtered(
+        queryset,
+        authority_id=authority_id,
+        project_type=project_type,
+        date_field=date_field,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _matching(queryset, q: str) -> list:
+    """The rows `q` matches (search()), as one queryset."""
+    if not q:
+        return [queryset]
+    if uses_bigrams(q):
+        return [name_search(queryset, q, "project_name", "enterprise_name")]
+    names = Q(project_number=q) | Q(project_name__icontains=q) | Q(enterprise_name__icontains=q)
+    if " " in q:
+        return [queryset.filter(names)]
+    numbers = (
+        Q(document_numbers=q)
+        | Q(document_numbers__startswith=f"{q} ")
+        | Q(document_numbers__endswith=f" {q}")
+        | Q(document_numbers__contains=f" {q} ")
+    )
+    return [queryset.filter(names | numbers)]
+
+
+def _filtered(queryset, *, authority_id=None, project_type="", date_field, date_from=None, date_to=None):
     if authority_id:
         queryset = queryset.filter(authority_id=authority_id)
     if project_type:
