@@ -5,6 +5,7 @@ that the names' walk stays on the covering indexes of publicity 0010 and 0011): 
 exactly those of the one OR that search() asks, which the API and the printable list still use."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from publicity import performance, selectors
 from publicity.models import LibraryEntry, Notice
 from publicity.timing import BEIJING
+from tests.builders import EnterpriseFactory, make_enterprise_user
 from tests.needs import needs_service
 from tests.test_public_pages import close_and_enter, quick_notice
 
@@ -159,3 +161,48 @@ def test_a_word_of_three_characters_asks_its_document_numbers_apart_in_the_same_
     union, bigrams = (q["sql"] for q in captured.captured_queries)
     assert union.count(" UNION ") == 1 and "LIMIT 41" in union and "document_numbers" in union
     assert "UNION" not in bigrams
+
+
+@on_postgresql
+def test_the_library_covering_index_holds_every_column_the_list_and_the_lookup_read():
+    # publicity 0011: a name searched walks this index alone; a column the pages read that is missing from it sends
+    # the walk back to the table for every entry.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'library_recent_cover'")
+        (definition,) = cursor.fetchone()
+    assert "(entered_at DESC, id DESC)" in definition
+    columns = set(re.findall(r"\b[a-z_]+\b", definition.split("INCLUDE", 1)[1].split(")")[0]))
+    columns |= {"entered_at", "id"}
+    entry_columns = {
+        LibraryEntry._meta.get_field(name).attname
+        for name in performance.ENTRY_FIELDS
+        if not name.startswith("snapshot__")
+    }
+    assert set(selectors.LIBRARY_LIST_FIELDS) | entry_columns <= columns
+    assert "document_numbers" not in columns and "search_bigrams" not in columns
+
+
+@on_postgresql
+def test_an_entry_with_the_widest_values_the_columns_allow_still_enters_the_library(yuzhong):
+    # A B-tree entry may not exceed 2,704 bytes: the covering index holds both names but not the document numbers
+    # (publicity 0011), so the widest row the columns allow still fits.
+    def widest(field, start):
+        length = LibraryEntry._meta.get_field(field).max_length
+        return "".join(chr(start + n * 7) for n in range(length))  # four bytes each in UTF-8, all different
+
+    long_name = widest("project_name", 0x20000)
+    owner = make_enterprise_user(enterprise=EnterpriseFactory(name=long_name[::-1]), username="long")
+    entry = close_and_enter(quick_notice(owner, yuzhong, long_name), widest("national_id", 0x23000))
+    LibraryEntry.objects.filter(pk=entry.pk).update(
+        **{
+            field: widest(field, start)
+            for field, start in (
+                ("project_number", 0x24000),
+                ("enterprise_credit_code", 0x25000),
+                ("project_type", 0x26000),
+                ("document_numbers", 0x21000),
+            )
+        }
+    )
+
+    assert selectors.library_page(1, q=long_name[:5]).items[0].project_name == long_name
