@@ -83,24 +83,45 @@ def search(
     and scan). On SQLite the name clauses scan the rows left after the state/authority filters. Matching
     document numbers as whole tokens (not substrings of them) keeps a search for "2016" from matching every
     record.
+    The list pages ask the same rows through _page(), on PostgreSQL as a UNION (see there).
     A two-character term (most Chinese search words) has no trigram: on PostgreSQL it is matched in the names only,
     through the bigram GIN index of publicity 0008 (`_bigram_filter`); no project or document number is two
     characters long.
     Dates are Beijing calendar days, both ends included.
     """
-    q = " ".join((q or "").split())
-    if q and uses_bigrams(q):
-        queryset = name_search(queryset, q, "project_name", "enterprise_name")
-    elif q:
-        match = Q(project_number=q) | Q(project_name__icontains=q) | Q(enterprise_name__icontains=q)
-        if " " not in q:
-            match |= (
-                Q(document_numbers=q)
-                | Q(document_numbers__startswith=f"{q} ")
-                | Q(document_numbers__endswith=f" {q}")
-                | Q(document_numbers__contains=f" {q} ")
-            )
-        queryset = queryset.filter(match)
+    queryset = _matching(queryset, " ".join((q or "").split()))[0]
+    return _filtered(
+        queryset,
+        authority_id=authority_id,
+        project_type=project_type,
+        date_field=date_field,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _matching(queryset, q: str, *, apart: bool = False) -> list:
+    """The rows `q` matches (search()), as one queryset; with `apart`, on PostgreSQL, as two whose union is the
+    same rows: the names' and the project number's matches, and the document numbers' (see _page())."""
+    if not q:
+        return [queryset]
+    if uses_bigrams(q):
+        return [name_search(queryset, q, "project_name", "enterprise_name")]
+    names = Q(project_number=q) | Q(project_name__icontains=q) | Q(enterprise_name__icontains=q)
+    if " " in q:
+        return [queryset.filter(names)]
+    numbers = (
+        Q(document_numbers=q)
+        | Q(document_numbers__startswith=f"{q} ")
+        | Q(document_numbers__endswith=f" {q}")
+        | Q(document_numbers__contains=f" {q} ")
+    )
+    if apart and connection.vendor == "postgresql":
+        return [queryset.filter(names), queryset.filter(numbers)]
+    return [queryset.filter(names | numbers)]
+
+
+def _filtered(queryset, *, authority_id=None, project_type="", date_field, date_from=None, date_to=None):
     if authority_id:
         queryset = queryset.filter(authority_id=authority_id)
     if project_type:
@@ -192,15 +213,42 @@ def page_of(queryset, number: int, size: int = PAGE_SIZE) -> Page:
 def notice_page(number: int, **filters) -> Page:
     """Rows as named tuples of NOTICE_LIST_FIELDS, not Notice instances: the list prints them (building a model
     instance a row was a tenth of an uncached /notices/, bench/README.md)."""
-    queryset = search(public_notices(), date_field="starts_at", **filters)
-    return page_of(
-        queryset.order_by("-starts_at", "-id").values_list(*NOTICE_LIST_FIELDS, named=True), number
+    return _page(
+        public_notices(),
+        number,
+        date_field="starts_at",
+        columns=lambda queryset: queryset.values_list(*NOTICE_LIST_FIELDS, named=True),
+        **filters,
     )
 
 
 def library_page(number: int, **filters) -> Page:
-    queryset = search(LibraryEntry.objects.all(), date_field="entered_at", **filters)
-    return page_of(queryset.only(*LIBRARY_LIST_FIELDS).order_by("-entered_at", "-id"), number)
+    return _page(
+        LibraryEntry.objects.all(),
+        number,
+        date_field="entered_at",
+        columns=lambda queryset: queryset.only(*LIBRARY_LIST_FIELDS),
+        **filters,
+    )
+
+
+def _page(queryset, number: int, *, date_field: str, columns, q: str = "", **filters) -> Page:
+    """A page of search() newest first, in one query. On PostgreSQL a word of three characters or more is asked as
+    the UNION of its names' matches and its document numbers' matches, each newest first and cut at this page's
+    end, then the page of the union: the same rows in the same order as the OR of search(). Asked as one OR, the
+    filter reads the document numbers, which the covering newest-first indexes cannot hold (a B-tree entry's
+    size limit, publicity 0010), so a common word's walk read the table for every row it passed; apart, the
+    names' walk is an index-only scan, and each part still takes its own trigram bitmap for a rare word."""
+    order = (f"-{date_field}", "-id")
+    parts = [
+        columns(_filtered(part, date_field=date_field, **filters).order_by(*order))
+        for part in _matching(queryset, " ".join((q or "").split()), apart=True)
+    ]
+    if len(parts) == 1:
+        return page_of(parts[0], number)
+    end = number * PAGE_SIZE + 1  # page_of() reads one row beyond the page
+    first, *others = (part[:end] for part in parts)
+    return page_of(first.union(*others).order_by(*order), number)
 
 
 def public_notice_or_404(notice_id: int) -> Notice:
