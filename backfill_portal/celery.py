@@ -1,5 +1,6 @@
 """The Celery app. Tasks are thin wrappers over service functions (see each app's tasks.py)."""
 
+import gc
 import os
 
 from celery import Celery
@@ -26,3 +27,15 @@ def keep_database_connections(**kwargs):
     for connection in connections.all(initialized_only=False):
         connection.settings_dict["CONN_MAX_AGE"] = settings.WORKER_DATABASE_CONN_MAX_AGE
         connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
+@worker_process_init.connect
+def freeze_startup_objects(**kwargs):
+    """The objects a worker process starts with (Django, the apps, their models, the rules) live as long as it
+    does: frozen out of the garbage collector's generations (gc.freeze), so that the full collections a long task
+    triggers (the import: thousands of model instances a minute) no longer walk them each time. Garbage is
+    collected first so that none of it is frozen; what a task allocates is collected as before. The import of
+    1,000 projects, run in-process, spent 0.26–0.35 s in collections instead of 0.47–0.55 s (docs/import.md,
+    "Rules once a process")."""
+    gc.collect()
+    gc.freeze()

@@ -11,6 +11,7 @@ draft may be saved half-filled.
 """
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -488,11 +489,27 @@ def evidence_present(ctx):
 
 
 def stage_dates(stage) -> list[tuple[str, datetime.date]]:
-    return [
-        (f.name, getattr(stage, f.name))
-        for f in stage._meta.concrete_fields
-        if f.get_internal_type() == "DateField" and getattr(stage, f.name)
-    ]
+    return [(name, getattr(stage, name)) for name in date_field_names(type(stage)) if getattr(stage, name)]
+
+
+# A model's fields and their code tables are fixed when its class is defined: read once a process, not once a
+# record (an import checks a thousand records, each of six stages: docs/import.md, "Rules once a process").
+
+
+@functools.cache
+def date_field_names(model) -> tuple[str, ...]:
+    """The names of the model's date fields, in field order."""
+    return tuple(f.name for f in model._meta.concrete_fields if f.get_internal_type() == "DateField")
+
+
+@functools.cache
+def choice_fields(model) -> tuple:
+    """(field, its allowed stored values) for each of the model's fields with a code table, in field order."""
+    return tuple(
+        (f, frozenset(value for value, _label in f.flatchoices))
+        for f in model._meta.concrete_fields
+        if f.choices
+    )
 
 
 @rule("TRUTH-4", category=Category.TRUTHFULNESS, title="日期不晚于今天", kinds=BOTH)
@@ -959,9 +976,9 @@ def national_codes(ctx):
     for code, stage in ctx.stages.items():
         if stage is None:
             continue
-        for f in stage._meta.concrete_fields:
+        for f, allowed in choice_fields(type(stage)):
             value = getattr(stage, f.attname)
-            if f.choices and value not in ("", None) and value not in dict(f.flatchoices):
+            if value not in ("", None) and value not in allowed:
                 yield Problem(
                     f"{f.verbose_name}“{value}”不在全国平台代码表内，请重新选择。",
                     stage=code,

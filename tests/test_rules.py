@@ -880,3 +880,22 @@ def test_the_builder_id_numbers_and_codes_are_valid():
     assert data["permit"]["permit_number"] == data["completion"]["permit_number"]
     assert len(data["permit"]["permit_number"]) == 18
     assert data["permit"]["permit_number"][6:14] == f"{data['permit']['issued_on']:%Y%m%d}"
+
+
+# ---------------------------------------------------------------- the tables read once a process
+
+
+def test_the_code_tables_and_date_fields_read_once_are_the_models_own():
+    # NAT-2 and TRUTH-4 read them once a process (rules.choice_fields, rules.date_field_names): model metadata,
+    # the same for every enterprise and record, never data of one.
+    for model in STAGE_MODELS.values():
+        expected = [
+            (f.name, {value for value, _label in f.flatchoices})
+            for f in model._meta.concrete_fields
+            if f.choices
+        ]
+        assert [(f.name, set(allowed)) for f, allowed in rules.choice_fields(model)] == expected
+        assert rules.choice_fields(model) is rules.choice_fields(model)  # read once
+        dates = [f.name for f in model._meta.concrete_fields if f.get_internal_type() == "DateField"]
+        assert list(rules.date_field_names(model)) == dates
+    assert "structure_type" in [f.name for f, _allowed in rules.choice_fields(STAGE_MODELS["completion"])]
