@@ -344,3 +344,13 @@ def test_a_whole_enterprise_name_is_looked_up_in_the_names_then_its_entries_name
     assert lookup.count(" UNION ") == 1 and lookup.count('"enterprise_name" = ') == 2
     for sql in (page, lookup):
         assert 'UPPER("publicity_libraryentry"."enterprise_name"' not in sql
+
+
+def test_the_filters_apply_to_each_enterprise_names_part(named_entries, authorities):
+    jiangbei = authorities["500105"]
+    LibraryEntry.objects.filter(pk__in=[e.pk for e in named_entries[::2]]).update(authority=jiangbei)
+    for word in (TRICKY_NAMES[0], "观音桥建设", "有限公司"):
+        filters = {"q": word, "authority_id": jiangbei.pk, "project_type": named_entries[0].project_type}
+        reference = one_or(LibraryEntry.objects.all(), "entered_at", **filters)
+        assert all_pages(selectors.library_page, **filters) == in_twenties(reference), word
+        assert reference and set(reference) <= {e.pk for e in named_entries[::2]}
