@@ -427,7 +427,7 @@ def _seed_chunk(indexes, enterprises: list, user):
 
     from projects.models import Authority, Project, ProjectType, Status
     from publicity import snapshots
-    from publicity.models import LibraryEntry, Notice, NoticeState, Snapshot
+    from publicity.models import LibraryEnterpriseName, LibraryEntry, Notice, NoticeState, Snapshot
     from publicity.timing import notice_end
 
     authorities = list(Authority.objects.order_by("code"))
@@ -551,6 +551,12 @@ def _seed_chunk(indexes, enterprises: list, user):
         write(Snapshot, snaps)
         write(Notice, notices)
         write(LibraryEntry, entries)
+        # The library's names, as publicity.services.mark_delivered notes them with each entry; sorted, so the
+        # seeding processes that insert the same names wait on each other in the same order (never a deadlock).
+        LibraryEnterpriseName.objects.bulk_create(
+            [LibraryEnterpriseName(name=name) for name in sorted({e["enterprise_name"] for e in entries})],
+            ignore_conflicts=True,
+        )
 
 
 def _assign_ids(model, rows, connection):

@@ -33,6 +33,7 @@ from projects.signals import project_approved
 from . import national, national_standard, snapshots
 from .models import (
     DiscrepancyKind,
+    LibraryEnterpriseName,
     LibraryEntry,
     Notice,
     NoticeState,
@@ -555,6 +556,7 @@ def mark_delivered(message_id: int, national_id: str):
     entry = LibraryEntry.objects.select_for_update().filter(project=project).first() or LibraryEntry(
         project=project
     )
+    entered_name = entry.enterprise_name if entry.pk else None
     for name, value in {
         "national_id": national_id,
         "national_version": message.national_version,
@@ -570,6 +572,8 @@ def mark_delivered(message_id: int, national_id: str):
     }.items():
         setattr(entry, name, value)
     entry.save()
+    if entry.enterprise_name != entered_name:
+        note_enterprise_name(entry.enterprise_name)
     before = project.status
     if can_proceed(project.enter_national_library):
         project.enter_national_library()
@@ -588,6 +592,13 @@ def mark_delivered(message_id: int, national_id: str):
         f"您补录的项目“{project.name}”（{project.project_number}）公示期满无异议，已进入全国建筑市场监管公共服务平台"
         f"项目库（编号{national_id}），信息将永久公开，不能擅自修改；如有错误请提交更正申请。",
     )
+
+
+def note_enterprise_name(name: str):
+    """The library's names (LibraryEnterpriseName) hold `name`, which an entry now bears: written with the entry,
+    in its transaction, so a search never misses an entry by a name not yet noted. An INSERT that does nothing when
+    the name is there (ON CONFLICT DO NOTHING; SQLite's INSERT OR IGNORE)."""
+    LibraryEnterpriseName.objects.bulk_create([LibraryEnterpriseName(name=name)], ignore_conflicts=True)
 
 
 def refusal_problems(problems) -> list[dict]:

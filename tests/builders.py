@@ -45,6 +45,7 @@ from projects.models import (
     StartBasis,
     Status,
 )
+from publicity import services as publicity_services
 from publicity import snapshots
 from publicity.models import LibraryEntry, Notice, NoticeState, Snapshot
 
@@ -553,8 +554,9 @@ def make_design_project(
 
 def enter_library(project, *, national_id=None, entered_at=None):
     """Put a record (made by make_project) in the national library the short way: its snapshot v1 as
-    publicity.snapshots builds it, a LibraryEntry, the status in_national_library. No notice, no outbox, no audit:
-    for tests that need records in the library in bulk (spot checks, integrity)."""
+    publicity.snapshots builds it, a LibraryEntry (its enterprise's name noted, as publicity.services.mark_delivered
+    does), the status in_national_library. No notice, no outbox, no audit: for tests that need records in the
+    library in bulk (spot checks, integrity)."""
     content = snapshots.build_content(project)
     snapshot = Snapshot.objects.create(project=project, version=1, content=content, reason="测试入库")
     LibraryEntry.objects.create(
@@ -570,6 +572,7 @@ def enter_library(project, *, national_id=None, entered_at=None):
         project_type=project.project_type,
         document_numbers=snapshots.document_numbers(content),
     )
+    publicity_services.note_enterprise_name(content["enterprise"]["name"])
     Project.objects.filter(pk=project.pk).update(status=Status.IN_NATIONAL_LIBRARY)
     project.refresh_from_db()
     return project

@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from publicity import performance, selectors
-from publicity.models import LibraryEntry, Notice
+from projects.models import Enterprise
+from publicity import performance, selectors, services, snapshots
+from publicity.models import LibraryEnterpriseName, LibraryEntry, Notice, Snapshot
 from publicity.timing import BEIJING
 from tests.builders import EnterpriseFactory, make_enterprise_user
 from tests.needs import needs_service
@@ -92,6 +93,9 @@ WORDS = [
     "%_",
     "观音 桥",  # two words: the names only
     "不存在的词语",
+    "重庆渝州建工集团有限公司",  # a whole enterprise name: 36 rows, two pages (the library: by its names)
+    "渝州建工",  # part of one enterprise name
+    "有限公司",  # in every enterprise name
 ]
 
 
@@ -128,15 +132,28 @@ def test_the_filters_apply_to_every_part_of_the_search(notices, authorities):
         assert set(reference) <= set(notices[::2])
 
 
-def test_each_page_of_a_library_search_is_the_whole_searchs_next_twenty(notices):
+def enter_designed(notices) -> list[int]:
+    """Each notice's record entered, its entry given design()'s names: the entries' ids in the notices' order."""
     for n, pk in enumerate(notices):
         entry = close_and_enter(Notice.objects.get(pk=pk), f"NP-S-{n:04d}")
         LibraryEntry.objects.filter(pk=entry.pk).update(entered_at=starts(n), **design(n))
-    entries = list(LibraryEntry.objects.order_by("national_id").values_list("id", flat=True))
+        # Written here behind the service's back: the library's names noted as mark_delivered notes them.
+        services.note_enterprise_name(design(n)["enterprise_name"])
+    return list(LibraryEntry.objects.order_by("national_id").values_list("id", flat=True))
+
+
+def test_each_page_of_a_library_search_is_the_whole_searchs_next_twenty(notices, monkeypatch):
+    entries = enter_designed(notices)
 
     for word in WORDS:
         reference = one_or(LibraryEntry.objects.all(), "entered_at", q=word)
         assert all_pages(selectors.library_page, q=word) == in_twenties(reference), word
+    # A word in more enterprise names than MAX_ENTERPRISE_NAMES is searched in the entries' names themselves.
+    monkeypatch.setattr(selectors, "MAX_ENTERPRISE_NAMES", 1)
+    for word in ("有限公司", "重庆", "渝州建工"):
+        reference = one_or(LibraryEntry.objects.all(), "entered_at", q=word)
+        assert all_pages(selectors.library_page, q=word) == in_twenties(reference), word
+    monkeypatch.undo()
     guanyinqiao = [i for i in range(ROWS) if i % 3 == 0 or i % 5 == 1 or i % 7 == 2]
     assert sum(all_pages(selectors.library_page, q="观音桥"), []) == newest_first(entries, guanyinqiao)
     page = selectors.library_page(2, q="观音桥")
@@ -206,3 +223,134 @@ def test_an_entry_with_the_widest_values_the_columns_allow_still_enters_the_libr
     )
 
     assert selectors.library_page(1, q=long_name[:5]).items[0].project_name == long_name
+
+
+# ---------------------------------------------------------------- the library's enterprise names (publicity 0012)
+
+TRICKY_NAMES = [
+    "重庆观音桥建设有限公司",
+    "重庆观音桥建设有限公司江北分公司",  # holds the name above
+    "ABC幕墙工程有限公司",  # letters: the search ignores their case
+    "重庆100%_建工有限公司",  # LIKE's wildcards, as text
+    "重庆 两江 建设有限公司",  # spaces: a search of two words
+]
+NAME_WORDS = [
+    *TRICKY_NAMES,
+    "观音桥建设",
+    "江北分公司",
+    "abc幕墙",
+    "Abc",
+    "100%_建工",
+    "%_",
+    "两江 建设",
+    "观音桥",  # in enterprise names and in a project name
+    "有限公司",
+    "重庆",
+    "不存在的企业",
+]
+
+
+@pytest.fixture
+def named_entries(yuzhong):
+    """Two entries of each of TRICKY_NAMES' enterprises, entered by the real services, then one of another
+    enterprise whose project is named after the first of them."""
+    entries = []
+    for n, name in enumerate(TRICKY_NAMES):
+        owner = make_enterprise_user(enterprise=EnterpriseFactory(name=name), username=f"named-{n}")
+        for k in range(2):
+            notice = quick_notice(owner, yuzhong, f"渝中区名称测试{n}{k}工程")
+            entries.append(close_and_enter(notice, f"NP-N-{n}{k}"))
+    other = make_enterprise_user(username="named-other")
+    entries.append(
+        close_and_enter(quick_notice(other, yuzhong, "重庆观音桥建设有限公司宿舍楼工程"), "NP-N-99")
+    )
+    return entries
+
+
+def lookup_page(number, q):
+    return performance.search_page(performance.normalise(q), number)
+
+
+def assert_found_as_the_entries_names_say(words):
+    """The library's pages and the 业绩 lookup's are those of the search of the entries' own names."""
+    for word in words:
+        reference = one_or(LibraryEntry.objects.all(), "entered_at", q=word)
+        assert all_pages(selectors.library_page, q=word) == in_twenties(reference), word
+        q = performance.normalise(word)
+        found = selectors.name_search(performance.entries(), q, "enterprise_name").values_list(
+            "id", flat=True
+        )
+        assert all_pages(lookup_page, q=word) == in_twenties(list(found)), word
+
+
+def test_each_entered_enterprise_name_is_noted_once(named_entries):
+    borne = set(LibraryEntry.objects.values_list("enterprise_name", flat=True))
+    noted = list(LibraryEnterpriseName.objects.values_list("name", flat=True))
+    assert sorted(noted) == sorted(borne) and set(TRICKY_NAMES) <= borne
+
+
+def test_a_search_through_the_library_names_finds_what_the_entries_names_find(named_entries, monkeypatch):
+    assert_found_as_the_entries_names_say(NAME_WORDS)
+    monkeypatch.setattr(selectors, "MAX_ENTERPRISE_NAMES", 1)  # the words in two names or more: not by name
+    assert_found_as_the_entries_names_say(NAME_WORDS)
+
+
+def deliver_again(entry):
+    """The record's next version (its enterprise's name as it is now) sent and accepted as an update of the
+    library's record, the way a correction enters."""
+    project = entry.project
+    project.refresh_from_db()
+    version = Snapshot.objects.filter(project=project).count() + 1
+    snapshot = Snapshot.objects.create(
+        project=project, version=version, content=snapshots.build_content(project), reason="更正"
+    )
+    message = services._outbox_for(project, snapshot)
+    services.mark_delivered(message.pk, entry.national_id)
+    entry.refresh_from_db()
+    assert entry.snapshot_id == snapshot.pk and entry.updated_at is not None
+
+
+def test_a_corrected_entry_is_found_by_its_enterprises_new_name_and_no_longer_by_the_old(named_entries):
+    first, second = named_entries[:2]  # the two entries of 重庆观音桥建设有限公司
+    deliver_again(first)  # the same name again: noted once
+    assert LibraryEnterpriseName.objects.filter(name=TRICKY_NAMES[0]).count() == 1
+
+    Enterprise.objects.filter(pk=first.project.enterprise_id).update(name="重庆观音桥建设集团有限公司")
+    deliver_again(first)
+    assert first.enterprise_name == "重庆观音桥建设集团有限公司"
+    assert LibraryEnterpriseName.objects.filter(name="重庆观音桥建设集团有限公司").exists()
+    words = ["重庆观音桥建设集团有限公司", TRICKY_NAMES[0], "观音桥建设"]
+    assert_found_as_the_entries_names_say(words)
+
+    deliver_again(second)  # no entry bears the old name any more: it stays noted, and finds none by itself
+    assert not LibraryEntry.objects.filter(enterprise_name=TRICKY_NAMES[0]).exists()
+    assert_found_as_the_entries_names_say(words)
+    assert [e.project_name for e in selectors.library_page(1, q=TRICKY_NAMES[0])] == [
+        "重庆观音桥建设有限公司宿舍楼工程",  # its project's name holds it
+        "渝中区名称测试11工程",  # …江北分公司
+        "渝中区名称测试10工程",
+    ]
+
+
+@on_postgresql
+def test_a_whole_enterprise_name_is_looked_up_in_the_names_then_its_entries_name_by_name(named_entries):
+    with CaptureQueriesContext(connection) as captured:
+        selectors.library_page(1, q=TRICKY_NAMES[0])
+        performance.search_page(TRICKY_NAMES[0], 1)
+    names, page, names_again, lookup = (q["sql"] for q in captured.captured_queries)
+    assert "publicity_libraryenterprisename" in names and names == names_again
+    # The project's names and number, the document numbers, then each of the two names that hold the word.
+    assert page.count(" UNION ") == 3 and page.count('"enterprise_name" = ') == 2
+    assert lookup.count(" UNION ") == 1 and lookup.count('"enterprise_name" = ') == 2
+    for sql in (page, lookup):
+        assert 'UPPER("publicity_libraryentry"."enterprise_name"' not in sql
+
+
+def test_the_filters_apply_to_each_enterprise_names_part(named_entries, authorities):
+    jiangbei = authorities["500105"]
+    LibraryEntry.objects.filter(pk__in=[e.pk for e in named_entries[::2]]).update(authority=jiangbei)
+    for word in (TRICKY_NAMES[0], "观音桥建设", "有限公司"):
+        filters = {"q": word, "authority_id": jiangbei.pk, "project_type": named_entries[0].project_type}
+        reference = one_or(LibraryEntry.objects.all(), "entered_at", **filters)
+        assert all_pages(selectors.library_page, **filters) == in_twenties(reference), word
+        assert reference and set(reference) <= {e.pk for e in named_entries[::2]}

@@ -358,6 +358,7 @@ def test_the_lookup_and_the_enterprise_page_read_a_fixed_number_of_queries(
         return (
             count(reverse("publicity:performance_lookup"), {"q": enterprise.credit_code}),
             count(reverse("publicity:performance_lookup"), {"q": "渝州"}),
+            count(reverse("publicity:performance_lookup"), {"q": enterprise.name}),
             count(reverse("publicity:performance_enterprise", args=[enterprise.credit_code])),
         )
 
