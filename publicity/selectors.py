@@ -13,6 +13,8 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
+from backfill_portal import compiled_queries
+
 from . import authorities as public_authorities
 from .models import LibraryEntry, Notice, NoticeState, Objection, Snapshot
 from .timing import BEIJING
@@ -189,13 +191,30 @@ def page_of(queryset, number: int, size: int = PAGE_SIZE) -> Page:
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)
 
 
+def compiled_page_of(key, make_queryset, number: int, size: int = PAGE_SIZE) -> Page:
+    """page_of for a queryset of named rows (values_list(named=True)) made by `make_queryset`, built and compiled to
+    SQL once per process for `key` and the page (backfill_portal/compiled_queries.py): `key` says everything the
+    queryset depends on. The same query, the same rows."""
+    offset = (number - 1) * size
+
+    def make():
+        queryset = make_queryset()
+        assert queryset.ordered, "paginate an ordered queryset"
+        return queryset[offset : offset + size + 1]
+
+    rows = compiled_queries.named_rows((key, offset, size), make)
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
 def notice_page(number: int, **filters) -> Page:
     """Rows as named tuples of NOTICE_LIST_FIELDS, not Notice instances: the list prints them (building a model
     instance a row was a tenth of an uncached /notices/, bench/README.md)."""
-    queryset = search(public_notices(), date_field="starts_at", **filters)
-    return page_of(
-        queryset.order_by("-starts_at", "-id").values_list(*NOTICE_LIST_FIELDS, named=True), number
-    )
+
+    def make_queryset():
+        queryset = search(public_notices(), date_field="starts_at", **filters)
+        return queryset.order_by("-starts_at", "-id").values_list(*NOTICE_LIST_FIELDS, named=True)
+
+    return compiled_page_of(("notice_page", tuple(sorted(filters.items()))), make_queryset, number)
 
 
 def library_page(number: int, **filters) -> Page:
