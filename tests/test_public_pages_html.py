@@ -41,7 +41,10 @@ PLACEHOLDERS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?"), "DATE"),
     (re.compile(r"剩余\d+天"), "剩余N天"),
     (re.compile(r"\b(\d{6})\d{6}(\d{4})\b"), r"\1YYMMDD\2"),  # project numbers: county, day, serial
-    (re.compile(builders._run), "RUN"),  # the test run's part of the document numbers
+    # The builders' numbers and codes count on from one test to the next in a process: the documents' and the
+    # enterprises' (18 characters: credit codes, permit numbers).
+    (re.compile(builders._run + r"\d{5}"), "DOCUMENT"),
+    (re.compile(r"\b[0-9A-Z]{18}\b"), "CODE18"),
 ]
 
 
