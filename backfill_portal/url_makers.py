@@ -1,18 +1,43 @@
 """reverse(name, args=[pk]) for a page of rows, reversed once a page instead of once a row ({% url %} a row was a
-tenth of the queue's time, bench/README.md)."""
+tenth of the queue's time, bench/README.md), and the maker itself kept per process: reversing its sample was still a
+third of building an uncached /notices/'s rows. A maker is keyed by what reverse() without a current app depends on
+(the URLconf and the script prefix: the portal has no i18n_patterns), and the kept makers are dropped when a setting
+changes (a test's ROOT_URLCONF)."""
 
 import re
 
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from backfill_portal.converters import IdentifierConverter
 
 SAMPLE_ID = 918273645546372819
 
+_kept: dict = {}
+
+
+def forget(**kwargs):
+    _kept.clear()
+
+
+setting_changed.connect(forget, dispatch_uid="backfill_portal.url_makers.setting_changed")
+
+
+def _kept_maker(kind, name, make):
+    key = (kind, name, get_urlconf(), get_script_prefix())
+    maker = _kept.get(key)
+    if maker is None:
+        maker = _kept[key] = make(name)
+    return maker
+
 
 def url_maker(name):
     """A function of an integer pk giving reverse(name, args=[pk]): the URL of a sample id, reversed once, with the
     id put in its place."""
+    return _kept_maker("pk", name, _url_maker)
+
+
+def _url_maker(name):
     sample = reverse(name, args=[SAMPLE_ID])
     before, found, after = sample.partition(str(SAMPLE_ID))
     assert found and str(SAMPLE_ID) not in after, sample
@@ -23,6 +48,10 @@ def identifier_url_maker(name):
     """The same for a text id of the <identifier:…> converter (backfill_portal/converters.py: the library's
     national ids), which reverse() puts in the URL as it is. A value the converter would not take goes through
     reverse(), which refuses it as before."""
+    return _kept_maker("identifier", name, _identifier_url_maker)
+
+
+def _identifier_url_maker(name):
     sample = f"Z{SAMPLE_ID}"
     url = reverse(name, args=[sample])
     before, found, after = url.partition(sample)

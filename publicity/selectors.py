@@ -13,6 +13,8 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
+from backfill_portal import compiled_queries
+
 from . import authorities as public_authorities
 from .models import LibraryEnterpriseName, LibraryEntry, Notice, NoticeState, Objection, Snapshot
 from .timing import BEIJING
@@ -238,16 +240,35 @@ def page_of(queryset, number: int, size: int = PAGE_SIZE) -> Page:
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)
 
 
+def compiled_page_of(key, make_queryset, number: int, size: int = PAGE_SIZE) -> Page:
+    """page_of for a queryset of named rows (values_list(named=True)) made by `make_queryset`, built and compiled to
+    SQL once per process for `key` and the page (backfill_portal/compiled_queries.py): `key` says everything the
+    queryset depends on. The same query, the same rows."""
+    offset = (number - 1) * size
+
+    def make():
+        queryset = make_queryset()
+        assert queryset.ordered, "paginate an ordered queryset"
+        return queryset[offset : offset + size + 1]
+
+    rows = compiled_queries.named_rows((key, offset, size), make)
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
 def notice_page(number: int, **filters) -> Page:
     """Rows as named tuples of NOTICE_LIST_FIELDS, not Notice instances: the list prints them (building a model
     instance a row was a tenth of an uncached /notices/, bench/README.md)."""
-    return _page(
-        public_notices(),
-        number,
-        date_field="starts_at",
-        columns=lambda queryset: queryset.values_list(*NOTICE_LIST_FIELDS, named=True),
-        **filters,
-    )
+
+    def make_queryset():
+        return _ordered_page_queryset(
+            public_notices(),
+            number,
+            date_field="starts_at",
+            columns=lambda queryset: queryset.values_list(*NOTICE_LIST_FIELDS, named=True),
+            **filters,
+        )
+
+    return compiled_page_of(("notice_page", tuple(sorted(filters.items()))), make_queryset, number)
 
 
 def library_page(number: int, **filters) -> Page:
@@ -272,6 +293,25 @@ def _page(
     names' walk is an index-only scan, and each part still takes its own trigram bitmap for a rare word.
     The library (`by_enterprise_names`) asks a word found in a few of its enterprise names name by name
     (library_enterprise_names: one query more), each name's entries a part of the union."""
+    return page_of(
+        _ordered_page_queryset(
+            queryset,
+            number,
+            date_field=date_field,
+            columns=columns,
+            q=q,
+            by_enterprise_names=by_enterprise_names,
+            **filters,
+        ),
+        number,
+    )
+
+
+def _ordered_page_queryset(
+    queryset, number: int, *, date_field: str, columns, q: str = "", by_enterprise_names=False, **filters
+):
+    """_page's ordered queryset, not yet cut to the page: its SQL depends on the arguments only, except where
+    `by_enterprise_names` asks the library's names first (so the notices' list can keep it compiled)."""
     order = (f"-{date_field}", "-id")
     q = " ".join((q or "").split())
     enterprise_names = library_enterprise_names(q) if by_enterprise_names else None
@@ -280,10 +320,10 @@ def _page(
         for part in _matching(queryset, q, apart=True, enterprise_names=enterprise_names)
     ]
     if len(parts) == 1:
-        return page_of(parts[0], number)
+        return parts[0]
     end = number * PAGE_SIZE + 1  # page_of() reads one row beyond the page
     first, *others = (part[:end] for part in parts)
-    return page_of(first.union(*others).order_by(*order), number)
+    return first.union(*others).order_by(*order)
 
 
 def public_notice_or_404(notice_id: int) -> Notice:

@@ -203,3 +203,21 @@ def test_the_library_links_are_what_reverse_gives():
     for refused in ("", "with space", "<x>", "Z" * 65, "渝"):
         with pytest.raises(NoReverseMatch):
             detail_url(refused)
+
+
+def test_a_kept_url_maker_follows_the_script_prefix():
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    from backfill_portal.url_makers import identifier_url_maker, url_maker
+
+    assert url_maker("publicity:notice_detail") is url_maker("publicity:notice_detail")  # kept
+    before = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert url_maker("publicity:notice_detail")(5) == reverse("publicity:notice_detail", args=[5])
+        assert url_maker("publicity:notice_detail")(5) == "/portal/notices/5/"
+        assert identifier_url_maker("publicity:library_detail")("NP-1") == "/portal/library/NP-1/"
+    finally:
+        set_script_prefix(before)
+    assert url_maker("publicity:notice_detail")(5) == "/notices/5/"
+    assert identifier_url_maker("publicity:library_detail")("NP-1") == "/library/NP-1/"
