@@ -125,6 +125,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Wait for a writer instead of failing at once: the web server and the Celery worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement that a cursor binding on the server ran this many times on one connection (its own
+    # default, 5): only backfill_portal.database's cursor binds on the server, for the public 业绩 lookup, so PostgreSQL
+    # plans that query once per connection. Django's default (empty: None) prepares nothing, for a connection pooler
+    # in transaction mode that cannot pass prepared statements on (docs/architecture.md).
+    _prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip()
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(_prepare_threshold) if _prepare_threshold else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

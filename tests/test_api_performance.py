@@ -7,8 +7,10 @@ queries.
 The snapshots' content is written here by hand (not built from a record) so that every byte of the answer is fixed:
 numbers and booleans where text is usual, empty and missing values, a stage absent or null."""
 
+import base64
 import datetime
 import json
+import sys
 
 import pytest
 from django.db import connection
@@ -18,6 +20,7 @@ from rest_framework.test import APIClient
 
 from publicity.models import LibraryEntry, Snapshot
 from tests.builders import make_enterprise_user, make_project
+from tests.test_production_settings import run as run_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -177,8 +180,11 @@ def _get(client, url, **extra):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, **extra)
     assert response.status_code == 200, response.content
-    # The throttle's counter is in the cache, not the database, where the cache is Redis (as in production).
-    queries = [q for q in captured.captured_queries if "cache_table" not in q["sql"]]
+    # The throttle's counter is in the cache, not the database, where the cache is Redis (as in production); the
+    # database cache (no REDIS_URL) counts in its table, inside a savepoint.
+    queries = [
+        q for q in captured.captured_queries if "cache_table" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+    ]
     return response, queries
 
 
@@ -217,3 +223,91 @@ def test_the_cursor_walks_the_pages_as_before(library):
 def test_an_enterprise_with_nothing_in_the_library_has_an_empty_page(library):
     response, _queries = _get(APIClient(), reverse("api:performance", args=["91500000MA5U000000"]))
     assert response.content.decode() == '{"next":null,"previous":null,"results":[]}'
+
+
+def test_the_previous_link_goes_back_as_before(library):
+    """The cursor's way back: the ordering reversed and the position compared the other way (EntryRows). Two
+    records entered at the same time straddle the pages, so DRF's cursor, whose position is the time, comes back
+    to the one before that time only, with an offset to go on: the bytes the ORM's queryset gave."""
+    client = APIClient()
+    first, _queries = _get(client, reverse("api:performance", args=[CODE]), data={"page_size": 2})
+    second, _queries = _get(client, json.loads(first.content)["next"])
+    back, queries = _get(client, json.loads(second.content)["previous"])
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2), queries
+    first_record = FIRST_PAGE[
+        FIRST_PAGE.index('{"national_id":"NP-PERF-000001"') : FIRST_PAGE.index(
+            ',{"national_id":"NP-PERF-000003"'
+        )
+    ]
+    assert back.content.decode() == (
+        f'{{"next":"http://testserver/api/v1/public/performance/{CODE}/?cursor=bz0y&page_size=2",'
+        f'"previous":null,"results":[{first_record}]}}'
+    )
+
+
+def test_a_cursor_whose_position_is_no_date_is_refused_as_before(library):
+    cursor = base64.b64encode(b"p=garbage").decode()
+    response = APIClient().get(reverse("api:performance", args=[CODE]), {"cursor": cursor})
+    assert response.status_code == 400
+    message = "“garbage”的值有一个错误的日期格式。它的格式应该是YYYY-MM-DD HH:MM[:ss[.uuuuuu]][TZ] "
+    assert response.content.decode() == json.dumps(
+        {
+            "code": "invalid",
+            "message": message,
+            "field": None,
+            "errors": [{"code": "invalid", "message": message, "field": None, "stage": None}],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_page_is_prepared_once_it_ran_the_threshold_and_answers_the_same(library):
+    """psycopg prepares the page's statement after prepare_threshold runs on a connection (settings: 5), so it is
+    planned once; every answer before and after is the same. Without a threshold nothing is prepared."""
+    client = APIClient()
+    url = reverse("api:performance", args=[CODE])
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+            return [row[0] for row in cursor.fetchall() if "FROM publicity_libraryentry e " in row[0]]
+
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 5
+    answers = {client.get(url).content.decode() for _ in range(8)}
+    assert answers == {FIRST_PAGE}
+    assert len(prepared()) == 1, prepared()
+
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # psycopg forgets its statements too (it reads the command)
+    psycopg_connection = connection.connection
+    psycopg_connection.prepare_threshold = None
+    try:
+        answers = {client.get(url).content.decode() for _ in range(8)}
+        assert prepared() == []
+    finally:
+        psycopg_connection.prepare_threshold = 5
+    assert answers == {FIRST_PAGE}
+
+
+@pytest.mark.parametrize(
+    "database_url, threshold, expected",
+    [
+        ("postgres://backfill@db.internal:5432/backfill", None, 5),
+        ("postgres://backfill@db.internal:5432/backfill", "", None),  # a pooler that cannot keep them
+        ("postgres://backfill@db.internal:5432/backfill", "2", 2),
+        ("sqlite:///{tmp}/db.sqlite3", "2", "absent"),  # sqlite3.connect() takes no such option
+    ],
+)
+def test_the_prepare_threshold_is_a_setting_of_postgresql_only(database_url, threshold, expected, tmp_path):
+    env = {"DATABASE_URL": database_url.format(tmp=tmp_path), "DJANGO_DEBUG": "1"}
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold', 'absent')))"
+    )
+    done = run_settings([sys.executable, "-c", code], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected
