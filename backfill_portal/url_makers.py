@@ -12,6 +12,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from backfill_portal.converters import IdentifierConverter
 
 SAMPLE_ID = 918273645546372819
+# The script prefix comes from the server (SCRIPT_NAME), not from the portal: bounded all the same.
+KEPT_LIMIT = 256
 
 _kept: dict = {}
 
@@ -27,6 +29,8 @@ def _kept_maker(kind, name, make):
     key = (kind, name, get_urlconf(), get_script_prefix())
     maker = _kept.get(key)
     if maker is None:
+        if len(_kept) >= KEPT_LIMIT:
+            _kept.clear()
         maker = _kept[key] = make(name)
     return maker
 

@@ -221,3 +221,18 @@ def test_a_kept_url_maker_follows_the_script_prefix():
         set_script_prefix(before)
     assert url_maker("publicity:notice_detail")(5) == "/notices/5/"
     assert identifier_url_maker("publicity:library_detail")("NP-1") == "/library/NP-1/"
+
+
+def test_the_kept_url_makers_are_bounded_whatever_script_prefixes_come():
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from backfill_portal import url_makers
+
+    before = get_script_prefix()
+    try:
+        for n in range(url_makers.KEPT_LIMIT + 10):
+            set_script_prefix(f"/p{n}/")
+            assert url_makers.url_maker("publicity:notice_detail")(5) == f"/p{n}/notices/5/"
+            assert len(url_makers._kept) <= url_makers.KEPT_LIMIT
+    finally:
+        set_script_prefix(before)

@@ -332,6 +332,22 @@ def test_a_corrected_entry_is_found_by_its_enterprises_new_name_and_no_longer_by
     ]
 
 
+def test_a_name_the_table_missed_is_noted_again_by_the_next_delivery_and_by_the_daily_read_back(
+    named_entries,
+):
+    """An entry written while the names table was not kept (a worker of the code before it, during its migration):
+    its next delivery notes its name, and the daily read-back notes every name that is still missing."""
+    first, second = named_entries[0], named_entries[2]
+    LibraryEnterpriseName.objects.filter(name__in=[first.enterprise_name, second.enterprise_name]).delete()
+    deliver_again(first)  # the same name as before
+    assert LibraryEnterpriseName.objects.filter(name=first.enterprise_name).exists()
+
+    assert services.note_missing_enterprise_names() == 1
+    assert services.note_missing_enterprise_names() == 0
+    test_each_entered_enterprise_name_is_noted_once(named_entries)
+    assert_found_as_the_entries_names_say([first.enterprise_name, second.enterprise_name])
+
+
 @on_postgresql
 def test_a_whole_enterprise_name_is_looked_up_in_the_names_then_its_entries_name_by_name(named_entries):
     with CaptureQueriesContext(connection) as captured:
