@@ -113,6 +113,15 @@ def model_design_only(model) -> tuple:
     return getattr(model, "DESIGN_ONLY_FIELDS", ())
 
 
+def _in_order(values: dict, names: list) -> list[tuple]:
+    """`values`' items in the order of `names` (the order the content was built in), then any other key as it
+    comes: PostgreSQL's jsonb keeps its keys in its own order (shortest first), not the order they were written in,
+    so a snapshot read back from it would list a section's fields in that order."""
+    ordered = [(name, values[name]) for name in names if name in values]
+    known = set(names)
+    return ordered + [(name, value) for name, value in values.items() if name not in known]
+
+
 def public_sections(content: dict) -> list[dict]:
     """The snapshot as the public reads it: labelled, choices spelled out, ID numbers masked."""
     design = content.get("kind") == "design"
@@ -122,7 +131,7 @@ def public_sections(content: dict) -> list[dict]:
             "rows": [("补录企业", content["enterprise"]["name"]), ("审核部门", content["authority"]["name"])]
             + [
                 (Project._meta.get_field(name).verbose_name, _display(Project, name, value))
-                for name, value in content["project"].items()
+                for name, value in _in_order(content["project"], PROJECT_FIELDS)
                 if not (design and name in NOT_OF_A_DESIGN_RECORD)
             ],
         }
@@ -133,7 +142,7 @@ def public_sections(content: dict) -> list[dict]:
         rows = (
             [
                 (model._meta.get_field(name).verbose_name, _display(model, name, value))
-                for name, value in stage.items()
+                for name, value in _in_order(stage, [f.name for f in model._meta.concrete_fields])
                 if not (design and name in NOT_OF_A_DESIGN_RECORD)
                 and not (not design and name in model_design_only(model))
             ]

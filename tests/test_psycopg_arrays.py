@@ -11,6 +11,7 @@ from psycopg.types.array import ListDumper
 from psycopg.types.json import Jsonb
 
 from backfill_portal.psycopg_arrays import TextListDumper
+from tests.needs import needs_service
 
 TRICKY = [
     "",
@@ -55,6 +56,7 @@ def test_it_writes_a_list_as_psycopg_does(value):
 
 
 @pytest.mark.django_db
+@needs_service(connection.vendor == "postgresql", reason="the dumper is psycopg's: PostgreSQL's connections")
 def test_every_connection_writes_lists_with_it_and_the_database_reads_them_back():
     with connection.cursor() as cursor:
         assert connection.connection.adapters.get_dumper(list, PyFormat.TEXT) is TextListDumper

@@ -18,8 +18,9 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from projects.audit import Actor
-from projects.models import ProjectType, Status
+from projects.models import Project, ProjectType, Status
 from publicity import services
+from publicity.snapshots import PROJECT_FIELDS, public_sections
 from tests import builders
 from tests.builders import make_project
 from tests.test_public_pages import (  # noqa: F401  (fixtures)
@@ -133,3 +134,16 @@ def test_the_public_pages_are_rendered_as_before(client, dataset, tmp_path):
             differing.append(name)
             (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
     assert differing == [], f"rendered differently (written to {tmp_path}): {differing}"
+
+
+def test_a_snapshots_fields_are_listed_in_the_order_they_were_written_whatever_order_the_database_keeps():
+    """PostgreSQL's jsonb gives a snapshot's keys back shortest first: the page lists them as the record's form does."""
+    project = {name: "" for name in sorted(PROJECT_FIELDS, key=lambda name: (len(name), name))}
+    content = {
+        "enterprise": {"name": "甲"},
+        "authority": {"name": "渝中区"},
+        "project": project,
+        "stages": {},
+    }
+    labels = [label for label, _value in public_sections(content)[0]["rows"]][2:]
+    assert labels == [Project._meta.get_field(name).verbose_name for name in PROJECT_FIELDS]
