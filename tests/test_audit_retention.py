@@ -7,7 +7,6 @@ import datetime
 import hashlib
 import io
 import logging
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -252,8 +251,13 @@ def test_beat_and_a_real_worker_run_the_check_and_alarm_on_a_break(
     assert not check.intact and f"#{events[1].pk}" in check.report
     wait_for(lambda: "audit chain broken" in worker.log(), timeout=10, what="the ERROR line", logs=[worker])
     assert "ERROR" in worker.log()
-    wait_for(lambda: outbox.exists() and any(outbox.iterdir()), timeout=10, what="the e-mail", logs=[worker])
-    sent = "\n".join(path.read_text() for path in Path(outbox).iterdir())
+
+    # The file backend creates the file before it writes the message: wait for the message, not the file.
+    def sent_mail():
+        return "\n".join(path.read_text() for path in outbox.iterdir()) if outbox.exists() else ""
+
+    wait_for(lambda: "Subject:" in sent_mail(), timeout=10, what="the e-mail", logs=[worker])
+    sent = sent_mail()
     assert "ops@example.gov.cn" in sent and "Subject:" in sent
     client.force_login(auditor)
     assert 'id="audit-chain-alarm"' in client.get("/admin/").content.decode()
