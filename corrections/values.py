@@ -26,16 +26,14 @@ NOT_CORRECTABLE_PROJECT_FIELDS = {
 }
 
 
-def _stage_content_fields(model) -> tuple[str, ...]:
-    """A stage's fields as the snapshot holds them (publicity.snapshots.build_content)."""
-    return tuple(f.name for f in model._meta.concrete_fields if f.name not in snapshots.INTERNAL_FIELDS)
-
-
 # section ("" = the project's own fields, else a stage code) → the correctable fields, in the snapshot's order.
 # The enterprise and the authority of a record (who filed it, who reviewed it) are not in any section.
 CORRECTABLE_FIELDS: dict[str, tuple[str, ...]] = {
     PROJECT_SECTION: tuple(n for n in snapshots.PROJECT_FIELDS if n not in NOT_CORRECTABLE_PROJECT_FIELDS),
-    **{code: _stage_content_fields(STAGE_MODELS[code]) for code in STAGE_ORDER},
+    **{
+        code: tuple(f.name for f in snapshots.stage_content_fields(STAGE_MODELS[code]))
+        for code in STAGE_ORDER
+    },
 }
 
 MAX_ITEMS = 30

@@ -1,5 +1,7 @@
 """What is published and delivered: the snapshot's content, and its public (redacted) rendering."""
 
+import functools
+
 from projects import rules
 from projects.models import DESIGN_STAGES, STAGE_MODELS, STAGE_ORDER, Project, StageCode
 
@@ -53,6 +55,13 @@ def build_content(project: Project) -> dict:
     return content_of(loaded, rules.stages_of(loaded))
 
 
+@functools.cache
+def stage_content_fields(model) -> tuple:
+    """A stage's fields as the snapshot holds them, in the order content_of() writes them (its model's field order,
+    the internal ones left out)."""
+    return tuple(f for f in model._meta.concrete_fields if f.name not in INTERNAL_FIELDS)
+
+
 def content_of(loaded: Project, stages: dict) -> dict:
     """The content of a project (loaded with its enterprise and authority) and its stage rows as given."""
     return {
@@ -70,8 +79,7 @@ def content_of(loaded: Project, stages: dict) -> dict:
                 f.name: getattr(stage, f.attname)
                 if f.name in STRUCTURED_FIELDS
                 else plain(getattr(stage, f.attname))
-                for f in stage._meta.concrete_fields
-                if f.name not in INTERNAL_FIELDS
+                for f in stage_content_fields(type(stage))
             }
             for code, stage in stages.items()
         },
@@ -142,7 +150,7 @@ def public_sections(content: dict) -> list[dict]:
         rows = (
             [
                 (model._meta.get_field(name).verbose_name, _display(model, name, value))
-                for name, value in _in_order(stage, [f.name for f in model._meta.concrete_fields])
+                for name, value in _in_order(stage, [f.name for f in stage_content_fields(model)])
                 if not (design and name in NOT_OF_A_DESIGN_RECORD)
                 and not (not design and name in model_design_only(model))
             ]
