@@ -268,7 +268,7 @@ def search_page(q: str, number: int) -> selectors.Page:
     if CREDIT_CODE.fullmatch(q.upper()):
         queryset = entries().filter(enterprise_credit_code=q.upper())
     elif (names := selectors.library_enterprise_names(q)) is not None:
-        queryset = bearing(entries(), names, number * selectors.PAGE_SIZE + 1)
+        queryset = bearing(entries(), names, selectors.page_end(number))
     else:
         queryset = selectors.name_search(entries(), q, "enterprise_name")
     return selectors.page_of(queryset, number)

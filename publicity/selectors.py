@@ -88,7 +88,7 @@ def search(
     and scan). On SQLite the name clauses scan the rows left after the state/authority filters. Matching
     document numbers as whole tokens (not substrings of them) keeps a search for "2016" from matching every
     record.
-    The list pages ask the same rows through _page(), on PostgreSQL as a UNION (see there).
+    The list pages ask the same rows through _ordered_page_queryset(), on PostgreSQL as a UNION (see there).
     A two-character term (most Chinese search words) has no trigram: on PostgreSQL it is matched in the names only,
     through the bigram GIN index of publicity 0008 (`_bigram_filter`); no project or document number is two
     characters long.
@@ -107,7 +107,8 @@ def search(
 
 def _matching(queryset, q: str, *, apart: bool = False, enterprise_names: list[str] | None = None) -> list:
     """The rows `q` matches (search()), as one queryset; with `apart`, on PostgreSQL, as two whose union is the
-    same rows: the names' and the project number's matches, and the document numbers' (see _page()). With
+    same rows: the names' and the project number's matches, and the document numbers' (see
+    _ordered_page_queryset()). With
     `enterprise_names` (library_enterprise_names(q), which `apart` requires), the enterprise names' matches are
     asked apart too, one part a name: the entries that bear it exactly."""
     if not q:
@@ -272,46 +273,36 @@ def notice_page(number: int, **filters) -> Page:
 
 
 def library_page(number: int, **filters) -> Page:
-    return _page(
-        LibraryEntry.objects.all(),
-        number,
-        date_field="entered_at",
-        columns=lambda queryset: queryset.only(*LIBRARY_LIST_FIELDS),
-        by_enterprise_names=True,
-        **filters,
-    )
-
-
-def _page(
-    queryset, number: int, *, date_field: str, columns, q: str = "", by_enterprise_names=False, **filters
-) -> Page:
-    """A page of search() newest first, in one query. On PostgreSQL a word of three characters or more is asked as
-    the UNION of its names' matches and its document numbers' matches, each newest first and cut at this page's
-    end, then the page of the union: the same rows in the same order as the OR of search(). Asked as one OR, the
-    filter reads the document numbers, which the covering newest-first indexes cannot hold (a B-tree entry's
-    size limit, publicity 0010), so a common word's walk read the table for every row it passed; apart, the
-    names' walk is an index-only scan, and each part still takes its own trigram bitmap for a rare word.
-    The library (`by_enterprise_names`) asks a word found in a few of its enterprise names name by name
-    (library_enterprise_names: one query more), each name's entries a part of the union."""
     return page_of(
         _ordered_page_queryset(
-            queryset,
+            LibraryEntry.objects.all(),
             number,
-            date_field=date_field,
-            columns=columns,
-            q=q,
-            by_enterprise_names=by_enterprise_names,
+            date_field="entered_at",
+            columns=lambda queryset: queryset.only(*LIBRARY_LIST_FIELDS),
+            by_enterprise_names=True,
             **filters,
         ),
         number,
     )
 
 
+def page_end(number: int) -> int:
+    """How many rows, newest first, hold page `number` and the one row beyond it that page_of() reads."""
+    return number * PAGE_SIZE + 1
+
+
 def _ordered_page_queryset(
     queryset, number: int, *, date_field: str, columns, q: str = "", by_enterprise_names=False, **filters
 ):
-    """_page's ordered queryset, not yet cut to the page: its SQL depends on the arguments only, except where
-    `by_enterprise_names` asks the library's names first (so the notices' list can keep it compiled)."""
+    """search() newest first, ordered for page `number` but not yet cut to it. On PostgreSQL a word of three
+    characters or more is asked as the UNION of its names' matches and its document numbers' matches, each newest
+    first and cut at this page's end: the same rows in the same order as the OR of search(). Asked as one OR, the
+    filter reads the document numbers, which the covering newest-first indexes cannot hold (a B-tree entry's
+    size limit, publicity 0010), so a common word's walk read the table for every row it passed; apart, the
+    names' walk is an index-only scan, and each part still takes its own trigram bitmap for a rare word.
+    The library (`by_enterprise_names`) asks a word found in a few of its enterprise names name by name
+    (library_enterprise_names: one query more), each name's entries a part of the union. Its SQL depends on the
+    arguments only, except for that query of the names (so the notices' list can keep it compiled)."""
     order = (f"-{date_field}", "-id")
     q = " ".join((q or "").split())
     enterprise_names = library_enterprise_names(q) if by_enterprise_names else None
@@ -321,8 +312,7 @@ def _ordered_page_queryset(
     ]
     if len(parts) == 1:
         return parts[0]
-    end = number * PAGE_SIZE + 1  # page_of() reads one row beyond the page
-    first, *others = (part[:end] for part in parts)
+    first, *others = (part[: page_end(number)] for part in parts)
     return first.union(*others).order_by(*order)
 
 
