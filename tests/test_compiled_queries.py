@@ -4,6 +4,8 @@ gives the same rows, read afresh each time; the public list's page through it (p
 
 import pytest
 from django.db import connection
+from django.db.models import GenericIPAddressField, Value
+from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 
 from backfill_portal import compiled_queries
@@ -75,6 +77,44 @@ def test_a_query_that_can_match_nothing_goes_through_the_orm(authorities):
         rows, queries = run(compiled_queries.named_rows, "nothing", lambda: empty)
         assert rows == [] and queries == []
     assert "nothing" not in compiled_queries._kept
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements of PostgreSQL")
+def test_on_postgresql_a_kept_query_that_ran_the_threshold_is_prepared_with_its_values_written_in(
+    authorities, settings
+):
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    expected, (orm_sql,) = run(lambda: list(authority_rows("5001")))
+    assert threshold and orm_sql not in prepared_statements()
+
+    for _ in range(threshold + 1):
+        rows, sql = run(compiled_queries.named_rows, "authorities-5001", lambda: authority_rows("5001"))
+        assert rows == expected and sql == [orm_sql]
+
+    # The statement as the ORM sends it, no parameter left: its plan is that of these values.
+    assert orm_sql in prepared_statements() and "'5001%'" in orm_sql
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the binary format of PostgreSQL")
+def test_a_column_whose_binary_value_is_not_djangos_is_read_in_text(authorities):
+    def addresses():
+        return (
+            Authority.objects.filter(code__startswith="5001")
+            .annotate(address=Cast(Value("10.0.0.1"), GenericIPAddressField()))
+            .order_by("code")
+            .values_list("id", "address", named=True)
+        )
+
+    expected = list(addresses())
+    for _ in range(2):
+        rows = compiled_queries.named_rows("addresses", addresses)
+        assert rows == expected and rows[0].address == "10.0.0.1"  # Django's text, not an IPv4Address
 
 
 def test_only_named_rows_are_taken(authorities):
