@@ -4,6 +4,7 @@ from html import escape
 
 from django import forms
 from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
 from projects import files
@@ -28,11 +29,15 @@ class KeptChoices(BaseChoiceIterator):
         return iter(self.pairs)
 
 
-# The authorities' choices and the selects' options as HTML, per process: the same for every visitor until an
+# The search form's fields and the selects' options as HTML, per process: the same for every visitor until an
 # authority changes (publicity/authorities.py gives the rows; a change gives other rows, so another key).
-_kept_choices: dict = {}
+_kept_fields: dict = {}
 _kept_options: dict = {}
 KEPT_LIMIT = 64
+
+PROJECT_TYPE_CHOICES = KeptChoices(
+    (("", "全部类型"), *((t.value, t.label) for t in ProjectType if t in IN_SCOPE_PROJECT_TYPES))
+)
 
 
 def _kept(store: dict, key, make):
@@ -44,32 +49,46 @@ def _kept(store: dict, key, make):
     return value
 
 
+def search_fields(authority_pairs: tuple) -> dict:
+    """PublicSearchForm's fields for these authorities' (code, name) pairs, in the order the page lists their
+    errors."""
+    return {
+        "q": forms.CharField(label="搜索", required=False, max_length=100),
+        "authority": forms.ChoiceField(
+            label="审核部门", required=False, choices=KeptChoices((("", "全部审核部门"), *authority_pairs))
+        ),
+        "project_type": forms.ChoiceField(label="项目类型", required=False, choices=PROJECT_TYPE_CHOICES),
+        "date_from": DateField(label="起始日期", required=False),
+        "date_to": DateField(label="截止日期", required=False),
+    }
+
+
 class PublicSearchForm(forms.Form):
     """Search and filters of /notices/ and /library/. The authority choices come from the view's one query
-    (the authority's code in the URL, e.g. ?authority=500103), so the form itself reads nothing."""
+    (the authority's code in the URL, e.g. ?authority=500103), so the form itself reads nothing.
 
-    q = forms.CharField(label="搜索", required=False, max_length=100)
-    authority = forms.ChoiceField(label="审核部门", required=False)
-    project_type = forms.ChoiceField(
-        label="项目类型",
-        required=False,
-        choices=[("", "全部类型")] + [(t.value, t.label) for t in ProjectType if t in IN_SCOPE_PROJECT_TYPES],
-    )
-    date_from = DateField(label="起始日期", required=False)
-    date_to = DateField(label="截止日期", required=False)
+    Its fields (search_fields) are made once per process for a list of authorities and shared by every form of
+    that list, instead of declared on the class and deep-copied by Django for each form (the copy, with the
+    authorities' choices set on it, was a tenth of an uncached /notices/: bench/README.md). Shared because they
+    are only read: validated against, their choices listed by options(); the page never renders their widgets and
+    nothing changes a field once made."""
 
     def __init__(self, *args, authorities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.authorities_by_code = {a.code: a for a in authorities}
         pairs = tuple((a.code, a.name) for a in authorities)
         self._choices_key = {"authority": pairs, "project_type": None}
-        self.fields["authority"].choices = _kept(
-            _kept_choices, pairs, lambda: KeptChoices([("", "全部审核部门"), *pairs])
-        )
+        self.fields = _kept(_kept_fields, pairs, lambda: search_fields(pairs))
 
     def value(self, name) -> str:
         """The value as typed (the page shows back what was asked, valid or not)."""
         return self.data.get(name, "") if self.is_bound else ""
+
+    @cached_property
+    def typed(self) -> dict:
+        """value() of the text and date boxes, for the template: a name absent from the query string is "" here,
+        where `form.data.q` cost the template engine an exception, a dir() and a log call (bench/README.md)."""
+        return {name: self.value(name) for name in ("q", "date_from", "date_to")}
 
     def options(self, name):
         """A select's options as HTML, built in Python: Django's widget templates render each of the 43
