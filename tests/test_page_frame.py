@@ -136,3 +136,18 @@ def test_a_changed_setting_is_shown(db, settings):
     assert "023-12345678" in contact.render({"c": contact_details()})
     settings.PORTAL_CONTACT_PHONE = "023-87654321"
     assert "023-87654321" in contact.render({"c": contact_details()})
+
+
+def test_a_fragment_follows_the_language_changed_in_the_middle_of_a_page():
+    frame.forget()
+    engines["django"].from_string(
+        '{% load frame i18n %}{% fragment "_demo_banner.html" demo_mode=False %}'
+        '{% language "en" %}{% fragment "_demo_banner.html" demo_mode=False %}{% endlanguage %}'
+        '{% fragment "_demo_banner.html" demo_mode=True %}'
+    ).render({})
+    languages = {(values, where[3]) for _kind, _name, values, where, *_ in frame._rendered}
+    assert languages == {
+        ((("demo_mode", False),), "zh-hans"),
+        ((("demo_mode", False),), "en"),
+        ((("demo_mode", True),), "zh-hans"),
+    }

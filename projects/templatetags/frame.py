@@ -54,8 +54,21 @@ def _current_app(context):
     return current_app
 
 
+# Where _where() keeps what it read for the rest of a page's rendering.
+_WHERE_KEY = "projects.frame.where"
+
+
 def _where(context) -> tuple:
-    return (get_urlconf(), get_script_prefix(), _current_app(context), translation.get_language())
+    """What a fragment or fixed URL depends on besides its values. The URLconf, the script prefix and the current
+    app are read once a page (kept in the render context, which the page and the templates it extends share: an
+    include reads them again) — they change between requests, never while a page renders; reading them is two
+    thread-local lookups and a walk of the context, eight times a public page. The language is read every time:
+    {% language %} changes it in the middle of a page."""
+    render_context = context.render_context
+    where = render_context.get(_WHERE_KEY)
+    if where is None:
+        where = render_context[_WHERE_KEY] = (get_urlconf(), get_script_prefix(), _current_app(context))
+    return (*where, translation.get_language())
 
 
 class FragmentNode(template.Node):
