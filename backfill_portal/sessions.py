@@ -47,7 +47,9 @@ def session_timeout(request):
     """Context processor: what the warning script needs, for a signed-in user's pages."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        # None rather than absent: base.html asks every page for both, and a name missing from the context costs
+        # the template engine an exception and a log call each time.
+        return {"session_idle_seconds": None, "session_warning_seconds": None}
     return {
         "session_idle_seconds": settings.SESSION_COOKIE_AGE,
         "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
