@@ -186,7 +186,7 @@ def main():
         if connection.vendor == "postgresql" and not options.no_explain:
             for query in captured.queries:
                 sql = query["sql"]
-                if not sql.lstrip().upper().startswith("SELECT"):
+                if not sql.lstrip(" (").upper().startswith("SELECT"):  # a UNION starts with "("
                     continue
                 print(f"-- {query['time']} s: {sql[:300]}")
                 # The captured SQL has its parameters inlined as text: run it as it is.
