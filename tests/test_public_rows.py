@@ -137,6 +137,69 @@ def test_the_kept_options_follow_the_authorities_and_keep_nothing_typed():
     assert not any("typed-by-a-visitor" in key for key in forms._kept_options)
 
 
+def test_the_search_forms_shared_fields_validate_as_the_fields_declared_on_a_form_did():
+    """PublicSearchForm's fields are made once per list of authorities and shared (publicity.forms.search_fields):
+    each answer (errors in their order, cleaned values, filters) is that of the form as it was declared before,
+    its fields deep-copied for each form and the authorities' choices set on the copy."""
+    from collections import namedtuple
+
+    from django import forms as django_forms
+
+    from projects.forms import DateField
+    from projects.models import IN_SCOPE_PROJECT_TYPES, ProjectType
+    from publicity.forms import PublicSearchForm
+
+    class DeclaredSearchForm(django_forms.Form):
+        q = django_forms.CharField(label="搜索", required=False, max_length=100)
+        authority = django_forms.ChoiceField(label="审核部门", required=False)
+        project_type = django_forms.ChoiceField(
+            label="项目类型",
+            required=False,
+            choices=[("", "全部类型")]
+            + [(t.value, t.label) for t in ProjectType if t in IN_SCOPE_PROJECT_TYPES],
+        )
+        date_from = DateField(label="起始日期", required=False)
+        date_to = DateField(label="截止日期", required=False)
+
+        def __init__(self, *args, authorities=(), **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["authority"].choices = [("", "全部审核部门")] + [
+                (a.code, a.name) for a in authorities
+            ]
+
+    Authority = namedtuple("Authority", "id code name")
+    authorities = [Authority(1, "500103", "渝中区"), Authority(2, "500105", "江北区")]
+    for data in (
+        None,
+        {},
+        {
+            "q": " 观音桥 ",
+            "authority": "500105",
+            "project_type": "municipal_general",
+            "date_from": "2025-01-02",
+        },
+        {
+            "q": "x" * 101,
+            "authority": "500199",
+            "project_type": "nope",
+            "date_from": "2025-13-01",
+            "date_to": "x",
+        },
+        {"authority": " 500103", "date_from": "1800-01-01", "date_to": "2999-01-01"},
+    ):
+        new, old = (
+            PublicSearchForm(data, authorities=authorities),
+            DeclaredSearchForm(data, authorities=authorities),
+        )
+        assert new.is_valid() == old.is_valid(), data
+        assert [(field.name, field.label, field.errors) for field in new] == [
+            (field.name, field.label, field.errors) for field in old
+        ], data
+        assert new.cleaned_data == old.cleaned_data if new.is_bound else not old.is_bound
+    first, second = (PublicSearchForm({"authority": "500103"}, authorities=authorities) for _ in range(2))
+    assert first.fields is second.fields and first.is_valid() and second.is_valid()
+
+
 def test_the_list_rows_days_and_dates_are_the_notices_own():
     """views._notice_rows works the days left and the end out once for notices that share them: the same as
     Notice.days_left and Notice.end_text for each, running and paused."""
