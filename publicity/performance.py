@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from backfill_portal.database import preparing_cursor
 from projects.models import STAGE_MODELS, STAGE_ORDER, StageCode
 
-from . import selectors
+from . import rows, selectors
 from .models import LibraryEntry, Snapshot
 from .page_cache import cached_for_anonymous
 
@@ -313,7 +313,11 @@ def lookup(request):
     return render(
         request,
         "public/performance_lookup.html",
-        {"q": q, "page": page, "records": records(page) if page else []},
+        {
+            "q": q,
+            "page": page,
+            "cards": rows.performance_cards(records(page), show_enterprise=True) if page else [],
+        },
     )
 
 
@@ -338,6 +342,6 @@ def enterprise(request, credit_code):
             "credit_code": credit_code,
             "enterprise_name": found[0].entry.enterprise_name,
             "page": page,
-            "records": found,
+            "cards": rows.performance_cards(found, show_enterprise=False),
         },
     )
