@@ -6,7 +6,6 @@ the dates, which the view writes itself from digits and escaping would leave as 
 
 from html import escape
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
@@ -85,11 +84,9 @@ def performance_cards(records, *, show_enterprise: bool) -> list[SafeString]:
         )
         versions = ""
         if record.versions:
-            current = entry.snapshot.version
             links = "、".join(
-                f'<a href="{escape(version_url(national_id, v.version))}">第{v.version}版</a>'
-                + ("（当前）" if v.version == current else f"（{escape(_notice_state(v))}）")
-                for v in record.versions
+                f'<a href="{escape(version_url(national_id, version))}">第{version}版</a>（{escape(state)}）'
+                for version, state in record.versions
             )
             versions = f'\n  <p class="versions">公示版本：{links}</p>\n  '
         cards.append(
@@ -114,12 +111,3 @@ def performance_cards(records, *, show_enterprise: bool) -> list[SafeString]:
 def _day(moment) -> str:
     """As the template's |date:"Y-m-d" gives it: the day in the current time zone."""
     return f"{localtime(moment):%Y-%m-%d}"
-
-
-def _notice_state(snapshot) -> str:
-    """How the notice of an earlier version ended, as {{ version.notice.get_state_display|default:"未公示" }}."""
-    try:
-        notice = snapshot.notice  # a snapshot without a notice: not in select_related's join
-    except ObjectDoesNotExist:
-        return "未公示"
-    return notice.get_state_display() or "未公示"

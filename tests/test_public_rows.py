@@ -278,9 +278,8 @@ def sample_records():
     current = Snapshot(id=3, version=3)
     closed, unnoticed = Snapshot(id=1, version=1), Snapshot(id=2, version=2)
     Notice(snapshot=closed, state=NoticeState.CLOSED)  # and closed.notice is it
-    Snapshot.notice.related.set_cached_value(
-        unnoticed, None
-    )  # as select_related() leaves a snapshot without one
+    for snapshot in (current, unnoticed):  # as select_related() leaves a snapshot without one
+        Snapshot.notice.related.set_cached_value(snapshot, None)
     content = {
         "project": {"total_investment": "15000000.00", "total_area": ""},
         "stages": {"tendering": {"award_amount": "<1>", "tender_number": "ZB & 'x'"}, "permit": None},
@@ -306,6 +305,22 @@ def sample_records():
     return records
 
 
+def as_cards_take_them(record):
+    """The record with its versions as publicity.performance gives them to performance_cards."""
+    from dataclasses import replace
+
+    from publicity.performance import version_state
+
+    current = record.entry.snapshot.version
+    return replace(
+        record,
+        versions=[
+            (s.version, version_state(s.version, current, getattr(s, "notice", None) and s.notice.state))
+            for s in record.versions
+        ],
+    )
+
+
 def test_the_performance_cards_are_the_records_template_byte_for_byte():
     """publicity.rows.performance_cards gives what the included template gave: escaping, dates in Beijing, an
     earlier version without a notice, with and without the enterprise."""
@@ -315,7 +330,8 @@ def test_the_performance_cards_are_the_records_template_byte_for_byte():
         reference = [
             template.render({"record": record, "show_enterprise": show_enterprise}) for record in records
         ]
-        assert rows.performance_cards(records, show_enterprise=show_enterprise) == reference
-    card = rows.performance_cards(records, show_enterprise=True)[0]
+        cards = rows.performance_cards(map(as_cards_take_them, records), show_enterprise=show_enterprise)
+        assert cards == reference
+    card = rows.performance_cards(map(as_cards_take_them, records), show_enterprise=True)[0]
     assert "（当前）、" in card and "（未公示）、" in card and "（公示期满）</a>" not in card
     assert "第1版</a>（公示期满）</p>" in card and "2026-12-02（2026-12-02更正）" in card
