@@ -282,14 +282,23 @@ def entries():
 def search_page(q: str, number: int) -> selectors.Page:
     """A credit code (18 letters or digits) matches exactly; anything else is part of a name: on PostgreSQL a
     word in a few of the library's enterprise names through those names (selectors.library_enterprise_names:
-    one query more), otherwise the entries' names themselves."""
+    one query more), otherwise the entries' names themselves. The entries' page (lookup_page(): as shown)."""
+    return selectors.page_of(_search_queryset(q, *_searched(q), number), number)
+
+
+def _searched(q: str) -> tuple[str | None, list[str] | None]:
+    """(the credit code `q` is, or None; else the enterprise names holding it, or None: see search_page())."""
     if CREDIT_CODE.fullmatch(q.upper()):
-        queryset = entries().filter(enterprise_credit_code=q.upper())
-    elif (names := selectors.library_enterprise_names(q)) is not None:
-        queryset = bearing(entries(), names, selectors.page_end(number))
-    else:
-        queryset = selectors.name_search(entries(), q, "enterprise_name")
-    return selectors.page_of(queryset, number)
+        return q.upper(), None
+    return None, selectors.library_enterprise_names(q)
+
+
+def _search_queryset(q: str, code: str | None, names: list[str] | None, number: int):
+    if code:
+        return entries().filter(enterprise_credit_code=code)
+    if names is not None:
+        return bearing(entries(), names, selectors.page_end(number))
+    return selectors.name_search(entries(), q, "enterprise_name")
 
 
 def bearing(queryset, names: list[str], end: int):
@@ -306,62 +315,96 @@ def bearing(queryset, names: list[str], end: int):
     return queryset.filter(id__in=first.union(*others) if others else first)
 
 
-# PostgreSQL: an enterprise's page of records in one prepared statement (as EntryRows): the page's ids cut first by
-# an index-only scan of library_enterprise_recent (a deep page skips index entries, not rows), then for those rows
-# only the values shown (SHOWN_PATHS) out of the entered snapshot, and its published versions with how each one's notice ended (snapshot_version_unique, the notice by its
-# snapshot). The ORM's two queries built 80 model instances and compiled two statements a request (bench/README.md).
-def _enterprise_page_sql() -> str:
+# PostgreSQL: a page of records in one prepared statement (as EntryRows). The page's ids are cut first: by an
+# index-only scan of library_enterprise_recent for a credit code (a deep page skips index entries, not rows), or of
+# library_enterprise_name for each of a few names (the first `end` of each, as bearing() does, in one statement
+# whatever the number of names); then for those rows only the values shown (SHOWN_PATHS) out of the entered
+# snapshot, and on an enterprise's page its published versions with how each one's notice ended
+# (snapshot_version_unique, the notice by its snapshot). The ORM's queries built 40 to 80 model instances and
+# compiled their SQL at each request (bench/README.md).
+_BY_CREDIT_CODE = (
+    "SELECT id FROM {entries} WHERE enterprise_credit_code = %s "
+    "ORDER BY entered_at DESC, id DESC LIMIT %s OFFSET %s"
+)
+_BY_NAMES = (
+    "SELECT named.id FROM unnest(%s::text[]) AS wanted(name) CROSS JOIN LATERAL (SELECT id, entered_at "
+    "FROM {entries} WHERE enterprise_name = wanted.name ORDER BY entered_at DESC, id DESC LIMIT %s) named "
+    "ORDER BY named.entered_at DESC, named.id DESC LIMIT %s OFFSET %s"
+)
+
+
+def _records_sql(ids: str, *, versions: bool) -> str:
     entries, snapshots = LibraryEntry._meta.db_table, Snapshot._meta.db_table
     notices = Notice._meta.db_table
     columns = ", ".join(f"e.{name}" for name in EntryRow._fields)
     shown = ", ".join("s.content #> '{{{}}}'".format(",".join(path)) for path in SHOWN_PATHS)
-    return (
-        f"SELECT {columns}, jsonb_build_array({shown})::text AS shown, s.version, v.versions, v.states "
-        f"FROM (SELECT id FROM {entries} WHERE enterprise_credit_code = %s "
-        "ORDER BY entered_at DESC, id DESC LIMIT %s OFFSET %s) page "
-        f"INNER JOIN {entries} e ON e.id = page.id INNER JOIN {snapshots} s ON s.id = e.snapshot_id "
+    published = (
         "CROSS JOIN LATERAL (SELECT array_agg(published.version ORDER BY published.version DESC) AS versions, "
         "array_agg(n.state ORDER BY published.version DESC) AS states "
         f"FROM {snapshots} published LEFT OUTER JOIN {notices} n ON n.snapshot_id = published.id "
         "WHERE published.project_id = e.project_id AND published.version <= s.version) v "
-        "ORDER BY e.entered_at DESC, e.id DESC"
+    )
+    return (
+        f"SELECT {columns}, jsonb_build_array({shown})::text AS shown"
+        + (", s.version, v.versions, v.states " if versions else " ")
+        + f"FROM ({ids.format(entries=entries)}) page "
+        f"INNER JOIN {entries} e ON e.id = page.id INNER JOIN {snapshots} s ON s.id = e.snapshot_id "
+        + (published if versions else "")
+        + "ORDER BY e.entered_at DESC, e.id DESC"
     )
 
 
-_ENTERPRISE_PAGE_SQL = _enterprise_page_sql()
+_ENTERPRISE_PAGE_SQL = _records_sql(_BY_CREDIT_CODE, versions=True)
+_LOOKUP_SQL = {
+    "credit code": _records_sql(_BY_CREDIT_CODE, versions=False),
+    "names": _records_sql(_BY_NAMES, versions=False),
+}
 
 
-def enterprise_page(credit_code: str, number: int) -> selectors.Page:
-    """An enterprise's records newest first, page `number`, each with its published versions: on PostgreSQL one
-    prepared query (_ENTERPRISE_PAGE_SQL), elsewhere the entries' page and their versions (two queries)."""
+def _record_page(sql: str, params: list, number: int) -> selectors.Page:
+    """Run one of the statements above for page `number` (`params` without the page's LIMIT and OFFSET)."""
     size = selectors.PAGE_SIZE
-    if connection.vendor != "postgresql":
-        page = selectors.page_of(entries().filter(enterprise_credit_code=credit_code), number)
-        found = records(page)
-        attach_versions(found)
-        return selectors.Page(items=found, number=number, has_next=page.has_next)
     with preparing_cursor() as cursor:
-        cursor.execute(_ENTERPRISE_PAGE_SQL, [credit_code, size + 1, (number - 1) * size])
+        cursor.execute(sql, [*params, size + 1, (number - 1) * size])
         rows = cursor.fetchall()
     width = len(EntryRow._fields)
     # `shown` comes as the text of its jsonb: the page's decoded in one call.
     values = json.loads(f"[{','.join(row[width] for row in rows)}]")
     found = []
     for row, shown_values in zip(rows[:size], values, strict=False):
-        current, versions, states = row[width + 1 :]
         figures, documents = shown(shown_values)
-        found.append(
-            Record(
-                entry=EntryRow._make(row[:width]),
-                figures=figures,
-                documents=documents,
-                versions=[
-                    (version, version_state(version, current, state))
-                    for version, state in zip(versions, states, strict=True)
-                ],
-            )
-        )
+        record = Record(entry=EntryRow._make(row[:width]), figures=figures, documents=documents)
+        if len(row) > width + 1:
+            current, versions, states = row[width + 1 :]
+            record.versions = [
+                (version, version_state(version, current, state))
+                for version, state in zip(versions, states, strict=True)
+            ]
+        found.append(record)
     return selectors.Page(items=found, number=number, has_next=len(rows) > size)
+
+
+def enterprise_page(credit_code: str, number: int) -> selectors.Page:
+    """An enterprise's records newest first, page `number`, each with its published versions: on PostgreSQL one
+    prepared query (_ENTERPRISE_PAGE_SQL), elsewhere the entries' page and their versions (two queries)."""
+    if connection.vendor == "postgresql":
+        return _record_page(_ENTERPRISE_PAGE_SQL, [credit_code], number)
+    page = selectors.page_of(entries().filter(enterprise_credit_code=credit_code), number)
+    found = records(page)
+    attach_versions(found)
+    return selectors.Page(items=found, number=number, has_next=page.has_next)
+
+
+def lookup_page(q: str, number: int) -> selectors.Page:
+    """The records search_page() finds, as the lookup shows them: on PostgreSQL, for a credit code or a word in a
+    few enterprise names, one prepared query (_LOOKUP_SQL) after the names' one; otherwise search_page()'s."""
+    code, names = _searched(q)
+    if code and connection.vendor == "postgresql":
+        return _record_page(_LOOKUP_SQL["credit code"], [code], number)
+    if names:  # found in the names' table: PostgreSQL
+        return _record_page(_LOOKUP_SQL["names"], [names, selectors.page_end(number)], number)
+    page = selectors.page_of(_search_queryset(q, code, names, number), number)
+    return selectors.Page(items=records(page), number=number, has_next=page.has_next)
 
 
 def attach_versions(found: list[Record]):
@@ -389,14 +432,14 @@ def lookup(request):
     q = normalise(request.GET.get("q", ""))
     page = None
     if q:
-        page = search_page(q, selectors.page_number(request.GET.get("page")))
+        page = lookup_page(q, selectors.page_number(request.GET.get("page")))
     return render(
         request,
         "public/performance_lookup.html",
         {
             "q": q,
             "page": page,
-            "cards": rows.performance_cards(records(page), show_enterprise=True) if page else [],
+            "cards": rows.performance_cards(page, show_enterprise=True) if page else [],
         },
     )
 
