@@ -5,10 +5,14 @@ Only what the public snapshot holds, and of it only a fixed list of key figures 
 document numbers: amounts, areas, dates, numbers. Never an ID number, a phone or an evidence file — a whitelist,
 so a field added to a stage later is not published here by accident.
 
-Bounded: a search is one query (LIMIT page+1, like the other public lists); an enterprise's page is two (its
-entries, then every version of those entries at once), whatever the number of records. Indexed: the credit code by
-`library_enterprise_recent` (publicity 0004), the name by the trigram index on UPPER(enterprise_name) (publicity
-0003, PostgreSQL) or, for a two-character word, by the bigram index (publicity 0008).
+Bounded: a search is one query (LIMIT page+1, like the other public lists; one more for the names a word is in);
+an enterprise's page is one on PostgreSQL (its entries with their versions, _ENTERPRISE_PAGE_SQL), two elsewhere
+(its entries, then every version of those entries at once), whatever the number of records. Indexed: the credit
+code by `library_enterprise_recent` (publicity 0004), a word in a few enterprise names by the names' table and
+`library_enterprise_name` (publicity 0012), other words by the trigram index on UPPER(enterprise_name) (publicity
+0003, PostgreSQL) or, for a two-character word, by the bigram index (publicity 0008). On PostgreSQL the pages read
+only the values shown out of the snapshots, in statements written out once and prepared (_record_page); the
+records are printed by publicity.rows.performance_cards.
 """
 
 import json
