@@ -69,13 +69,13 @@ ENTRY_FIELDS = (
 class Record:
     """One entered record as the lookup shows it: text only."""
 
-    entry: LibraryEntry  # or an EntryRow (enterprise_page on PostgreSQL)
+    entry: LibraryEntry  # or an EntryRow (_record_page, on PostgreSQL)
     figures: list = field(default_factory=list)  # [(label, value)]
     documents: list = field(default_factory=list)  # [(stage label, document number)]
     versions: list = field(default_factory=list)  # [(version, 当前 or how its notice ended)], newest first
 
 
-# What an enterprise's page shows of an entry (publicity.rows.performance_cards).
+# What the 业绩 pages show of an entry (publicity.rows.performance_cards).
 EntryRow = namedtuple(
     "EntryRow",
     "national_id project_number project_name enterprise_name enterprise_credit_code entered_at updated_at",
@@ -323,8 +323,8 @@ def bearing(queryset, names: list[str], end: int):
 # index-only scan of library_enterprise_recent for a credit code (a deep page skips index entries, not rows), or of
 # library_enterprise_name for each of a few names (the first `end` of each, as bearing() does, in one statement
 # whatever the number of names); then for those rows only the values shown (SHOWN_PATHS) out of the entered
-# snapshot, and on an enterprise's page its published versions with how each one's notice ended
-# (snapshot_version_unique, the notice by its snapshot). The ORM's queries built 40 to 80 model instances and
+# snapshot, and on an enterprise's page its published versions with how each one's notice ended (the
+# snapshots by their project, the notice by its snapshot). The ORM's queries built 40 to 80 model instances and
 # compiled their SQL at each request (bench/README.md).
 _BY_CREDIT_CODE = (
     "SELECT id FROM {entries} WHERE enterprise_credit_code = %s "
