@@ -62,3 +62,21 @@ def _identifier_url_maker(name):
     assert found and sample not in after, url
     accepted = re.compile(IdentifierConverter.regex).fullmatch
     return lambda value: f"{before}{value}{after}" if accepted(value) else reverse(name, args=[value])
+
+
+def identifier_pk_url_maker(name):
+    """The same for a URL of a text id and an integer (the library's `<identifier:national_id>/v<int:version>/`):
+    a function of both."""
+    return _kept_maker("identifier-pk", name, _identifier_pk_url_maker)
+
+
+def _identifier_pk_url_maker(name):
+    sample = f"Z{SAMPLE_ID}"
+    url = reverse(name, args=[sample, SAMPLE_ID])
+    before, found, rest = url.partition(sample)
+    between, found_pk, after = rest.partition(str(SAMPLE_ID))
+    assert found and found_pk and sample not in after and str(SAMPLE_ID) not in after, url
+    accepted = re.compile(IdentifierConverter.regex).fullmatch
+    return lambda value, pk: (
+        f"{before}{value}{between}{int(pk)}{after}" if accepted(value) else reverse(name, args=[value, pk])
+    )

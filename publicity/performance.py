@@ -5,14 +5,19 @@ Only what the public snapshot holds, and of it only a fixed list of key figures 
 document numbers: amounts, areas, dates, numbers. Never an ID number, a phone or an evidence file — a whitelist,
 so a field added to a stage later is not published here by accident.
 
-Bounded: a search is one query (LIMIT page+1, like the other public lists); an enterprise's page is two (its
-entries, then every version of those entries at once), whatever the number of records. Indexed: the credit code by
-`library_enterprise_recent` (publicity 0004), the name by the trigram index on UPPER(enterprise_name) (publicity
-0003, PostgreSQL) or, for a two-character word, by the bigram index (publicity 0008).
+Bounded: a search is one query (LIMIT page+1, like the other public lists; one more for the names a word is in);
+an enterprise's page is one on PostgreSQL (its entries with their versions, _ENTERPRISE_PAGE_SQL), two elsewhere
+(its entries, then every version of those entries at once), whatever the number of records. Indexed: the credit
+code by `library_enterprise_recent` (publicity 0004), a word in a few enterprise names by the names' table and
+`library_enterprise_name` (publicity 0012), other words by the trigram index on UPPER(enterprise_name) (publicity
+0003, PostgreSQL) or, for a two-character word, by the bigram index (publicity 0008). On PostgreSQL the pages read
+only the values shown out of the snapshots, in statements written out once and prepared (_record_page); the
+records are printed by publicity.rows.performance_cards.
 """
 
 import json
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -23,10 +28,11 @@ from django.views.decorators.http import require_GET
 from backfill_portal.database import preparing_cursor
 from projects.models import STAGE_MODELS, STAGE_ORDER, StageCode
 
-from . import selectors
-from .models import LibraryEntry, Snapshot
+from . import rows, selectors
+from .models import LibraryEntry, Notice, NoticeState, Snapshot
 from .page_cache import cached_for_anonymous
 
+NOTICE_STATES = dict(NoticeState.choices)
 CREDIT_CODE = re.compile(r"[0-9A-Z]{18}")  # the form; the check character is not needed to look up
 
 # (label, where in the snapshot's content, field): what the lookup shows of each record.
@@ -63,10 +69,26 @@ ENTRY_FIELDS = (
 class Record:
     """One entered record as the lookup shows it: text only."""
 
-    entry: LibraryEntry
+    entry: LibraryEntry  # or an EntryRow (_record_page, on PostgreSQL)
     figures: list = field(default_factory=list)  # [(label, value)]
     documents: list = field(default_factory=list)  # [(stage label, document number)]
-    versions: list = field(default_factory=list)  # [Snapshot]
+    versions: list = field(default_factory=list)  # [(version, 当前 or how its notice ended)], newest first
+
+
+# What the 业绩 pages show of an entry (publicity.rows.performance_cards).
+EntryRow = namedtuple(
+    "EntryRow",
+    "national_id project_number project_name enterprise_name enterprise_credit_code entered_at updated_at",
+)
+CURRENT = "当前"
+UNNOTICED = "未公示"
+
+
+def version_state(version: int, current: int, notice_state: str | None) -> str:
+    """What the page says of a published version: the entry's current one, or how its notice ended."""
+    if version == current:
+        return CURRENT
+    return str(NOTICE_STATES.get(notice_state, notice_state or "")) or UNNOTICED
 
 
 def key_figures(content: dict) -> list[tuple[str, str]]:
@@ -264,14 +286,23 @@ def entries():
 def search_page(q: str, number: int) -> selectors.Page:
     """A credit code (18 letters or digits) matches exactly; anything else is part of a name: on PostgreSQL a
     word in a few of the library's enterprise names through those names (selectors.library_enterprise_names:
-    one query more), otherwise the entries' names themselves."""
+    one query more), otherwise the entries' names themselves. The entries' page (lookup_page(): as shown)."""
+    return selectors.page_of(_search_queryset(q, *_searched(q), number), number)
+
+
+def _searched(q: str) -> tuple[str | None, list[str] | None]:
+    """(the credit code `q` is, or None; else the enterprise names holding it, or None: see search_page())."""
     if CREDIT_CODE.fullmatch(q.upper()):
-        queryset = entries().filter(enterprise_credit_code=q.upper())
-    elif (names := selectors.library_enterprise_names(q)) is not None:
-        queryset = bearing(entries(), names, selectors.page_end(number))
-    else:
-        queryset = selectors.name_search(entries(), q, "enterprise_name")
-    return selectors.page_of(queryset, number)
+        return q.upper(), None
+    return None, selectors.library_enterprise_names(q)
+
+
+def _search_queryset(q: str, code: str | None, names: list[str] | None, number: int):
+    if code:
+        return entries().filter(enterprise_credit_code=code)
+    if names is not None:
+        return bearing(entries(), names, selectors.page_end(number))
+    return selectors.name_search(entries(), q, "enterprise_name")
 
 
 def bearing(queryset, names: list[str], end: int):
@@ -288,6 +319,98 @@ def bearing(queryset, names: list[str], end: int):
     return queryset.filter(id__in=first.union(*others) if others else first)
 
 
+# PostgreSQL: a page of records in one prepared statement (as EntryRows). The page's ids are cut first: by an
+# index-only scan of library_enterprise_recent for a credit code (a deep page skips index entries, not rows), or of
+# library_enterprise_name for each of a few names (the first `end` of each, as bearing() does, in one statement
+# whatever the number of names); then for those rows only the values shown (SHOWN_PATHS) out of the entered
+# snapshot, and on an enterprise's page its published versions with how each one's notice ended (the
+# snapshots by their project, the notice by its snapshot). The ORM's queries built 40 to 80 model instances and
+# compiled their SQL at each request (bench/README.md).
+_BY_CREDIT_CODE = (
+    "SELECT id FROM {entries} WHERE enterprise_credit_code = %s "
+    "ORDER BY entered_at DESC, id DESC LIMIT %s OFFSET %s"
+)
+_BY_NAMES = (
+    "SELECT named.id FROM unnest(%s::text[]) AS wanted(name) CROSS JOIN LATERAL (SELECT id, entered_at "
+    "FROM {entries} WHERE enterprise_name = wanted.name ORDER BY entered_at DESC, id DESC LIMIT %s) named "
+    "ORDER BY named.entered_at DESC, named.id DESC LIMIT %s OFFSET %s"
+)
+
+
+def _records_sql(ids: str, *, versions: bool) -> str:
+    entries, snapshots = LibraryEntry._meta.db_table, Snapshot._meta.db_table
+    notices = Notice._meta.db_table
+    columns = ", ".join(f"e.{name}" for name in EntryRow._fields)
+    shown = ", ".join("s.content #> '{{{}}}'".format(",".join(path)) for path in SHOWN_PATHS)
+    published = (
+        "CROSS JOIN LATERAL (SELECT array_agg(published.version ORDER BY published.version DESC) AS versions, "
+        "array_agg(n.state ORDER BY published.version DESC) AS states "
+        f"FROM {snapshots} published LEFT OUTER JOIN {notices} n ON n.snapshot_id = published.id "
+        "WHERE published.project_id = e.project_id AND published.version <= s.version) v "
+    )
+    return (
+        f"SELECT {columns}, jsonb_build_array({shown})::text AS shown"
+        + (", s.version, v.versions, v.states " if versions else " ")
+        + f"FROM ({ids.format(entries=entries)}) page "
+        f"INNER JOIN {entries} e ON e.id = page.id INNER JOIN {snapshots} s ON s.id = e.snapshot_id "
+        + (published if versions else "")
+        + "ORDER BY e.entered_at DESC, e.id DESC"
+    )
+
+
+_ENTERPRISE_PAGE_SQL = _records_sql(_BY_CREDIT_CODE, versions=True)
+_LOOKUP_SQL = {
+    "credit code": _records_sql(_BY_CREDIT_CODE, versions=False),
+    "names": _records_sql(_BY_NAMES, versions=False),
+}
+
+
+def _record_page(sql: str, params: list, number: int) -> selectors.Page:
+    """Run one of the statements above for page `number` (`params` without the page's LIMIT and OFFSET)."""
+    size = selectors.PAGE_SIZE
+    with preparing_cursor() as cursor:
+        cursor.execute(sql, [*params, size + 1, (number - 1) * size])
+        rows = cursor.fetchall()
+    width = len(EntryRow._fields)
+    # `shown` comes as the text of its jsonb: the page's decoded in one call.
+    values = json.loads(f"[{','.join(row[width] for row in rows)}]")
+    found = []
+    for row, shown_values in zip(rows[:size], values, strict=False):
+        figures, documents = shown(shown_values)
+        record = Record(entry=EntryRow._make(row[:width]), figures=figures, documents=documents)
+        if len(row) > width + 1:
+            current, versions, states = row[width + 1 :]
+            record.versions = [
+                (version, version_state(version, current, state))
+                for version, state in zip(versions, states, strict=True)
+            ]
+        found.append(record)
+    return selectors.Page(items=found, number=number, has_next=len(rows) > size)
+
+
+def enterprise_page(credit_code: str, number: int) -> selectors.Page:
+    """An enterprise's records newest first, page `number`, each with its published versions: on PostgreSQL one
+    prepared query (_ENTERPRISE_PAGE_SQL), elsewhere the entries' page and their versions (two queries)."""
+    if connection.vendor == "postgresql":
+        return _record_page(_ENTERPRISE_PAGE_SQL, [credit_code], number)
+    page = selectors.page_of(entries().filter(enterprise_credit_code=credit_code), number)
+    found = records(page)
+    attach_versions(found)
+    return selectors.Page(items=found, number=number, has_next=page.has_next)
+
+
+def lookup_page(q: str, number: int) -> selectors.Page:
+    """The records search_page() finds, as the lookup shows them: on PostgreSQL, for a credit code or a word in a
+    few enterprise names, one prepared query (_LOOKUP_SQL) after the names' one; otherwise search_page()'s."""
+    code, names = _searched(q)
+    if code and connection.vendor == "postgresql":
+        return _record_page(_LOOKUP_SQL["credit code"], [code], number)
+    if names:  # found in the names' table: PostgreSQL
+        return _record_page(_LOOKUP_SQL["names"], [names, selectors.page_end(number)], number)
+    page = selectors.page_of(_search_queryset(q, code, names, number), number)
+    return selectors.Page(items=records(page), number=number, has_next=page.has_next)
+
+
 def attach_versions(found: list[Record]):
     """Every published version of the page's records, in one query (the current one and the earlier ones)."""
     by_project = {r.entry.project_id: r for r in found}
@@ -299,8 +422,12 @@ def attach_versions(found: list[Record]):
     )
     for snapshot in versions:
         record = by_project[snapshot.project_id]
-        if snapshot.version <= record.entry.snapshot.version:
-            record.versions.append(snapshot)
+        current = record.entry.snapshot.version
+        if snapshot.version <= current:
+            notice = getattr(snapshot, "notice", None)  # None: no notice (a LEFT JOIN's miss)
+            record.versions.append(
+                (snapshot.version, version_state(snapshot.version, current, notice and notice.state))
+            )
 
 
 @require_GET
@@ -309,11 +436,15 @@ def lookup(request):
     q = normalise(request.GET.get("q", ""))
     page = None
     if q:
-        page = search_page(q, selectors.page_number(request.GET.get("page")))
+        page = lookup_page(q, selectors.page_number(request.GET.get("page")))
     return render(
         request,
         "public/performance_lookup.html",
-        {"q": q, "page": page, "records": records(page) if page else []},
+        {
+            "q": q,
+            "page": page,
+            "cards": rows.performance_cards(page, show_enterprise=True) if page else [],
+        },
     )
 
 
@@ -323,14 +454,10 @@ def enterprise(request, credit_code):
     credit_code = credit_code.upper()
     if not CREDIT_CODE.fullmatch(credit_code):
         raise Http404("统一社会信用代码格式不正确。")
-    page = selectors.page_of(
-        entries().filter(enterprise_credit_code=credit_code),
-        selectors.page_number(request.GET.get("page")),
-    )
+    page = enterprise_page(credit_code, selectors.page_number(request.GET.get("page")))
     if not page.items:
         raise Http404("该企业没有已入库的补录项目。")
-    found = records(page)
-    attach_versions(found)
+    found = page.items
     return render(
         request,
         "public/performance_enterprise.html",
@@ -338,6 +465,6 @@ def enterprise(request, credit_code):
             "credit_code": credit_code,
             "enterprise_name": found[0].entry.enterprise_name,
             "page": page,
-            "records": found,
+            "cards": rows.performance_cards(found, show_enterprise=False),
         },
     )

@@ -7,6 +7,9 @@ the dates, which the view writes itself from digits and escaping would leave as 
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
+
+from backfill_portal.url_makers import identifier_pk_url_maker, identifier_url_maker
 
 
 def notice_rows(rows) -> SafeString:
@@ -51,3 +54,60 @@ def library_rows(rows) -> SafeString:
             for row in rows
         )
     )
+
+
+def performance_cards(records, *, show_enterprise: bool) -> list[SafeString]:
+    """The 业绩 pages' records (publicity.performance.Record, each with its figures, document numbers and, on an
+    enterprise's page, its published versions), each as public/_performance_record.html gave it: that template's
+    tags, URL reversals and filters were two thirds of an enterprise's page (bench/README.md). The pages' loops
+    print them."""
+    detail_url = identifier_url_maker("publicity:library_detail")
+    version_url = identifier_pk_url_maker("publicity:library_version")
+    enterprise_url = identifier_url_maker("publicity:performance_enterprise")
+    cards = []
+    for record in records:
+        entry = record.entry
+        national_id = entry.national_id
+        enterprise = (
+            f'<dt>补录企业</dt><dd><a href="{escape(enterprise_url(entry.enterprise_credit_code))}">'
+            f"{escape(entry.enterprise_name)}</a>（{escape(entry.enterprise_credit_code)}）</dd>"
+            if show_enterprise
+            else ""
+        )
+        corrected = f"（{_day(entry.updated_at)}更正）" if entry.updated_at else ""
+        figures = "".join(
+            f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in record.figures
+        )
+        documents = "".join(
+            f"<dt>{escape(stage)}文件编号</dt><dd>{escape(str(number))}</dd>"
+            for stage, number in record.documents
+        )
+        versions = ""
+        if record.versions:
+            links = "、".join(
+                f'<a href="{escape(version_url(national_id, version))}">第{version}版</a>（{escape(state)}）'
+                for version, state in record.versions
+            )
+            versions = f'\n  <p class="versions">公示版本：{links}</p>\n  '
+        cards.append(
+            mark_safe(
+                f'<article class="card record" id="record-{escape(national_id)}">\n'
+                f'  <h3><a href="{escape(detail_url(national_id))}">{escape(entry.project_name)}</a></h3>\n'
+                '  <dl class="facts">\n'
+                f"    <dt>项目编号</dt><dd>{escape(entry.project_number)}</dd>\n"
+                f"    <dt>全国平台编号</dt><dd>{escape(national_id)}</dd>\n"
+                f"    {enterprise}\n"
+                f"    <dt>入库时间</dt><dd>{_day(entry.entered_at)}{corrected}</dd>\n"
+                f"    {figures}\n"
+                f"    {documents}\n"
+                "  </dl>\n"
+                f"  {versions}\n"
+                "</article>\n"
+            )
+        )
+    return cards
+
+
+def _day(moment) -> str:
+    """As the template's |date:"Y-m-d" gives it: the day in the current time zone."""
+    return f"{localtime(moment):%Y-%m-%d}"

@@ -9,6 +9,7 @@ Chinese word, is compared as it is to tests/pages/*.html.
 After a deliberate change of a page: `UPDATE_PUBLIC_PAGES=1 pytest tests/test_public_pages_html.py` rewrites the
 files, and the diff is reviewed like code."""
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -16,10 +17,12 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from projects.audit import Actor
 from projects.models import Project, ProjectType, Status
 from publicity import services
+from publicity.models import LibraryEntry, Snapshot
 from publicity.snapshots import PROJECT_FIELDS, public_sections
 from tests import builders
 from tests.builders import make_project
@@ -147,3 +150,55 @@ def test_a_snapshots_fields_are_listed_in_the_order_they_were_written_whatever_o
     }
     labels = [label for label, _value in public_sections(content)[0]["rows"]][2:]
     assert labels == [Project._meta.get_field(name).verbose_name for name in PROJECT_FIELDS]
+
+
+@pytest.fixture
+def performance_dataset(dataset, clerk, yuzhong):
+    """The dataset's two entered records, one of them corrected (its entry on version 2, a version 3 not yet
+    entered), and 21 more of the same enterprise entered the short way, one with a name that needs escaping: the
+    enterprise's page has a second page."""
+    enterprise = clerk.membership.enterprise
+    corrected = LibraryEntry.objects.select_related("snapshot").get(national_id="NP-500105-0001")
+    content = {**corrected.snapshot.content, "project": {**corrected.snapshot.content["project"]}}
+    content["project"]["total_investment"] = "16000000.00"
+    second = Snapshot.objects.create(project=corrected.project, version=2, content=content, reason="更正")
+    Snapshot.objects.create(project=corrected.project, version=3, content=content, reason="再次更正")
+    LibraryEntry.objects.filter(pk=corrected.pk).update(snapshot=second, updated_at=timezone.now())
+    for n in range(21):
+        name = HOSTILE if n == 7 else f"业绩对照工程{n:02d}"
+        project = make_project(enterprise, clerk, yuzhong, name=name, evidence=False)
+        builders.enter_library(
+            project,
+            national_id=f"NP-500103-{n + 100:04d}",
+            entered_at=timezone.now() - datetime.timedelta(days=n + 1),
+        )
+    return enterprise
+
+
+def test_the_performance_pages_are_rendered_as_before(client, performance_dataset, tmp_path):
+    """The 业绩 lookup and an enterprise's page, as the library's pages above."""
+    enterprise = performance_dataset
+    lookup = reverse("publicity:performance_lookup")
+    page = reverse("publicity:performance_enterprise", args=[enterprise.credit_code])
+    pages = {
+        "performance_enterprise": page,
+        "performance_enterprise_page_2": page + "?page=2",
+        "performance_enterprise_page_3": page + "?page=3",
+        "performance_lookup": lookup,
+        "performance_lookup_code": lookup + f"?q={enterprise.credit_code}",
+        "performance_lookup_name": lookup + f"?q={enterprise.name}",
+        "performance_lookup_part_page_2": lookup + "?q=渝州建工&page=2",
+        "performance_lookup_nothing": lookup + "?q=<b>不存在的企业</b>",
+    }
+    update = os.environ.get("UPDATE_PUBLIC_PAGES") == "1"
+    differing = []
+    for name, url in pages.items():
+        cache.clear()
+        html = as_text(client.get(url))
+        path = PAGES / f"{name}.html"
+        if update:
+            path.write_text(html, encoding="utf-8")
+        elif html != path.read_text(encoding="utf-8"):
+            differing.append(name)
+            (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+    assert differing == [], f"rendered differently (written to {tmp_path}): {differing}"

@@ -258,7 +258,7 @@ def test_the_library_links_are_what_reverse_gives():
     import pytest
     from django.urls import NoReverseMatch, reverse
 
-    from backfill_portal.url_makers import identifier_url_maker
+    from backfill_portal.url_makers import identifier_pk_url_maker, identifier_url_maker
 
     detail_url = identifier_url_maker("publicity:library_detail")
     for national_id in ("NP-500103-2026-000001", "a.b_c-9", "Z" * 64, "1"):
@@ -266,6 +266,18 @@ def test_the_library_links_are_what_reverse_gives():
     for refused in ("", "with space", "<x>", "Z" * 65, "渝"):
         with pytest.raises(NoReverseMatch):
             detail_url(refused)
+    version_url = identifier_pk_url_maker("publicity:library_version")
+    for national_id, version in (
+        ("NP-500103-2026-000001", 1),
+        ("a.b_c-9", 12),
+        ("Z" * 64, 918273645546372819),
+    ):
+        assert version_url(national_id, version) == reverse(
+            "publicity:library_version", args=[national_id, version]
+        )
+    for refused in ("", "with space", "Z" * 65, "渝"):
+        with pytest.raises(NoReverseMatch):
+            version_url(refused, 1)
 
 
 def test_a_kept_url_maker_follows_the_script_prefix():
@@ -299,3 +311,90 @@ def test_the_kept_url_makers_are_bounded_whatever_script_prefixes_come():
             assert len(url_makers._kept) <= url_makers.KEPT_LIMIT
     finally:
         set_script_prefix(before)
+
+
+# public/_performance_record.html as the 业绩 pages included it for each record, before publicity.rows built them.
+PERFORMANCE_RECORD = """<article class="card record" id="record-{{ record.entry.national_id }}">
+  <h3><a href="{% url 'publicity:library_detail' record.entry.national_id %}">{{ record.entry.project_name }}</a></h3>
+  <dl class="facts">
+    <dt>项目编号</dt><dd>{{ record.entry.project_number }}</dd>
+    <dt>全国平台编号</dt><dd>{{ record.entry.national_id }}</dd>
+    {% if show_enterprise %}<dt>补录企业</dt><dd><a href="{% url 'publicity:performance_enterprise' record.entry.enterprise_credit_code %}">{{ record.entry.enterprise_name }}</a>（{{ record.entry.enterprise_credit_code }}）</dd>{% endif %}
+    <dt>入库时间</dt><dd>{{ record.entry.entered_at|date:"Y-m-d" }}{% if record.entry.updated_at %}（{{ record.entry.updated_at|date:"Y-m-d" }}更正）{% endif %}</dd>
+    {% for label, value in record.figures %}<dt>{{ label }}</dt><dd>{{ value }}</dd>{% endfor %}
+    {% for stage, number in record.documents %}<dt>{{ stage }}文件编号</dt><dd>{{ number }}</dd>{% endfor %}
+  </dl>
+  {% if record.versions %}
+  <p class="versions">公示版本：{% for version in record.versions %}<a href="{% url 'publicity:library_version' record.entry.national_id version.version %}">第{{ version.version }}版</a>{% if version.version == record.entry.snapshot.version %}（当前）{% else %}（{{ version.notice.get_state_display|default:"未公示" }}）{% endif %}{% if not forloop.last %}、{% endif %}{% endfor %}</p>
+  {% endif %}
+</article>
+"""  # noqa: E501
+
+
+def sample_records():
+    import datetime
+
+    from publicity.models import LibraryEntry, Notice, NoticeState, Snapshot
+    from publicity.performance import Record, document_numbers, key_figures
+
+    late = datetime.datetime(2026, 12, 1, 17, 30, tzinfo=datetime.UTC)  # the next day in Beijing
+    current = Snapshot(id=3, version=3)
+    closed, unnoticed = Snapshot(id=1, version=1), Snapshot(id=2, version=2)
+    Notice(snapshot=closed, state=NoticeState.CLOSED)  # and closed.notice is it
+    for snapshot in (current, unnoticed):  # as select_related() leaves a snapshot without one
+        Snapshot.notice.related.set_cached_value(snapshot, None)
+    content = {
+        "project": {"total_investment": "15000000.00", "total_area": ""},
+        "stages": {"tendering": {"award_amount": "<1>", "tender_number": "ZB & 'x'"}, "permit": None},
+    }
+    records = []
+    for n, (updated_at, versions) in enumerate(
+        [(late, [current, unnoticed, closed]), (None, []), (None, [current])]
+    ):
+        entry = LibraryEntry(
+            id=n + 1,
+            national_id=["NP-500103-0001", "NP_1.a", "NP-500103-0003"][n],
+            project_number="500103250101001",
+            project_name=HOSTILE,
+            enterprise_name="重庆宏达建设工程有限公司 & <b>",
+            enterprise_credit_code="91500103MB0000000T",
+            entered_at=late - datetime.timedelta(days=n),
+            updated_at=updated_at,
+            snapshot=current,
+        )
+        record = Record(entry=entry, figures=key_figures(content), documents=document_numbers(content))
+        record.versions = versions
+        records.append(record)
+    return records
+
+
+def as_cards_take_them(record):
+    """The record with its versions as publicity.performance gives them to performance_cards."""
+    from dataclasses import replace
+
+    from publicity.performance import version_state
+
+    current = record.entry.snapshot.version
+    return replace(
+        record,
+        versions=[
+            (s.version, version_state(s.version, current, getattr(s, "notice", None) and s.notice.state))
+            for s in record.versions
+        ],
+    )
+
+
+def test_the_performance_cards_are_the_records_template_byte_for_byte():
+    """publicity.rows.performance_cards gives what the included template gave: escaping, dates in Beijing, an
+    earlier version without a notice, with and without the enterprise."""
+    template = engines["django"].from_string(PERFORMANCE_RECORD)
+    records = sample_records()
+    for show_enterprise in (True, False):
+        reference = [
+            template.render({"record": record, "show_enterprise": show_enterprise}) for record in records
+        ]
+        cards = rows.performance_cards(map(as_cards_take_them, records), show_enterprise=show_enterprise)
+        assert cards == reference
+    card = rows.performance_cards(map(as_cards_take_them, records), show_enterprise=True)[0]
+    assert "（当前）、" in card and "（未公示）、" in card and "（公示期满）</a>" not in card
+    assert "第1版</a>（公示期满）</p>" in card and "2026-12-02（2026-12-02更正）" in card

@@ -6,6 +6,7 @@ exactly those of the one OR that search() asks, which the API and the printable 
 
 import datetime
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -271,8 +272,17 @@ def lookup_page(number, q):
     return performance.search_page(performance.normalise(q), number)
 
 
+def shown_lookup_page(number, q):
+    """The records the lookup shows (performance.lookup_page), each as its entry's id."""
+    page = performance.lookup_page(performance.normalise(q), number)
+    ids = dict(LibraryEntry.objects.values_list("national_id", "id"))
+    items = [SimpleNamespace(id=ids[record.entry.national_id]) for record in page.items]
+    return selectors.Page(items=items, number=page.number, has_next=page.has_next)
+
+
 def assert_found_as_the_entries_names_say(words):
-    """The library's pages and the 业绩 lookup's are those of the search of the entries' own names."""
+    """The library's pages and the 业绩 lookup's (its entries, and the records it shows) are those of the search
+    of the entries' own names."""
     for word in words:
         reference = one_or(LibraryEntry.objects.all(), "entered_at", q=word)
         assert all_pages(selectors.library_page, q=word) == in_twenties(reference), word
@@ -281,6 +291,7 @@ def assert_found_as_the_entries_names_say(words):
             "id", flat=True
         )
         assert all_pages(lookup_page, q=word) == in_twenties(list(found)), word
+        assert all_pages(shown_lookup_page, q=word) == in_twenties(list(found)), word
 
 
 def test_each_entered_enterprise_name_is_noted_once(named_entries):
@@ -360,6 +371,12 @@ def test_a_whole_enterprise_name_is_looked_up_in_the_names_then_its_entries_name
     assert lookup.count(" UNION ") == 1 and lookup.count('"enterprise_name" = ') == 2
     for sql in (page, lookup):
         assert 'UPPER("publicity_libraryentry"."enterprise_name"' not in sql
+    # The page the lookup shows: the names, then one statement whatever their number (an array of them).
+    with CaptureQueriesContext(connection) as captured:
+        found = performance.lookup_page(TRICKY_NAMES[0], 1)
+    names_again, shown = (q["sql"] for q in captured.captured_queries)
+    assert names_again == names and "unnest(" in shown and " UNION " not in shown
+    assert len(found.items) == 4  # two entries of each name
 
 
 def test_the_filters_apply_to_each_enterprise_names_part(named_entries, authorities):

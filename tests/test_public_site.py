@@ -342,6 +342,32 @@ def test_the_enterprise_page_lists_its_records_each_with_its_versions(client, pe
     assert client.get(reverse("publicity:performance_enterprise", args=["short"])).status_code == 404
 
 
+def test_the_enterprise_page_says_which_version_is_current_and_how_each_earlier_one_ended(
+    client, clerk, yuzhong, authorities
+):
+    """Versions newer than the entry's are not listed; an earlier one without a notice is 未公示."""
+    from django.utils import timezone
+
+    from publicity.models import Snapshot
+    from tests.builders import enter_library, make_project
+
+    enterprise = clerk.membership.enterprise
+    project = enter_library(make_project(enterprise, clerk, yuzhong, name="版本工程", evidence=False))
+    entry = LibraryEntry.objects.select_related("snapshot").get(project=project)
+    second = Snapshot.objects.create(
+        project=project, version=2, content=entry.snapshot.content, reason="更正"
+    )
+    Snapshot.objects.create(project=project, version=3, content=entry.snapshot.content, reason="再次更正")
+    LibraryEntry.objects.filter(pk=entry.pk).update(snapshot=second, updated_at=timezone.now())
+
+    html = text_of(client.get(reverse("publicity:performance_enterprise", args=[enterprise.credit_code])))
+
+    v2 = reverse("publicity:library_version", args=[entry.national_id, 2])
+    v1 = reverse("publicity:library_version", args=[entry.national_id, 1])
+    assert f'<a href="{v2}">第2版</a>（当前）、<a href="{v1}">第1版</a>（未公示）</p>' in html
+    assert "第3版" not in html
+
+
 def test_the_lookup_and_the_enterprise_page_read_a_fixed_number_of_queries(
     client, clerk, yuzhong, authorities
 ):
