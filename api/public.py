@@ -17,6 +17,7 @@ from publicity.snapshots import public_sections
 from . import serializers as out
 from .base import PublicView
 from .pagination import cursor_ordered
+from .renderers import TextJSONRenderer
 
 PROJECT_TYPES = dict(ProjectType.choices)
 TAG = ["公开查询"]
@@ -159,6 +160,8 @@ class Performance(PublicView):
     """业绩: an enterprise's records in the national library, by its credit code (publicity.performance)."""
 
     pagination_class = cursor_ordered(("-entered_at", "-id"))
+    # Its rows are text, integers and lists (_performance_row): orjson writes them as DRF's JSONRenderer would.
+    renderer_classes = [TextJSONRenderer]
 
     @extend_schema(
         tags=TAG, responses=out.PerformanceRecord(many=True), summary="按统一社会信用代码查询企业业绩"

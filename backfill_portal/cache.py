@@ -18,7 +18,6 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
-from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -34,10 +33,6 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
-# One Script for every client, given the client at each call: a script kept per client would keep every client
-# (and its pool and sockets) alive, and a server that starts a thread per request makes a cache client per thread.
-# Bytes, so that its SHA needs no client's encoder.
-_count_script = Script(None, _COUNT_SCRIPT.encode())
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
@@ -155,9 +150,19 @@ class FailSafeRedisCache(SharedClientRedisCache):
         return self._guarded(None, self._count, key, int(timeout))
 
     def _count(self, key, timeout):
-        client = self._cache.get_client(key, write=True)
-        # Script: EVALSHA, and the script's text only when the server does not have it yet (after a restart).
-        return _count_script(keys=[key], args=[timeout], client=client)
+        # The script sent as EVAL on a connection of the client's pool, not through a Script and redis.Redis: their
+        # command path (the script's SHA and its reload after a restart, the client's retries and metrics) was 246
+        # of the 342 Python calls of the API's throttle, this one 111 (bench/README.md, api.py). The pool still
+        # checks a connection before handing it out (one the server closed is replaced), redis-py drops one that
+        # failed mid-command, and the server keeps the script compiled by its SHA either way. No retry, as before
+        # (the pool's connections had none): a cache that fails is unavailable at once, within the socket timeouts.
+        pool = self._cache.get_client(key, write=True).connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_command("EVAL", _COUNT_SCRIPT, 1, key, timeout)
+            return connection.read_response()
+        finally:
+            pool.release(connection)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(list(data), super().set_many, data, timeout, version)

@@ -16,8 +16,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.test import APIClient
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient, APIRequestFactory
 
+from api import public
 from publicity.models import LibraryEntry, Snapshot
 from tests.builders import make_enterprise_user, make_project
 from tests.test_production_settings import run as run_settings
@@ -311,3 +314,65 @@ def test_the_prepare_threshold_is_a_setting_of_postgresql_only(database_url, thr
     done = run_settings([sys.executable, "-c", code], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == expected
+
+
+class _AsDrfRendersIt(public.Performance):
+    """The lookup with DRF's own negotiation and renderer (json.dumps): what it answered before orjson."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = DefaultContentNegotiation
+
+
+def _forged(query: str) -> str:
+    return "cursor=" + base64.b64encode(query.encode()).decode()
+
+
+@pytest.mark.parametrize("code", [CODE, CODE.lower(), OTHER_CODE, "91500000MA5U000000", "NOT-A-CODE"])
+def test_every_page_every_way_is_the_bytes_drf_rendered(library, settings, code):
+    """Pages of 1, 2, the default and 100, walked forward and back through their links, forged cursors (an
+    offset, the way back, a position that is no date, one without a time zone, garbage), other Accept headers and
+    ?format=: status, headers and body the same as DRF's own negotiation and renderer give."""
+    settings.API_PUBLIC_RATE = "100000/m"
+    factory = APIRequestFactory()
+    ours, drf = public.Performance.as_view(), _AsDrfRendersIt.as_view()
+    path = reverse("api:performance", args=[code])
+    queries = [
+        "",
+        "page_size=1",
+        "page_size=2",
+        "page_size=100",
+        "page_size=0",
+        "page_size=x",
+        "format=json",
+        "format=api",
+        _forged("o=1"),
+        _forged("o=1&r=1"),
+        _forged("r=1&p=2026-02-01 16:00:00+00:00"),
+        _forged("p=2026-02-01 16:00:00+00:00") + "&page_size=1",
+        _forged("p=2026-03-01"),
+        _forged("p=garbage"),
+        "cursor=%%%",
+        _forged("o=-1"),
+    ]
+    headers = [{}, {"HTTP_ACCEPT": "*/*"}, {"HTTP_ACCEPT": "application/json"}, {"HTTP_ACCEPT": "text/html"}]
+    headers += [{"HTTP_ACCEPT": "application/json; indent=2"}, {"HTTP_ACCEPT_LANGUAGE": "en"}]
+    seen, compared = set(), 0
+    pending = [(query, header) for query in queries for header in headers]
+    while pending:
+        query, header = pending.pop()
+        if (query, tuple(header.items())) in seen:
+            continue
+        seen.add((query, tuple(header.items())))
+        answers = []
+        for view in (ours, drf):
+            response = view(factory.get(f"{path}?{query}", **header), credit_code=code)
+            response.render()
+            answers.append((response.status_code, sorted(response.items()), response.content))
+        assert answers[0] == answers[1], (query, header)
+        compared += 1
+        if answers[0][0] == 200 and b'"next"' in answers[0][2]:
+            body = json.loads(answers[0][2])
+            pending += [(body[link].split("?", 1)[1], header) for link in ("next", "previous") if body[link]]
+    assert compared >= len(queries) * len(headers)
+    if code.upper() == CODE:  # its links followed too
+        assert compared > len(queries) * len(headers)

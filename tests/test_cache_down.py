@@ -232,6 +232,20 @@ def test_with_the_cache_down_the_public_api_refuses(redis_server, settings):
     assert response.json()["code"] == "throttled"
 
 
+def test_a_restarted_cache_counts_the_public_api_again_on_its_next_call(redis_server, settings):
+    """The count runs on a connection of the cache's pool (backfill_portal.cache.FailSafeRedisCache.count): one the
+    restarted server closed is checked and replaced before the script is sent, so the call is counted, not
+    refused, and the counter starts anew."""
+    settings.API_PUBLIC_RATE = "2/h"
+    url = reverse("api:notices")
+    assert Client().get(url, REMOTE_ADDR="198.51.100.9").status_code == 200
+    redis_server.stop()
+    redis_server.start()  # empty, on the same port
+    answers = [Client().get(url, REMOTE_ADDR="198.51.100.9").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    assert Client().get(url, REMOTE_ADDR="198.51.100.9")["Retry-After"]
+
+
 def test_with_the_cache_down_the_login_lockout_still_counts(redis_server, settings, clerk):
     settings.AXES_FAILURE_LIMIT = 3
     redis_server.stop()
