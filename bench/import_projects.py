@@ -209,7 +209,7 @@ def main():
             cpu = cpu_seconds(worker.pid) - cpu_before
             if state["status"] in (JobStatus.DONE, JobStatus.FAILED):
                 break
-            time.sleep(0.02)
+            time.sleep(0.05)
         seen_seconds = time.perf_counter() - started
         while not ImportJob.objects.filter(pk=job.pk).exclude(annotated="").exists():
             if time.perf_counter() - started > seen_seconds + 300 or not any(
