@@ -90,6 +90,22 @@ def is_chongqing_division(code: str) -> bool:
 
 
 def _date_from(text: str, fmt: str) -> datetime.date | None:
+    """The date of `text`, digits as `fmt` says ("%Y%m%d" or "%y%m%d"), or None: what strptime gives for the
+    digits these checks pass it (a two-digit year 69–99 in the 1900s, 00–68 in the 2000s), without its regular
+    expression and locale look-ups (an ID number is checked in every stage of every imported row)."""
+    year_digits = 4 if fmt == "%Y%m%d" else 2
+    if len(text) != year_digits + 4 or not text.isdecimal():
+        return _strptime_date(text, fmt)
+    year = int(text[:year_digits])
+    if year_digits == 2:
+        year += 1900 if year >= 69 else 2000
+    try:
+        return datetime.date(year, int(text[-4:-2]), int(text[-2:]))
+    except ValueError:
+        return None
+
+
+def _strptime_date(text: str, fmt: str) -> datetime.date | None:
     try:
         return datetime.datetime.strptime(text, fmt).date()
     except ValueError:

@@ -1184,6 +1184,11 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("audit events are append-only: UPDATE refused")
 
 
+# json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str), the encoder made once instead of at each
+# call (the bulk import hashes 6,650 events of 1,000 projects): the same text.
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 class AuditEvent(models.Model):
     """One thing that happened, by whom, for whom, when, from where, and what changed.
 
@@ -1252,7 +1257,7 @@ class AuditEvent(models.Model):
         if self.chain:
             # Only off the global chain: the events made before the chains were split hash as they always did.
             payload["chain"] = self.chain
-        return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str).encode()
+        return _CANONICAL_JSON.encode(payload).encode()
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical_payload()).hexdigest()

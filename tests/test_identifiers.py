@@ -1,5 +1,6 @@
 """The format checks of projects/identifiers.py: None when well-formed, else a Chinese message."""
 
+import random
 import re
 
 import pytest
@@ -322,3 +323,36 @@ def test_the_credit_code_checks_cache_keeps_no_value_longer_than_a_code():
     assert credit_code_problem("9" * 100_000) is not None
     assert _credit_code_problem.cache_info().currsize == before
     assert credit_code_problem("91500000MA5U0A1X4P") == credit_code_problem("91500000MA5U0A1X4P")
+
+
+def test_it_reads_a_date_of_digits_as_strptime_does():
+    cases = [
+        "19900101",
+        "19900230",
+        "19901301",
+        "19900001",
+        "19900100",
+        "00000101",
+        "20240229",
+        "20230229",
+        "19991231",
+        "99991231",
+        "１９９０0101",
+        "900101",
+        "680101",
+        "690101",
+        "000229",
+        "010229",
+        "991301",
+        "1990011",
+        "199001011",
+        "",
+        "abcdefgh",
+        "1990 101",
+    ]
+    generator = random.Random(11643)
+    cases += [f"{generator.randrange(10**8):08d}" for _n in range(3000)]
+    cases += [f"{generator.randrange(10**6):06d}" for _n in range(3000)]
+    for text in cases:
+        for fmt in ("%Y%m%d", "%y%m%d"):
+            assert identifiers._date_from(text, fmt) == identifiers._strptime_date(text, fmt), (text, fmt)

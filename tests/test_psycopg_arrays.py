@@ -42,6 +42,23 @@ LISTS = [
     [datetime.date(2018, 3, 5), None],
     [Jsonb({"name": ['"某公司"', "a\\b"], "amount": "1,000"}), Jsonb([]), None],
     [Jsonb(json.loads('{"地址": "重庆\\"市\\"", "x": null}'))],
+    # Lists whose elements all go unquoted (written at once), and lists with one element that needs quotes among
+    # clean ones: each of the reasons, at the start, in the middle and at the end.
+    ["重庆市渝中区", "A1", "50010316030500011"],
+    ["重庆市渝中区", None, "A1", None],
+    [None, None],
+    ["a", "NuLl"],
+    ["null", "a"],
+    ["a", "", "b"],
+    [""],
+    ["a", "b "],
+    ["a\u2003b", "c"],
+    ["全角\u3000空格"],
+    ["“引号”—破折号", "c"],
+    ["{", "a"],
+    ["a", "b,c"],
+    [datetime.date(2018, 3, 5), datetime.date(2019, 12, 31)],
+    [True, False, None],
 ]
 
 
