@@ -92,9 +92,10 @@ def is_chongqing_division(code: str) -> bool:
 def _date_from(text: str, fmt: str) -> datetime.date | None:
     """The date of `text`, digits as `fmt` says ("%Y%m%d" or "%y%m%d"), or None: what strptime gives for the
     digits these checks pass it (a two-digit year 69–99 in the 1900s, 00–68 in the 2000s), without its regular
-    expression and locale look-ups (an ID number is checked in every stage of every imported row)."""
+    expression and locale look-ups (an ID number is checked in every stage of every imported row). Only ASCII digits
+    take the short way: strptime reads a year in any Unicode digits but a month and a day only in ASCII ones."""
     year_digits = 4 if fmt == "%Y%m%d" else 2
-    if len(text) != year_digits + 4 or not text.isdecimal():
+    if len(text) != year_digits + 4 or not (text.isascii() and text.isdigit()):
         return _strptime_date(text, fmt)
     year = int(text[:year_digits])
     if year_digits == 2:

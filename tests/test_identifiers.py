@@ -157,6 +157,7 @@ def test_it_accepts_a_16_digit_project_number():
         ("1101012106180001", "前6位"),  # Beijing
         ("5001032113180001", "第7至12位"),  # month 13
         ("5001032102300001", "第7至12位"),  # 30 February
+        ("500103２１０６１８0001", "第7至12位"),  # a date in full-width digits: not yyMMdd
     ],
 )
 def test_it_refuses_a_malformed_project_number(value, says):
@@ -183,6 +184,7 @@ def test_it_accepts_an_old_local_permit_number_with_a_warning(value):
     [
         ("500103201613010101", "第7至14位"),  # month 13
         ("500103201602300101", "第7至14位"),  # 30 February
+        ("500103２０２１０６１８0101", "第7至14位"),  # a date in full-width digits: not yyyyMMdd
         ("110101201607010101", "前6位"),  # not Chongqing
         ("50010320160701010", "不是18位"),  # 17 digits
         ("5001032016070101011", "不是18位"),  # 19 digits
@@ -338,6 +340,11 @@ def test_it_reads_a_date_of_digits_as_strptime_does():
         "19991231",
         "99991231",
         "１９９０0101",
+        "1990０１0１",
+        "19900١01",
+        "２１０６１８",
+        "210６18",
+        "٢١٠٦١٨",
         "900101",
         "680101",
         "690101",
