@@ -144,12 +144,17 @@ def library_enterprise_names(q: str) -> list[str] | None:
     entries of each name found are then read newest first on `library_enterprise_name`, up to the page's end."""
     if connection.vendor != "postgresql" or len(q) < 3:
         return None
-    names = list(
-        LibraryEnterpriseName.objects.filter(name__icontains=q)
-        .order_by()
-        .values_list("name", flat=True)[: MAX_ENTERPRISE_NAMES + 1]
+    limit = MAX_ENTERPRISE_NAMES + 1
+    # Kept compiled for the word (backfill_portal/compiled_queries.py), as the page's query that follows it.
+    rows = compiled_queries.named_rows(
+        ("library_enterprise_names", q, limit),
+        lambda: (
+            LibraryEnterpriseName.objects.filter(name__icontains=q)
+            .order_by()
+            .values_list("name", named=True)[:limit]
+        ),
     )
-    return names if len(names) <= MAX_ENTERPRISE_NAMES else None
+    return [row.name for row in rows] if len(rows) < limit else None
 
 
 def _filtered(queryset, *, authority_id=None, project_type="", date_field, date_from=None, date_to=None):
@@ -273,17 +278,28 @@ def notice_page(number: int, **filters) -> Page:
 
 
 def library_page(number: int, **filters) -> Page:
-    return page_of(
-        _ordered_page_queryset(
+    """Rows as named tuples of LIBRARY_LIST_FIELDS, as notice_page(): the page's query built and compiled once per
+    process for its filters and the enterprise names its word is in (library_enterprise_names: the query before
+    it, kept compiled too), on PostgreSQL run prepared with its values written in (building and compiling the
+    UNION of a name's parts was half of a search by an enterprise's name at a million records, bench/README.md)."""
+    enterprise_names = library_enterprise_names(" ".join((filters.get("q") or "").split()))
+
+    def make_queryset():
+        return _ordered_page_queryset(
             LibraryEntry.objects.all(),
             number,
             date_field="entered_at",
-            columns=lambda queryset: queryset.only(*LIBRARY_LIST_FIELDS),
-            by_enterprise_names=True,
+            columns=lambda queryset: queryset.values_list(*LIBRARY_LIST_FIELDS, named=True),
+            enterprise_names=enterprise_names,
             **filters,
-        ),
-        number,
+        )
+
+    key = (
+        "library_page",
+        tuple(sorted(filters.items())),
+        None if enterprise_names is None else tuple(enterprise_names),
     )
+    return compiled_page_of(key, make_queryset, number)
 
 
 def page_end(number: int) -> int:
@@ -292,7 +308,14 @@ def page_end(number: int) -> int:
 
 
 def _ordered_page_queryset(
-    queryset, number: int, *, date_field: str, columns, q: str = "", by_enterprise_names=False, **filters
+    queryset,
+    number: int,
+    *,
+    date_field: str,
+    columns,
+    q: str = "",
+    enterprise_names: list[str] | None = None,
+    **filters,
 ):
     """search() newest first, ordered for page `number` but not yet cut to it. On PostgreSQL a word of three
     characters or more is asked as the UNION of its names' matches and its document numbers' matches, each newest
@@ -300,12 +323,11 @@ def _ordered_page_queryset(
     filter reads the document numbers, which the covering newest-first indexes cannot hold (a B-tree entry's
     size limit, publicity 0010), so a common word's walk read the table for every row it passed; apart, the
     names' walk is an index-only scan, and each part still takes its own trigram bitmap for a rare word.
-    The library (`by_enterprise_names`) asks a word found in a few of its enterprise names name by name
-    (library_enterprise_names: one query more), each name's entries a part of the union. Its SQL depends on the
-    arguments only, except for that query of the names (so the notices' list can keep it compiled)."""
+    The library asks a word found in a few of its enterprise names name by name (`enterprise_names`: what
+    library_enterprise_names(q) found, one query before), each name's entries a part of the union. Its SQL depends
+    on the arguments only (so the lists can keep it compiled)."""
     order = (f"-{date_field}", "-id")
     q = " ".join((q or "").split())
-    enterprise_names = library_enterprise_names(q) if by_enterprise_names else None
     parts = [
         columns(_filtered(part, date_field=date_field, **filters).order_by(*order))
         for part in _matching(queryset, q, apart=True, enterprise_names=enterprise_names)

@@ -108,6 +108,23 @@ def as_text(response) -> str:
     return normalised("\n".join([f"status {response.status_code}", *headers, "", response.content.decode()]))
 
 
+def assert_rendered_as_before(client, pages: dict[str, str], tmp_path):
+    """Each of `pages` (its file's name: its URL) as tests/pages/ keeps it; the ones that differ written to tmp_path."""
+    update = os.environ.get("UPDATE_PUBLIC_PAGES") == "1"
+    differing = []
+    for name, url in pages.items():
+        cache.clear()
+        html = as_text(client.get(url))
+        path = PAGES / f"{name}.html"
+        if update:
+            PAGES.mkdir(exist_ok=True)
+            path.write_text(html, encoding="utf-8")
+        elif html != path.read_text(encoding="utf-8"):
+            differing.append(name)
+            (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+    assert differing == [], f"rendered differently (written to {tmp_path}): {differing}"
+
+
 def test_the_public_pages_are_rendered_as_before(client, dataset, tmp_path):
     pages = {
         "notice_list": reverse("publicity:notice_list"),
@@ -124,19 +141,7 @@ def test_the_public_pages_are_rendered_as_before(client, dataset, tmp_path):
         "library_list": reverse("publicity:library_list"),
         "library_search": reverse("publicity:library_list") + "?q=页面对照&authority=500105",
     }
-    update = os.environ.get("UPDATE_PUBLIC_PAGES") == "1"
-    differing = []
-    for name, url in pages.items():
-        cache.clear()
-        html = as_text(client.get(url))
-        path = PAGES / f"{name}.html"
-        if update:
-            PAGES.mkdir(exist_ok=True)
-            path.write_text(html, encoding="utf-8")
-        elif html != path.read_text(encoding="utf-8"):
-            differing.append(name)
-            (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
-    assert differing == [], f"rendered differently (written to {tmp_path}): {differing}"
+    assert_rendered_as_before(client, pages, tmp_path)
 
 
 def test_a_snapshots_fields_are_listed_in_the_order_they_were_written_whatever_order_the_database_keeps():
@@ -190,15 +195,21 @@ def test_the_performance_pages_are_rendered_as_before(client, performance_datase
         "performance_lookup_part_page_2": lookup + "?q=渝州建工&page=2",
         "performance_lookup_nothing": lookup + "?q=<b>不存在的企业</b>",
     }
-    update = os.environ.get("UPDATE_PUBLIC_PAGES") == "1"
-    differing = []
-    for name, url in pages.items():
-        cache.clear()
-        html = as_text(client.get(url))
-        path = PAGES / f"{name}.html"
-        if update:
-            path.write_text(html, encoding="utf-8")
-        elif html != path.read_text(encoding="utf-8"):
-            differing.append(name)
-            (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
-    assert differing == [], f"rendered differently (written to {tmp_path}): {differing}"
+    assert_rendered_as_before(client, pages, tmp_path)
+
+
+def test_the_library_searches_are_rendered_as_before(client, performance_dataset, tmp_path):
+    """The library's list searched by a whole enterprise name, by a credit code (found nowhere: the list searches
+    names and numbers), by part of a name (its second page), by a project number and for nothing, as the library's
+    pages above."""
+    enterprise = performance_dataset
+    number = LibraryEntry.objects.get(national_id="NP-500103-0107").project_number
+    library = reverse("publicity:library_list")
+    pages = {
+        "library_search_name": library + f"?q={enterprise.name}",
+        "library_search_code": library + f"?q={enterprise.credit_code}",
+        "library_search_part_page_2": library + "?q=渝州建工&page=2",
+        "library_search_number": library + f"?q={number}",
+        "library_search_nothing": library + "?q=<b>不存在的企业</b>",
+    }
+    assert_rendered_as_before(client, pages, tmp_path)

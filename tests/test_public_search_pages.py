@@ -12,11 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from backfill_portal import compiled_queries
 from projects.models import Enterprise
 from publicity import performance, selectors, services, snapshots
 from publicity.models import LibraryEnterpriseName, LibraryEntry, Notice, Snapshot
 from publicity.timing import BEIJING
-from tests.builders import EnterpriseFactory, make_enterprise_user
+from tests.builders import EnterpriseFactory, enter_library, make_enterprise_user, make_project
 from tests.needs import needs_service
 from tests.test_public_pages import close_and_enter, quick_notice
 
@@ -387,3 +388,115 @@ def test_the_filters_apply_to_each_enterprise_names_part(named_entries, authorit
         reference = one_or(LibraryEntry.objects.all(), "entered_at", **filters)
         assert all_pages(selectors.library_page, **filters) == in_twenties(reference), word
         assert reference and set(reference) <= {e.pk for e in named_entries[::2]}
+
+
+# ---------------------------------------------------------------- the library's page kept compiled
+
+# The 20 enterprise names bench/notice_pages.py searches the library by at a million records ("library: enterprise
+# name"), as bench/seed_records.py names its enterprises.
+BENCH_NAMES = [
+    "重庆渝中宏达建设工程有限公司",
+    "重庆江北宏达建设工程有限公司",
+    "重庆南岸宏达建设工程有限公司",
+    "重庆沙坪坝宏达建设工程有限公司",
+    "重庆九龙坡宏达建设工程有限公司",
+    "重庆南岸龙湖建筑工程有限公司",
+    "重庆璧山瑞丰建筑工程有限公司",
+    "重庆黔江恒信建筑工程有限公司",
+    "重庆石柱诚达建设工程有限公司",
+    "重庆北碚君豪市政工程有限公司",
+    "重庆九龙坡君豪市政工程有限公司",
+    "重庆合川金科市政工程有限公司",
+    "重庆垫江诚达市政工程有限公司",
+    "重庆潼南中渝建筑工程有限公司",
+    "重庆江津宏图建设工程有限公司",
+    "重庆忠县华建建设工程有限公司",
+    "重庆潼南宏达建筑工程有限公司",
+    "重庆永川同创建筑工程有限公司",
+    "重庆彭水诚达建筑工程有限公司",
+    "重庆巫山宏达建筑工程有限公司",
+]
+BENCH_WORDS = [
+    *BENCH_NAMES,
+    "宏达建设",  # in five names: name by name
+    "建筑工程有限公司",  # in eight
+    "工程有限公司",  # in every one: the entries' names
+    "宏达",  # two characters: the bigrams
+    "不存在的企业",
+]
+
+
+@pytest.fixture
+def bench_named_entries(yuzhong, authorities):
+    """Entries of enterprises named as the bench's: 45 of the first (three pages), one to four of the others, entered
+    a few at the same minute (the id decides between them), in two districts."""
+    jiangbei = authorities["500105"]
+    for n, name in enumerate(BENCH_NAMES):
+        owner = make_enterprise_user(enterprise=EnterpriseFactory(name=name), username=f"bench-{n}")
+        for k in range(45 if n == 0 else n % 4 + 1):
+            project = make_project(
+                owner.membership.enterprise,
+                owner,
+                yuzhong if k % 3 else jiangbei,
+                name=f"{name[2:4]}测试{n:02d}{k:02d}工程",
+                evidence=False,
+            )
+            enter_library(
+                project,
+                national_id=f"NP-B-{n:02d}{k:02d}",
+                entered_at=START + datetime.timedelta(minutes=(n * 7 + k * 5) % 13),
+            )
+
+
+def orm_library_page(number: int, q: str, **filters) -> selectors.Page:
+    """The library's page as the ORM asked it before it was kept compiled: the names a word is in, then the page's
+    queryset of model instances, built and run each time."""
+    names = None
+    if connection.vendor == "postgresql" and len(q) >= 3:
+        names = list(
+            LibraryEnterpriseName.objects.filter(name__icontains=q)
+            .order_by()
+            .values_list("name", flat=True)[: selectors.MAX_ENTERPRISE_NAMES + 1]
+        )
+        names = names if len(names) <= selectors.MAX_ENTERPRISE_NAMES else None
+    queryset = selectors._ordered_page_queryset(
+        LibraryEntry.objects.all(),
+        number,
+        date_field="entered_at",
+        columns=lambda queryset: queryset.only(*selectors.LIBRARY_LIST_FIELDS),
+        q=q,
+        enterprise_names=names,
+        **filters,
+    )
+    return selectors.page_of(queryset, number)
+
+
+def listed(page: selectors.Page) -> tuple:
+    return (
+        [tuple(getattr(row, name) for name in selectors.LIBRARY_LIST_FIELDS) for row in page.items],
+        page.number,
+        page.has_next,
+    )
+
+
+def test_the_library_page_kept_compiled_is_the_orms_page_for_every_bench_name(
+    bench_named_entries, authorities, settings
+):
+    jiangbei = authorities["500105"]
+    compiled_queries.forget()
+    # Past the threshold on PostgreSQL: the page's statement prepared, its rows read in binary.
+    runs = (settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold") or 1) + 1
+    for filters in ({}, {"authority_id": jiangbei.pk}):
+        for word in BENCH_WORDS:
+            reference = one_or(LibraryEntry.objects.all(), "entered_at", q=word, **filters)
+            assert all_pages(selectors.library_page, q=word, **filters) == in_twenties(reference), word
+            for number in range(1, len(in_twenties(reference)) + 2):  # and the page past the last
+                expected = listed(orm_library_page(number, word, **filters))
+                for _ in range(runs):
+                    with CaptureQueriesContext(connection) as captured:
+                        page = selectors.library_page(number, q=word, **filters)
+                    assert listed(page) == expected, (word, number)
+                    names = connection.vendor == "postgresql" and len(word) >= 3
+                    assert len(captured.captured_queries) == (2 if names else 1)
+    assert len(all_pages(selectors.library_page, q=BENCH_NAMES[0])) == 3
+    assert len(all_pages(selectors.library_page, q=BENCH_NAMES[0], authority_id=jiangbei.pk)) == 1
