@@ -23,12 +23,12 @@ Django's own cursors read them.
 """
 
 from django.core.exceptions import EmptyResultSet
-from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models.query import NamedValuesListIterable
 from django.db.models.utils import create_namedtuple_class
 
 from .database import preparing_cursor
+from .kept import Kept
 
 KEPT_LIMIT = 1024
 # The columns' types whose values psycopg's binary loaders give as Django's text loaders do (not json, whose text
@@ -49,14 +49,8 @@ BINARY_SAFE = {
     "DateTimeField",
 }
 
-_kept: dict = {}
-
-
-def forget(**kwargs):
-    _kept.clear()
-
-
-setting_changed.connect(forget, dispatch_uid="backfill_portal.compiled_queries.setting_changed")
+_kept = Kept(KEPT_LIMIT)
+forget = _kept.forget
 
 
 def named_rows(key, make) -> list:
@@ -66,9 +60,7 @@ def named_rows(key, make) -> list:
         kept = _compiled(queryset)
         if kept is None:
             return list(queryset)
-        if len(_kept) >= KEPT_LIMIT:
-            _kept.clear()
-        _kept[key] = kept
+        _kept.keep(key, kept)
     alias, sql, params, tuple_class, binary = kept
     cursor = connections[alias].cursor() if binary is None else preparing_cursor(alias, binary=binary)
     with cursor:

@@ -6,33 +6,20 @@ changes (a test's ROOT_URLCONF)."""
 
 import re
 
-from django.core.signals import setting_changed
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from backfill_portal.converters import IdentifierConverter
+from backfill_portal.kept import Kept
 
 SAMPLE_ID = 918273645546372819
 # The script prefix comes from the server (SCRIPT_NAME), not from the portal: bounded all the same.
 KEPT_LIMIT = 256
 
-_kept: dict = {}
-
-
-def forget(**kwargs):
-    _kept.clear()
-
-
-setting_changed.connect(forget, dispatch_uid="backfill_portal.url_makers.setting_changed")
+_kept = Kept(KEPT_LIMIT)
 
 
 def _kept_maker(kind, name, make):
-    key = (kind, name, get_urlconf(), get_script_prefix())
-    maker = _kept.get(key)
-    if maker is None:
-        if len(_kept) >= KEPT_LIMIT:
-            _kept.clear()
-        maker = _kept[key] = make(name)
-    return maker
+    return _kept.made((kind, name, get_urlconf(), get_script_prefix()), lambda: make(name))
 
 
 def url_maker(name):

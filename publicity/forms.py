@@ -7,6 +7,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
+from backfill_portal.kept import Kept
 from projects import files
 from projects.forms import DateField
 from projects.models import IN_SCOPE_PROJECT_TYPES, ProjectType
@@ -31,22 +32,13 @@ class KeptChoices(BaseChoiceIterator):
 
 # The search form's fields and the selects' options as HTML, per process: the same for every visitor until an
 # authority changes (publicity/authorities.py gives the rows; a change gives other rows, so another key).
-_kept_fields: dict = {}
-_kept_options: dict = {}
 KEPT_LIMIT = 64
+_kept_fields = Kept(KEPT_LIMIT)
+_kept_options = Kept(KEPT_LIMIT)
 
 PROJECT_TYPE_CHOICES = KeptChoices(
     (("", "全部类型"), *((t.value, t.label) for t in ProjectType if t in IN_SCOPE_PROJECT_TYPES))
 )
-
-
-def _kept(store: dict, key, make):
-    value = store.get(key)
-    if value is None:
-        if len(store) >= KEPT_LIMIT:
-            store.clear()
-        value = store[key] = make()
-    return value
 
 
 def search_fields(authority_pairs: tuple) -> dict:
@@ -78,7 +70,7 @@ class PublicSearchForm(forms.Form):
         self.authorities_by_code = {a.code: a for a in authorities}
         pairs = tuple((a.code, a.name) for a in authorities)
         self._choices_key = {"authority": pairs, "project_type": None}
-        self.fields = _kept(_kept_fields, pairs, lambda: search_fields(pairs))
+        self.fields = _kept_fields.made(pairs, lambda: search_fields(pairs))
 
     def value(self, name) -> str:
         """The value as typed (the page shows back what was asked, valid or not)."""
@@ -110,7 +102,7 @@ class PublicSearchForm(forms.Form):
 
         if not isinstance(selected, str) or (selected and not self.fields[name].valid_value(selected)):
             return html()
-        return _kept(_kept_options, (name, self._choices_key[name], selected), html)
+        return _kept_options.made((name, self._choices_key[name], selected), html)
 
     def authority_options(self):
         return self.options("authority")
