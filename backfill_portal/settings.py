@@ -127,8 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg prepares a statement that a cursor binding on the server ran this many times on one connection (its own
-    # default, 5): only backfill_portal.database's cursor binds on the server, for the public 业绩 lookup, so PostgreSQL
-    # plans that query once per connection. Django's default (empty: None) prepares nothing, for a connection pooler
+    # default, 5): only backfill_portal.database's cursor binds on the server, for the public lists' kept queries
+    # (backfill_portal/compiled_queries.py), the 业绩 pages and the API's 业绩 lookup, so PostgreSQL plans each of
+    # them once per connection. Django's default (empty: None) prepares nothing, for a connection pooler
     # in transaction mode that cannot pass prepared statements on (docs/architecture.md).
     _prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip()
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
