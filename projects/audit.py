@@ -15,6 +15,8 @@ from django.db.models import F
 from django.http import Http404
 from django.utils.ipv6 import clean_ipv6_address
 
+from backfill_portal.bulk_copy import copy_new_rows
+
 from . import permissions
 from .client_address import client_ip
 from .models import AuditChainHead, AuditEvent, Membership, RecordLocked
@@ -272,8 +274,9 @@ def record_new_chains(actor: Actor | None, chains: list[list[Entry]]) -> list[Au
     with transaction.atomic(savepoint=False):
         # The heads first: were one to exist, nothing more is written before the transaction rolls back.
         AuditChainHead.objects.bulk_create(heads)
-        # One INSERT: ids from the sequence in the list's order, so each chain's id order is its order.
-        AuditEvent.objects.bulk_create(events)
+        # One COPY (backfill_portal/bulk_copy.py): ids from the sequence in the list's order, so each chain's id
+        # order is its order.
+        copy_new_rows(AuditEvent, events)
     return events
 
 

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from backfill_portal.bulk_copy import copy_new_rows, take_ids
+
 from . import audit, files, identifiers, permissions, receipts, rules
 from .audit import Actor
 from .models import (  # RecordLocked is re-exported for the services' callers
@@ -352,8 +354,16 @@ def _unsaved(instance):
 
 
 def _write_checked_projects(actor: Actor, records: list):
-    Project.objects.bulk_create([project for project, _stages in records])
+    # COPY, not bulk_create: the same rows, in about half the time (backfill_portal/bulk_copy.py), the ids of the
+    # projects and their stages taken first in one query. PostgreSQL's trigger still guards every row.
+    projects = [project for project, _stages in records]
     by_model = {}
+    for _project, stages in records:
+        for stage in stages.values():
+            if stage is not None:
+                by_model.setdefault(type(stage), []).append(stage)
+    take_ids({Project: projects, **by_model})
+    copy_new_rows(Project, projects)
     chains = []
     for project, stages in records:
         entries = [_created(project)]
@@ -362,12 +372,10 @@ def _write_checked_projects(actor: Actor, records: list):
                 continue
             stage.project = project
             stage.updated_by = actor.user
-            by_model.setdefault(type(stage), []).append(stage)
             entries.append(_stage_created(project, code, stage))
         chains.append(entries)
-    # bulk_create, as _write_checked_project does: PostgreSQL's trigger still guards every row.
     for model, stages in by_model.items():
-        model.objects.bulk_create(stages)
+        copy_new_rows(model, stages)
     audit.record_new_chains(actor, chains)
 
 
