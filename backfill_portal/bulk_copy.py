@@ -18,7 +18,8 @@ get_db_prep_save returns for it on PostgreSQL; any other value goes through get_
 PostgreSQL (the embedded SQLite) it is bulk_create.
 
 Errors are Django's (an IntegrityError for a unique number taken), so callers handle them as bulk_create's, and the
-COPY is logged and counted as a query where Django logs queries.
+COPY is logged and counted as a query where Django logs queries (the connection's execute_wrappers, which only
+benches use, do not see it).
 """
 
 import datetime
@@ -28,6 +29,7 @@ from decimal import Decimal
 
 from django.db import connections
 from django.db.models import Field
+from django.db.models.fields import AutoFieldMixin
 
 # Per internal type, the Python type a value is passed on as it is (exact type: a bool is not taken as an int, nor a
 # datetime as a date).
@@ -84,6 +86,9 @@ def take_ids(objs_by_model: dict, *, using: str = "default") -> None:
     list's order, in one query (before copy_new_rows, when a batch's rows of several tables need their ids first: a
     stage its project's, an audit event its stage's). Only on PostgreSQL; elsewhere bulk_create gives the ids."""
     connection = connections[using]
+    for model in objs_by_model:
+        if not isinstance(model._meta.pk, AutoFieldMixin):
+            raise TypeError(f"take_ids: {model.__name__}'s primary key has no sequence")
     wanted = [(model, [obj for obj in objs if obj.pk is None]) for model, objs in objs_by_model.items()]
     wanted = [(model, objs) for model, objs in wanted if objs]
     if connection.vendor != "postgresql" or not wanted:
@@ -93,8 +98,11 @@ def take_ids(objs_by_model: dict, *, using: str = "default") -> None:
         "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1)"
         for _model in wanted
     )
+    # The table's name quoted (pg_get_serial_sequence reads it as SQL would), the column's as it is.
     params = [
-        value for model, objs in wanted for value in (model._meta.db_table, model._meta.pk.column, len(objs))
+        value
+        for model, objs in wanted
+        for value in (connection.ops.quote_name(model._meta.db_table), model._meta.pk.column, len(objs))
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}", params)
@@ -113,6 +121,8 @@ def copy_new_rows(model, objs: list, *, using: str = "default") -> list:
     if connection.vendor != "postgresql":
         return model._default_manager.using(using).bulk_create(objs)
     meta = model._meta
+    if meta.parents:
+        raise ValueError("Can't bulk create a multi-table inherited model")  # bulk_create's refusal
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     take_ids({model: objs}, using=using)

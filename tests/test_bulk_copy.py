@@ -212,3 +212,10 @@ def test_the_ids_of_several_tables_are_taken_in_one_query_and_given_ids_are_kept
     assert all(p.pk > project.pk for p in others) and others[0].pk < others[1].pk
     copy_new_rows(AuditEvent, [*events, kept])  # no second query for the ids
     assert AuditEvent.objects.filter(pk__in=[10**9, *(e.pk for e in events)]).count() == 4
+
+
+def test_a_table_without_a_sequence_is_refused():
+    from django.contrib.sessions.models import Session  # its key is a text, not an id from a sequence
+
+    with pytest.raises(TypeError, match="no sequence"):
+        take_ids({Session: [Session(session_data="")]})
