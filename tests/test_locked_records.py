@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
+from backfill_portal.bulk_copy import copy_new_rows
 from projects import services as project_services
 from projects.audit import Actor
 from projects.forms import ProjectForm, stage_form_class
@@ -507,6 +508,18 @@ def test_the_database_refuses_a_queryset_update_or_delete_of_every_stage(entered
     with nothing_changes(entered):
         refused_by_the_database(lambda: rows.update(**{model.document_field: "改过的编号"}))
         refused_by_the_database(lambda: rows.delete())  # a queryset delete skips Stage.delete()
+
+
+@on_postgresql
+@pytest.mark.parametrize("stage_code", STAGE_ORDER)
+def test_the_database_refuses_a_stage_row_copied_in_for_a_locked_record(entered, stage_code):
+    """The import's batches write with COPY (backfill_portal/bulk_copy.py): the trigger guards a copied row too."""
+    model = STAGE_MODELS[stage_code]
+    stage = model.objects.get(project=entered)
+    fields = {f.attname: getattr(stage, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+
+    with nothing_changes(entered):
+        refused_by_the_database(lambda: copy_new_rows(model, [model(**fields)]))
 
 
 @on_postgresql
