@@ -9,17 +9,22 @@ PostgreSQL reads it, and the server writes rows while the rest are still being s
 constraint and index applies to a copied row as to an inserted one; foreign keys are checked at commit, as Django's
 deferred constraints are for bulk_create.
 
-`copy_new_rows(model, objs)` does what bulk_create does for new instances of a model with no parents: each instance's
-related fields made ready for its save (an unsaved related instance refused), each field's pre_save (auto_now and
-the like), then the rows written; the instances are left saved, with the primary keys the table's sequence gave them,
-in the list's order (ids taken first, in one query). A value already of the type its field stores (a str in a text
-field, an int, a bool, a Decimal, a date, an aware datetime) goes to psycopg as it is, which is what the field's
-get_db_prep_save returns for it on PostgreSQL; any other value goes through get_db_prep_save. Elsewhere than on
-PostgreSQL (the embedded SQLite) it is bulk_create.
+`copy_new_rows(model, objs)` does what bulk_create does for new instances of a model with no parents (a proxy is
+fine) and a key from a sequence: each instance's related fields made ready for its save (an unsaved related instance
+refused), each field's pre_save (auto_now and the like), then the rows written, all or nothing (an atomic block
+without a savepoint, as bulk_create's); the instances are left saved, with the primary keys the table's sequence
+gave them, in the list's order (ids taken first, in one query); on an error they are left unsaved, without the ids
+this call gave them. A value already of the type its field stores (a str in a text field, an int, a bool, a finite
+Decimal, a date, an aware datetime, a JSON field's dict, list or str) goes to psycopg as it is (the JSON as
+json.dumps with the field's encoder writes it), which is what the field's get_db_prep_save gives for it on
+PostgreSQL; any other value goes through get_db_prep_save. What bulk_create writes as SQL rather than as a value —
+an expression, a database default with no Python default (DatabaseDefault), a generated column — is not for this:
+an expression is refused with a TypeError, generated columns are left to the database. Elsewhere than on PostgreSQL
+(the embedded SQLite) it is bulk_create.
 
-Errors are Django's (an IntegrityError for a unique number taken), so callers handle them as bulk_create's, and the
-COPY is logged and counted as a query where Django logs queries (the connection's execute_wrappers, which only
-benches use, do not see it).
+Errors are Django's (an IntegrityError for a unique number taken), so callers handle them as bulk_create's. The COPY
+is logged and counted as a query where Django keeps its queries (connection.queries, CaptureQueriesContext); the
+`django.db.backends` logger and the connection's execute_wrappers (which only benches use) do not see it.
 """
 
 import datetime
@@ -27,9 +32,10 @@ import json
 import time
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import Field
+from django.db import connections, transaction
+from django.db.models import Field, JSONField
 from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 # Per internal type, the Python type a value is passed on as it is (exact type: a bool is not taken as an int, nor a
 # datetime as a date).
@@ -65,7 +71,9 @@ class _Column:
         self.pre_save = type(field).pre_save is not Field.pre_save
         stored = field.target_field if field.is_relation else field
         self.as_is = _AS_IS.get(stored.get_internal_type())
-        self.is_json = field.get_internal_type() == "JSONField"
+        # A JSONField whose values Django writes as json.dumps with its encoder (a subclass preparing them its own
+        # way goes through get_db_prep_save).
+        self.is_json = isinstance(field, JSONField) and type(field).get_prep_value is JSONField.get_prep_value
         self.connection = connection
 
     def value(self, obj):
@@ -73,11 +81,19 @@ class _Column:
         if value is None:
             return None
         kind = type(value)
-        if kind is self.as_is and (kind is not datetime.datetime or value.tzinfo is not None):
-            return value
-        if self.is_json:
+        if kind is self.as_is:
+            if kind is datetime.datetime:
+                if timezone.is_aware(value):
+                    return value
+            elif kind is not Decimal or value.is_finite():
+                return value
+        elif self.is_json and kind in (dict, list, str):
             # What JSONField.get_db_prep_save gives (Jsonb of json.dumps with the field's encoder), as its text.
             return json.dumps(value, cls=self.field.encoder)
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(
+                f"copy_new_rows: {self.field.name} holds an expression ({value!r}); use bulk_create"
+            )
         return self.field.get_db_prep_save(value, self.connection)
 
 
@@ -107,6 +123,9 @@ def take_ids(objs_by_model: dict, *, using: str = "default") -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}", params)
         arrays = cursor.fetchone()
+    for (model, _objs), ids in zip(wanted, arrays, strict=True):
+        if None in ids:  # pg_get_serial_sequence found no sequence owned by the column
+            raise TypeError(f"take_ids: {model._meta.db_table}.{model._meta.pk.column} has no sequence")
     for (_model, objs), ids in zip(wanted, arrays, strict=True):
         for obj, pk in zip(objs, ids, strict=True):
             obj.pk = pk
@@ -121,23 +140,33 @@ def copy_new_rows(model, objs: list, *, using: str = "default") -> list:
     if connection.vendor != "postgresql":
         return model._default_manager.using(using).bulk_create(objs)
     meta = model._meta
-    if meta.parents:
-        raise ValueError("Can't bulk create a multi-table inherited model")  # bulk_create's refusal
+    for parent in meta.all_parents:  # bulk_create's refusal (a proxy's parent is its own concrete model)
+        if parent._meta.concrete_model is not meta.concrete_model:
+            raise ValueError("Can't bulk create a multi-table inherited model")
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    take_ids({model: objs}, using=using)
-    with connection.cursor() as cursor:
-        columns = [_Column(field, connection) for field in meta.concrete_fields]
-        names = ", ".join(connection.ops.quote_name(column.field.column) for column in columns)
-        sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
-        started = time.monotonic()
-        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-            for obj in objs:
-                copy.write_row([column.value(obj) for column in columns])
-        if connection.queries_logged:
-            connection.queries_log.append(
-                {"sql": f"{sql} -- {len(objs)} rows", "time": f"{time.monotonic() - started:.3f}"}
-            )
+    columns = [_Column(field, connection) for field in meta.concrete_fields if not field.generated]
+    names = ", ".join(connection.ops.quote_name(column.field.column) for column in columns)
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
+    given = [obj for obj in objs if obj.pk is None]
+    try:
+        # As bulk_create's: an error marks the caller's atomic block for rollback, and a broken transaction is
+        # refused before anything is sent.
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+            connection.validate_no_broken_transaction()
+            take_ids({model: objs}, using=using)
+            started = time.monotonic()
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                for obj in objs:
+                    copy.write_row([column.value(obj) for column in columns])
+            if connection.queries_logged:
+                connection.queries_log.append(
+                    {"sql": f"{sql} -- {len(objs)} rows", "time": f"{time.monotonic() - started:.3f}"}
+                )
+    except BaseException:
+        for obj in given:
+            obj.pk = None
+        raise
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using

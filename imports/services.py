@@ -393,7 +393,7 @@ class RowImporter:
 
     def flush(self) -> list:
         """Write the queued new projects: the whole batch in one transaction (services.create_checked_projects:
-        one INSERT per table), else — the batch refused for any reason, nothing of it written — each project in
+        one COPY per table), else — the batch refused for any reason, nothing of it written — each project in
         its own transaction as before, so that each is still saved or refused on its own and reported on its row."""
         pending, self.pending, self.pending_keys = self.pending, [], set()
         if len(pending) > 1:

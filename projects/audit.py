@@ -256,7 +256,8 @@ def record_new_chains(actor: Actor | None, chains: list[list[Entry]]) -> list[Au
     "Batches"): each list holds the events of one project created in the caller's transaction, all naming that
     project, which has no event yet. Each list becomes its project's chain, as record_many() would make it (the
     first event chained to nothing, each next to the one before), and every head is inserted with its last hash:
-    two INSERTs for the whole batch instead of a lock, an INSERT and an UPDATE a project.
+    an INSERT of the heads, a query for the events' ids and a COPY of the events for the whole batch, instead of a
+    lock, an INSERT and an UPDATE a project.
 
     No head is locked or waited for: a new project's chain has no head yet, and nobody else can name the project
     before the caller's transaction commits. A head that exists all the same (a chain begun outside record_many,

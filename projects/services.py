@@ -303,8 +303,9 @@ def create_checked_projects(
     """Many new records of the bulk import in one transaction (docs/import.md, "Batches"): `records` is
     [(project, stages)], each as create_checked_project takes it (checked whole by the caller), with the same
     checks again (who acts, the kind, the restrictions unless `restriction_checked`, the backfill window) asked once
-    for the batch. Written with one INSERT per table: the projects, each stage model's rows, the audit events and
-    the new chains' heads (audit.record_new_chains: the same seven events a project as create_checked_project's).
+    for the batch. Written with one COPY per table (backfill_portal/bulk_copy.py; the projects' and stages' ids
+    taken first in one query): the projects, each stage model's rows and the audit events, and one INSERT of the new
+    chains' heads (audit.record_new_chains: the same seven events a project as create_checked_project's).
 
     All or nothing: any error (a number another writer took meanwhile, a document number taken, a head that exists)
     rolls the whole batch back, leaves every record unsaved as it came (numbers issued here taken back) and raises

@@ -5,12 +5,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Value
+from django.db.models.functions import Upper
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backfill_portal.bulk_copy import copy_new_rows, take_ids
-from projects.models import STAGE_MODELS, AuditEvent, Project
+from projects.models import STAGE_MODELS, AccountSecurity, AuditEvent, Project
 from tests.builders import make_project
 from tests.needs import needs_service
 
@@ -219,3 +223,58 @@ def test_a_table_without_a_sequence_is_refused():
 
     with pytest.raises(TypeError, match="no sequence"):
         take_ids({Session: [Session(session_data="")]})
+
+
+def test_an_error_marks_the_callers_block_for_rollback_as_bulk_create_does_and_leaves_the_ids_unset():
+    """Inside a block that catches the error, an inner atomic block rolls back to its savepoint and the outer one
+    goes on, as after bulk_create's IntegrityError; the instances are left unsaved, without the ids given them."""
+    AuditEvent.objects.create(actor_username="x", action="a", object_type="t", chain=-1, hash="6" * 64)
+    events = [
+        AuditEvent(actor_username="x", action="a", object_type="t", chain=-1, hash=h * 64) for h in "56"
+    ]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                copy_new_rows(AuditEvent, events)
+        except IntegrityError:
+            pass
+        assert (
+            AuditEvent.objects.filter(hash="5" * 64).count() == 0
+        )  # the outer transaction still runs queries
+    assert [e.pk for e in events] == [None, None] and all(e._state.adding for e in events)
+
+
+def test_a_broken_transaction_is_refused_before_anything_is_sent():
+    event = AuditEvent(pk=2 * 10**9, actor_username="x", action="a", object_type="t", chain=-1, hash="4" * 64)
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            copy_new_rows(AuditEvent, [event])
+
+
+def test_an_expression_is_refused_and_nothing_is_written():
+    events = [
+        AuditEvent(actor_username="x", action="a", object_type="t", chain=-1, hash="3" * 64),
+        AuditEvent(actor_username=Upper(Value("x")), action="a", object_type="t", chain=-1, hash="2" * 64),
+    ]
+    with pytest.raises(TypeError, match="expression"), transaction.atomic():
+        copy_new_rows(AuditEvent, events)
+    assert not AuditEvent.objects.filter(hash__in=["3" * 64, "2" * 64]).exists()
+    assert [e.pk for e in events] == [None, None]
+
+
+def test_an_amount_that_is_not_a_number_is_refused_as_bulk_create_refuses_it(clerk, yuzhong, open_windows):
+    source = make_project(clerk.membership.enterprise, clerk, yuzhong, evidence=False, stages=False)
+    refusals = []
+    for write in (Project.objects.bulk_create, lambda objs: copy_new_rows(Project, objs)):
+        project = copy_of(source, "N" if not refusals else "M", total_area=Decimal("NaN"))
+        with pytest.raises(Exception) as refused, transaction.atomic():
+            write([project])
+        refusals.append(type(refused.value))
+    assert refusals[0] is refusals[1]
+
+
+def test_a_proxy_models_rows_are_copied_as_its_concrete_models():
+    proxy = AccountSecurity(username="copied-through-a-proxy", password="!")
+    copy_new_rows(AccountSecurity, [proxy])
+    assert User.objects.get(pk=proxy.pk).username == "copied-through-a-proxy"

@@ -1,5 +1,5 @@
 """New projects of an import written a batch at a time (docs/import.md, "Batches"): one transaction and one
-INSERT per table for the batch, the audit chains begun together (audit.record_new_chains); a batch refused is
+statement per table for the batch (a COPY: backfill_portal/bulk_copy.py), the audit chains begun together (audit.record_new_chains); a batch refused is
 written again project by project, so that each project is still saved or refused on its own."""
 
 import pytest
